@@ -1,0 +1,102 @@
+"""Distance from every candidate to the nearest feature of a category.
+
+Network distances use one multi-source Dijkstra per category (scipy's compiled csgraph): each
+feature becomes a virtual source node joined to both ends of the edge it snapped onto, so the
+cost grows with the network, not with candidates x features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from geoschikt.network import Network, Snapped
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """Per candidate: distance in metres (inf = none within reach) and the nearest feature's
+    position in the feature arrays (-1 = none)."""
+
+    distance: np.ndarray
+    feature: np.ndarray
+
+
+def nearest_straight(
+    cx: np.ndarray, cy: np.ndarray, fx: np.ndarray, fy: np.ndarray, reach_m: float
+) -> Nearest:
+    """Straight-line distance (metric CRS) to the nearest feature within ``reach_m``."""
+    n = len(cx)
+    if len(fx) == 0 or n == 0:
+        return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+    tree = cKDTree(np.column_stack([fx, fy]))
+    dist, idx = tree.query(np.column_stack([cx, cy]), k=1, distance_upper_bound=reach_m)
+    idx = np.where(np.isfinite(dist), idx, -1).astype(np.int64)
+    return Nearest(dist, idx)
+
+
+def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: float) -> Nearest:
+    """Network distance: snap offset + along-edge + shortest path + along-edge + snap offset."""
+    n = len(cand.edge)
+    dist = np.full(n, np.inf)
+    nearest = np.full(n, -1, dtype=np.int64)
+    fidx = np.flatnonzero(feat.on_network)
+    if len(fidx) == 0 or n == 0:
+        return Nearest(dist, nearest)
+
+    fe = feat.edge[fidx]
+    L = network.length[fe]
+    virtual = network.n_nodes + np.arange(len(fidx))
+    rows = np.concatenate([virtual, virtual])
+    cols = np.concatenate([network.u[fe], network.v[fe]])
+    w = np.concatenate(
+        [feat.offset_m[fidx] + feat.t[fidx] * L, feat.offset_m[fidx] + (1 - feat.t[fidx]) * L]
+    )
+    graph = network.csr(rows, cols, np.maximum(w, 1e-9), n_extra=len(fidx))
+    node_dist, _, source = dijkstra(
+        graph,
+        directed=True,
+        indices=virtual,
+        min_only=True,
+        limit=reach_m,
+        return_predecessors=True,
+    )
+
+    on = np.flatnonzero(cand.on_network)
+    ce = cand.edge[on]
+    Lc = network.length[ce]
+    du = node_dist[network.u[ce]] + cand.t[on] * Lc
+    dv = node_dist[network.v[ce]] + (1 - cand.t[on]) * Lc
+    via_u = du <= dv
+    best = np.where(via_u, du, dv)
+    src = np.where(via_u, source[network.u[ce]], source[network.v[ce]])
+    best = best + cand.offset_m[on]
+
+    # a candidate and a feature on the same edge can reach each other without passing a node
+    same = _same_edge(ce, cand.t[on], cand.offset_m[on], fe, feat.t[fidx], feat.offset_m[fidx], Lc)
+    if same is not None:
+        pos, direct, which = same
+        better = direct < best[pos]
+        best[pos[better]] = direct[better]
+        src[pos[better]] = virtual[which[better]]
+
+    ok = np.isfinite(best) & (best <= reach_m) & (src >= network.n_nodes)
+    dist[on[ok]] = best[ok]
+    nearest[on[ok]] = fidx[src[ok] - network.n_nodes]
+    return Nearest(dist, nearest)
+
+
+def _same_edge(ce, ct, coff, fe, ft, foff, Lc):
+    """Direct along-edge distances for candidate/feature pairs that share an edge."""
+    feats = pd.DataFrame({"edge": fe, "ft": ft, "foff": foff, "which": np.arange(len(fe))})
+    cands = pd.DataFrame({"edge": ce, "ct": ct, "coff": coff, "L": Lc, "pos": np.arange(len(ce))})
+    pairs = cands.merge(feats, on="edge", how="inner")
+    if pairs.empty:
+        return None
+    pairs["d"] = pairs["coff"] + pairs["foff"] + (pairs["ct"] - pairs["ft"]).abs() * pairs["L"]
+    best = pairs.loc[pairs.groupby("pos")["d"].idxmin()]
+    return best["pos"].to_numpy(), best["d"].to_numpy(), best["which"].to_numpy()

@@ -1,0 +1,380 @@
+"""TOML configuration -> one validated, frozen Config.
+
+Defaults come from ``config/default.toml`` (shipped inside the package as ``default.toml``); a user
+file is laid over them key by key. Every problem is collected and reported at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from geoschikt.errors import ConfigError
+
+MODES = ("walk", "bike", "straight")
+DECAYS = ("linear", "exponential", "logistic")
+DIRECTIONS = ("towards", "away")
+SOURCES = ("osm", "reception")
+LANGS = ("nl", "en")
+
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "analysis": ("crs", "distance"),
+    "network": ("max_snap_m", "min_component_nodes"),
+    "candidates": ("building_types", "min_area_m2", "max_area_m2"),
+    "map": ("lang",),
+}
+_CRITERION_KEYS = (
+    "label_nl",
+    "label_en",
+    "tags",
+    "exclude",
+    "source",
+    "mode",
+    "direction",
+    "decay",
+    "near_m",
+    "far_m",
+    "steepness",
+    "weight",
+    "max_m",
+    "min_m",
+    "enabled",
+)
+_DEFAULT_STEEPNESS = {"linear": 1.0, "exponential": 3.0, "logistic": 10.0}
+
+
+def default_config_path() -> Path:
+    """Path of the shipped default configuration."""
+    packaged = resources.files("geoschikt").joinpath("default.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / "config" / "default.toml"
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """OR of ``key=value`` rules; ``None`` as value set means any value."""
+
+    rules: tuple[tuple[str, frozenset[str] | None], ...]
+
+    @classmethod
+    def parse(cls, specs: tuple[str, ...] | list[str]) -> TagFilter:
+        rules = []
+        for spec in specs:
+            key, _, values = spec.partition("=")
+            vals = None if values in ("", "*") else frozenset(values.split("|"))
+            rules.append((key.strip(), vals))
+        return cls(tuple(rules))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k for k, _ in self.rules))
+
+    def match(self, tags: Mapping[str, str]) -> str | None:
+        """The first rule that ``tags`` satisfy, as ``key=value``; else None."""
+        for key, vals in self.rules:
+            value = tags.get(key)
+            if value is not None and value != "no" and (vals is None or value in vals):
+                return f"{key}={value}"
+        return None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion: which features, how distance is measured and how it becomes a score."""
+
+    key: str
+    label_nl: str
+    label_en: str
+    tags: TagFilter
+    exclude: TagFilter
+    source: str
+    mode: str
+    direction: str
+    decay: str
+    near_m: float
+    far_m: float
+    steepness: float
+    weight: float
+    max_m: float | None = None
+    min_m: float | None = None
+
+    @property
+    def reach_m(self) -> float:
+        """Farthest distance that is measured; beyond it a feature is 'not in reach'."""
+        return max(v for v in (self.far_m, self.max_m, self.min_m) if v is not None)
+
+    def label(self, lang: str) -> str:
+        return self.label_nl if lang == "nl" else self.label_en
+
+    def matches(self, tags: Mapping[str, str]) -> str | None:
+        hit = self.tags.match(tags)
+        if hit is None or self.exclude.match(tags) is not None:
+            return None
+        return hit
+
+
+@dataclass(frozen=True)
+class CandidateRules:
+    building_types: tuple[str, ...]
+    min_area_m2: float
+    max_area_m2: float
+
+
+@dataclass(frozen=True)
+class NetworkRules:
+    max_snap_m: float
+    min_component_nodes: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of a run."""
+
+    crs: str
+    distance: str
+    network: NetworkRules
+    candidates: CandidateRules
+    lang: str
+    criteria: tuple[Criterion, ...]
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+    def criterion(self, key: str) -> Criterion:
+        return next(c for c in self.criteria if c.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective configuration as plain data (what run.json records)."""
+        return copy.deepcopy(dict(self.raw))
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
+        """A new Config with ``overrides`` (nested mapping) laid over this one."""
+        merged = _deep_merge(self.to_dict(), overrides, path="", problems=[])
+        return _build(merged, self.sources)
+
+
+def load_config(
+    path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Config:
+    """Defaults, then the TOML file at ``path``, then ``overrides``: validated and frozen."""
+    problems: list[str] = []
+    base = _read_toml(default_config_path())
+    sources = [str(default_config_path())]
+    if path is not None:
+        user = _read_toml(Path(path))
+        base = _deep_merge(base, user, path="", problems=problems)
+        sources.append(str(path))
+    if overrides:
+        base = _deep_merge(base, overrides, path="", problems=problems)
+    if problems:
+        raise ConfigError(_join(problems, path))
+    return _build(base, tuple(sources))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; give an existing TOML file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
+
+
+def _deep_merge(base: dict, over: Mapping, *, path: str, problems: list[str]) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, Mapping):
+            if key not in out and path == "criteria":
+                out[key] = {}  # a new criterion: validated in _build
+            elif not isinstance(out.get(key), dict):
+                if path == "" and key not in out:
+                    problems.append(_unknown(here, key, out.keys()))
+                    continue
+                out[key] = {}
+            out[key] = _deep_merge(out[key], value, path=here, problems=problems)
+        else:
+            out[key] = value
+    return out
+
+
+def _unknown(here: str, key: str, allowed) -> str:
+    allowed = sorted(allowed)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown config key '{here}'{hint} (allowed: {', '.join(allowed)})"
+
+
+def _join(problems: list[str], path: str | Path | None) -> str:
+    where = f" in {path}" if path else ""
+    if len(problems) == 1:
+        return problems[0] + where
+    return f"{len(problems)} problems{where}: " + "; ".join(problems)
+
+
+def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
+    problems: list[str] = []
+    for section in raw:
+        if section not in (*_SECTION_KEYS, "criteria"):
+            problems.append(_unknown(section, section, (*_SECTION_KEYS, "criteria")))
+    for section, keys in _SECTION_KEYS.items():
+        for key in raw.get(section, {}):
+            if key not in keys:
+                problems.append(_unknown(f"{section}.{key}", key, keys))
+
+    an = raw.get("analysis", {})
+    crs = str(an.get("crs", "auto"))
+    if crs != "auto":
+        try:
+            import pyproj
+
+            if not pyproj.CRS.from_user_input(crs).is_projected:
+                problems.append(
+                    f"analysis.crs = '{crs}' is not a projected (metric) CRS; "
+                    "use 'auto' or e.g. 'EPSG:28992'"
+                )
+        except Exception:
+            problems.append(
+                f"analysis.crs = '{crs}' is not a known CRS; use 'auto' or e.g. 'EPSG:28992'"
+            )
+    distance = an.get("distance", "network")
+    if distance not in ("network", "euclidean"):
+        problems.append(f"analysis.distance = {distance!r}; allowed: 'network', 'euclidean'")
+
+    net = raw.get("network", {})
+    max_snap = _number(net, "max_snap_m", "network", problems, positive=True)
+    min_comp = _number(net, "min_component_nodes", "network", problems, minimum=1)
+
+    cand = raw.get("candidates", {})
+    types = cand.get("building_types", [])
+    if not (isinstance(types, list) and all(isinstance(t, str) for t in types) and types):
+        problems.append("candidates.building_types must be a non-empty list of strings")
+        types = []
+    min_a = _number(cand, "min_area_m2", "candidates", problems, minimum=0)
+    max_a = _number(cand, "max_area_m2", "candidates", problems, positive=True)
+    if min_a is not None and max_a is not None and min_a >= max_a:
+        problems.append(f"candidates.min_area_m2 ({min_a}) must be below max_area_m2 ({max_a})")
+
+    lang = raw.get("map", {}).get("lang", "nl")
+    if lang not in LANGS:
+        problems.append(f"map.lang = {lang!r}; allowed: {', '.join(LANGS)}")
+
+    criteria = []
+    crit_raw = raw.get("criteria", {})
+    if not isinstance(crit_raw, dict) or not crit_raw:
+        problems.append("the config defines no [criteria.*] sections")
+        crit_raw = {}
+    for key, spec in crit_raw.items():
+        crit = _criterion(key, spec, problems)
+        if crit is not None:
+            criteria.append(crit)
+    if crit_raw and not criteria and not problems:
+        problems.append("all criteria are disabled; enable at least one")
+
+    if problems:
+        raise ConfigError(_join(problems, sources[-1] if len(sources) > 1 else None))
+    return Config(
+        crs=crs,
+        distance=distance,
+        network=NetworkRules(float(max_snap), int(min_comp)),
+        candidates=CandidateRules(tuple(types), float(min_a), float(max_a)),
+        lang=lang,
+        criteria=tuple(criteria),
+        raw=raw,
+        sources=sources,
+    )
+
+
+def _number(spec, key, where, problems, *, positive=False, minimum=None, required=True):
+    value = spec.get(key)
+    name = f"{where}.{key}"
+    if value is None:
+        if required:
+            problems.append(f"{name} is missing; give a number")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{name} = {value!r} is not a number")
+        return None
+    if positive and value <= 0:
+        problems.append(f"{name} = {value} must be greater than 0")
+        return None
+    if minimum is not None and value < minimum:
+        problems.append(f"{name} = {value} must be at least {minimum}")
+        return None
+    return float(value)
+
+
+def _criterion(key: str, spec: Any, problems: list[str]) -> Criterion | None:
+    where = f"criteria.{key}"
+    if not isinstance(spec, dict):
+        problems.append(f"{where} must be a table of settings")
+        return None
+    n_before = len(problems)
+    for k in spec:
+        if k not in _CRITERION_KEYS:
+            problems.append(_unknown(f"{where}.{k}", k, _CRITERION_KEYS))
+    if not spec.get("enabled", True):
+        return None
+    if not key.isidentifier() or not key.islower():
+        problems.append(f"criterion name '{key}' must be lower-case letters, digits and _")
+
+    def choice(name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = spec.get(name, default)
+        if value not in allowed:
+            problems.append(f"{where}.{name} = {value!r}; allowed: {', '.join(allowed)}")
+        return str(value)
+
+    source = choice("source", SOURCES, "osm")
+    mode = choice("mode", MODES, "walk")
+    direction = choice("direction", DIRECTIONS, "towards")
+    decay = choice("decay", DECAYS, "linear")
+    near = _number(spec, "near_m", where, problems, minimum=0)
+    far = _number(spec, "far_m", where, problems, positive=True)
+    if near is not None and far is not None and near >= far:
+        problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
+    weight = _number(spec, "weight", where, problems, minimum=0)
+    steep = _number(spec, "steepness", where, problems, positive=True, required=False)
+    max_m = _number(spec, "max_m", where, problems, positive=True, required=False)
+    min_m = _number(spec, "min_m", where, problems, positive=True, required=False)
+    if max_m is not None and min_m is not None and min_m >= max_m:
+        problems.append(f"{where}: min_m ({min_m:g}) must be smaller than max_m ({max_m:g})")
+
+    tags = spec.get("tags", [])
+    exclude = spec.get("exclude", [])
+    for name, value in (("tags", tags), ("exclude", exclude)):
+        if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
+            problems.append(f"{where}.{name} must be a list of 'key=value' strings")
+        elif any(t.startswith("=") for t in value):
+            problems.append(f"{where}.{name} has a rule without a key: {value}")
+    if source == "osm" and isinstance(tags, list) and not tags:
+        problems.append(f"{where}.tags is empty; an OSM criterion needs at least one tag rule")
+    if len(problems) > n_before:
+        return None
+    return Criterion(
+        key=key,
+        label_nl=str(spec.get("label_nl", key)),
+        label_en=str(spec.get("label_en", key)),
+        tags=TagFilter.parse(tags),
+        exclude=TagFilter.parse(exclude),
+        source=source,
+        mode=mode,
+        direction=direction,
+        decay=decay,
+        near_m=near,
+        far_m=far,
+        steepness=steep if steep is not None else _DEFAULT_STEEPNESS[decay],
+        weight=weight,
+        max_m=max_m,
+        min_m=min_m,
+    )

@@ -1,0 +1,29 @@
+"""Public exceptions. The CLI turns every GeoschiktError into one line and exit code 2."""
+
+
+class GeoschiktError(Exception):
+    """Root of all errors that are caused by input, not by a bug."""
+
+
+class ConfigError(GeoschiktError, ValueError):
+    """The configuration has unknown keys or invalid values."""
+
+
+class InputFileError(GeoschiktError, OSError):
+    """An input file is missing, unreadable, corrupt or lacks what is needed."""
+
+
+class CRSError(GeoschiktError, ValueError):
+    """Coordinates and their stated CRS do not fit together."""
+
+
+class AreaError(GeoschiktError, ValueError):
+    """The area to score cannot be found, or holds nothing to score."""
+
+
+class DataUnavailableError(GeoschiktError, LookupError):
+    """Data must be downloaded but the run is offline, or the download failed."""
+
+
+class OutputError(GeoschiktError, OSError):
+    """Outputs cannot be written without losing existing results."""

@@ -1,0 +1,41 @@
+"""CRS choice and the one place that reprojects."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+
+WGS84 = "EPSG:4326"
+RD_NEW = "EPSG:28992"
+# Where RD New is meant to be used (its area of use, lon/lat degrees).
+_RD_BOUNDS = (3.2, 50.75, 7.22, 53.7)
+
+
+def choose_metric_crs(lon: float, lat: float, setting: str = "auto") -> str:
+    """EPSG:28992 for the Netherlands, else the UTM zone of (lon, lat); or the configured CRS."""
+    if setting != "auto":
+        return pyproj.CRS.from_user_input(setting).to_string()
+    w, s, e, n = _RD_BOUNDS
+    if w <= lon <= e and s <= lat <= n:
+        return RD_NEW
+    zone = int((lon + 180) // 6) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def to_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: str):
+    """Reproject a GeoDataFrame/GeoSeries (a no-op when it is already in ``crs``)."""
+    if frame.crs is not None and pyproj.CRS.from_user_input(frame.crs) == pyproj.CRS(crs):
+        return frame
+    return frame.to_crs(crs)
+
+
+def transform_xy(x: np.ndarray, y: np.ndarray, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
+    """Reproject coordinate arrays."""
+    tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    return tr.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+
+def geodesic_lengths(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Lengths in metres on the WGS84 ellipsoid between coordinate arrays."""
+    return np.asarray(pyproj.Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2], dtype=float)

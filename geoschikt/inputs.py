@@ -1,0 +1,193 @@
+"""User files: candidate sites, area polygons and existing reception locations.
+
+Each reader returns a GeoDataFrame in EPSG:4326 and refuses files whose coordinates do not fit
+their stated CRS, so that a CRS mix-up is caught before it turns into wrong distances.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geoschikt.errors import CRSError, InputFileError
+from geoschikt.geo import WGS84, to_crs
+
+log = logging.getLogger(__name__)
+
+LON_NAMES = ("lon", "lng", "longitude", "x_wgs84", "lengtegraad")
+LAT_NAMES = ("lat", "latitude", "y_wgs84", "breedtegraad")
+CAPACITY_NAMES = ("capacity", "capaciteit", "places", "plaatsen", "opvangplaatsen")
+VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
+
+
+def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
+    """A vector file or a CSV with lon/lat columns, checked and returned in EPSG:4326."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{what} file {path} does not exist; check the path")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv_points(path, what)
+    if suffix not in VECTOR_SUFFIXES:
+        raise InputFileError(
+            f"{what} file {path} has an unsupported format; use a GeoPackage, GeoJSON or a CSV "
+            "with lon/lat columns"
+        )
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise InputFileError(
+            f"{what} file {path} could not be read ({exc}); is it corrupt?"
+        ) from None
+    if "geometry" not in frame or frame.geometry.isna().all():
+        raise InputFileError(
+            f"{what} file {path} has no geometry; give a GeoPackage/GeoJSON with geometries or a "
+            "CSV with lon/lat columns"
+        )
+    if frame.crs is None:
+        raise CRSError(
+            f"{what} file {path} has no CRS; set it (e.g. in QGIS, or "
+            "`ogr2ogr -a_srs EPSG:28992 out.gpkg in.gpkg`) and try again"
+        )
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
+    _check_coordinates(frame, path, what)
+    return to_crs(frame, WGS84)
+
+
+def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{what} file {path} is not a readable CSV ({exc})") from None
+    cols = {c.lower().strip(): c for c in table.columns}
+    lon = next((cols[n] for n in LON_NAMES if n in cols), None)
+    lat = next((cols[n] for n in LAT_NAMES if n in cols), None)
+    if lon is None or lat is None:
+        raise InputFileError(
+            f"{what} file {path} has no geometry: a CSV needs 'lon' and 'lat' columns in "
+            f"EPSG:4326 (found: {', '.join(map(str, table.columns))})"
+        )
+    x = pd.to_numeric(table[lon], errors="coerce")
+    y = pd.to_numeric(table[lat], errors="coerce")
+    bad = x.isna() | y.isna()
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise InputFileError(
+            f"{what} file {path}: lon/lat missing or not numeric on line(s) {rows}"
+        )
+    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+    _check_coordinates(frame, path, what)
+    return frame
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, path: Path, what: str) -> None:
+    if frame.empty:
+        raise InputFileError(f"{what} file {path} holds no features")
+    left, bottom, right, top = frame.total_bounds
+    crs = frame.crs
+    if crs.is_geographic and (left < -180 or right > 180 or bottom < -90 or top > 90):
+        raise CRSError(
+            f"{what} file {path} says {crs.to_string()} (degrees) but has coordinates up to "
+            f"({right:.0f}, {top:.0f}), which look like metres; set its real CRS "
+            "(e.g. EPSG:28992 for RD New) instead"
+        )
+    area = crs.area_of_use
+    if crs.is_projected and area is not None:
+        corners = gpd.GeoSeries(shapely.points([left, right], [bottom, top]), crs=crs)
+        lon_lat = to_crs(corners, WGS84)
+        lx, ly = lon_lat.x.to_numpy(), lon_lat.y.to_numpy()
+        margin = 2.0  # degrees of slack around the CRS's area of use
+        if not (
+            np.isfinite(lx).all()
+            and np.isfinite(ly).all()
+            and area.west - margin <= lx.min()
+            and lx.max() <= area.east + margin
+            and area.south - margin <= ly.min()
+            and ly.max() <= area.north + margin
+        ):
+            raise CRSError(
+                f"{what} file {path} says {crs.to_string()} but its coordinates fall outside that "
+                f"CRS's area of use ({area.name}); its CRS is probably wrong (degrees stored as "
+                "metres?): set the real CRS"
+            )
+
+
+def read_area_file(path: str | Path) -> gpd.GeoDataFrame:
+    """The union of the polygons in a file, as a one-row GeoDataFrame in EPSG:4326."""
+    frame = read_points_or_shapes(path, "area")
+    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        raise InputFileError(f"area file {path} holds no polygons; give a boundary polygon")
+    geom = shapely.make_valid(polys.geometry.union_all())
+    return gpd.GeoDataFrame(
+        {"name": [Path(path).stem], "source": [str(path)]}, geometry=[geom], crs=WGS84
+    )
+
+
+def read_reception(path: str | Path) -> gpd.GeoDataFrame:
+    """Existing reception locations with a non-negative ``capacity`` (places)."""
+    frame = read_points_or_shapes(path, "reception")
+    cols = {str(c).lower(): c for c in frame.columns}
+    cap = next((cols[n] for n in CAPACITY_NAMES if n in cols), None)
+    if cap is None:
+        raise InputFileError(
+            f"reception file {path} has no capacity column; add one named 'capacity' with the "
+            "number of places per location"
+        )
+    capacity = pd.to_numeric(frame[cap], errors="coerce")
+    bad = capacity.isna() | (capacity < 0)
+    if bad.any():
+        first_bad = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        raise InputFileError(
+            f"reception file {path}: {int(bad.sum())} location(s) have a missing or negative "
+            f"capacity in column '{cap}' (first at row {first_bad}); "
+            "give the number of places (0 or more)"
+        )
+    frame["geometry"] = shapely.point_on_surface(frame.geometry.values)
+    name = next((cols[n] for n in ("name", "naam") if n in cols), None)
+    return gpd.GeoDataFrame(
+        {"name": frame[name].astype(str) if name else None, "capacity": capacity.to_numpy()},
+        geometry=frame.geometry.to_numpy(),
+        crs=WGS84,
+    )
+
+
+def read_candidates(path: str | Path, id_column: str | None = None) -> gpd.GeoDataFrame:
+    """User candidate sites with their own columns kept and a ``candidate_id``."""
+    frame = read_points_or_shapes(path, "candidates")
+    if id_column is not None:
+        if id_column not in frame.columns:
+            raise InputFileError(
+                f"candidates file {path} has no column {id_column!r} (--id-column); "
+                f"columns: {', '.join(map(str, frame.columns))}"
+            )
+        ids = frame[id_column].astype(str)
+    else:
+        guess = next(
+            (c for c in frame.columns if str(c).lower() in ("id", "candidate_id", "fid")), None
+        )
+        ids = (
+            frame[guess].astype(str)
+            if guess is not None
+            else pd.Series([str(i + 1) for i in range(len(frame))], index=frame.index)
+        )
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].iloc[0]
+        raise InputFileError(
+            f"candidates file {path}: id {dup!r} occurs more than once; ids must be unique"
+        )
+    frame = frame.drop(columns=[c for c in ("candidate_id",) if c in frame.columns])
+    frame.insert(0, "candidate_id", ids.to_numpy())
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        log.warning(
+            "%d candidate geometries were invalid and have been repaired", int(invalid.sum())
+        )
+        frame["geometry"] = shapely.make_valid(frame.geometry.values)
+    return frame.reset_index(drop=True)

@@ -1,0 +1,61 @@
+"""Write a ScoreResult to a directory: candidates.gpkg, candidates.csv, map.html, run.json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from geoschikt.acquire import file_sha256
+from geoschikt.geo import to_crs
+from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.webmap import write_map
+
+log = logging.getLogger(__name__)
+
+GPKG = "candidates.gpkg"
+CSV = "candidates.csv"
+MAP = "map.html"
+RUN = "run.json"
+
+
+def write_outputs(
+    result, out: str | Path, *, overwrite: bool = False, command: str | None = None
+) -> Path:
+    """Write all outputs of ``result`` into ``out`` atomically; returns ``out``."""
+    out = Path(out)
+    start = time.perf_counter()
+    with atomic_directory(out, overwrite) as tmp:
+        write_tables(result, tmp)
+        write_map(result, tmp / MAP)
+        provenance = dict(result.provenance)
+        provenance["command"] = command
+        provenance["timings_s"] = dict(provenance.get("timings_s", {}))
+        provenance["timings_s"]["writing outputs"] = round(time.perf_counter() - start, 3)
+        provenance["outputs"] = {
+            p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
+            for p in sorted(tmp.iterdir())
+        }
+        (tmp / RUN).write_text(
+            json.dumps(provenance, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+    log.info("outputs written to %s", out)
+    return out
+
+
+def write_tables(result, directory: Path) -> None:
+    """``candidates.gpkg`` (layers candidates, pois, area, reception) and ``candidates.csv``."""
+    gpkg = directory / GPKG
+    result.candidates.to_file(gpkg, layer="candidates", driver="GPKG", engine="pyogrio")
+    pois = result.pois.drop(columns=[c for c in ("tags",) if c in result.pois.columns])
+    pois.to_file(gpkg, layer="pois", driver="GPKG", engine="pyogrio")
+    to_crs(result.area, result.crs).to_file(gpkg, layer="area", driver="GPKG", engine="pyogrio")
+    if result.reception is not None and len(result.reception):
+        to_crs(result.reception, result.crs).to_file(
+            gpkg, layer="reception", driver="GPKG", engine="pyogrio"
+        )
+    table = pd.DataFrame(result.candidates.drop(columns="geometry"))
+    table.sort_values(["rank", "candidate_id"]).to_csv(directory / CSV, index=False)

@@ -1,0 +1,377 @@
+"""score_area(): the whole data flow in one readable place.
+
+config -> OSM data -> area, candidates, features -> network distances -> scores -> result
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoschikt import __version__
+from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
+from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
+from geoschikt.config import Config
+from geoschikt.errors import AreaError
+from geoschikt.features import (
+    area_by_name,
+    area_frame,
+    default_extent,
+    feature_keys,
+    feature_predicate,
+    select_candidates,
+    select_pois,
+)
+from geoschikt.geo import WGS84, choose_metric_crs, to_crs, transform_xy
+from geoschikt.inputs import read_area_file, read_candidates, read_reception
+from geoschikt.network import Network, build_network, snap_to_edges
+from geoschikt.scoring import Measured, nearest_col, score, snap_col
+
+log = logging.getLogger(__name__)
+
+
+class Timings:
+    """Wall-clock seconds per stage, logged as the run goes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        log.info("%s ...", name)
+        start = time.perf_counter()
+        yield
+        took = time.perf_counter() - start
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + took, 3)
+        log.info("%s: done in %.2f s", name, took)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Everything a run produces, before it is written.
+
+    ``candidates`` and ``pois`` are in the metric ``crs``; ``area`` and ``reception`` in EPSG:4326.
+    """
+
+    candidates: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    area: gpd.GeoDataFrame
+    reception: gpd.GeoDataFrame | None
+    config: Config
+    crs: str
+    provenance: dict = field(default_factory=dict)
+
+    def top(self, n: int = 10) -> pd.DataFrame:
+        cols = ["rank", "candidate_id", "name", "suitability", "passes", "fails"]
+        frame = self.candidates.sort_values(["rank", "candidate_id"])
+        return pd.DataFrame(frame[[c for c in cols if c in frame.columns]].head(n))
+
+
+def score_area(
+    osm_path: str | Path,
+    *,
+    config: Config,
+    area: gpd.GeoDataFrame | None = None,
+    area_name: str | None = None,
+    admin_level: str | None = None,
+    area_file: str | Path | None = None,
+    candidates_file: str | Path | None = None,
+    id_column: str | None = None,
+    reception_file: str | Path | None = None,
+) -> ScoreResult:
+    """Score every candidate of an area on the configured criteria.
+
+    The area is ``area`` (a polygon frame, e.g. from geocoding), else the boundary called
+    ``area_name`` in the OSM data, else the polygons of ``area_file``, else the data's extent.
+    """
+    timings = Timings()
+    started = dt.datetime.now(dt.UTC)
+    inputs = [_input("osm", osm_path)]
+
+    with timings.stage("reading OSM data"):
+        osm = read_osm(osm_path, feature_keys(config), feature_predicate(config))
+    with timings.stage("selecting area and candidates"):
+        area, area_given = _resolve_area(osm, area, area_name, admin_level, area_file)
+        if area_file:
+            inputs.append(_input("area", area_file))
+        centre = area.geometry.union_all().centroid
+        crs = choose_metric_crs(centre.x, centre.y, config.crs)
+        if candidates_file is not None:
+            inputs.append(_input("candidates", candidates_file))
+            candidates = _user_candidates(
+                candidates_file, id_column, area if area_given else None, crs
+            )
+        else:
+            candidates = select_candidates(osm.buildings, area, config.candidates, crs)
+        reception = None
+        if reception_file is not None:
+            inputs.append(_input("reception", reception_file))
+            reception = read_reception(reception_file)
+        pois = _pois(osm, config, reception, crs)
+    log.info(
+        "%d candidates; features: %s",
+        len(candidates),
+        ", ".join(f"{k} {v}" for k, v in pois["category"].value_counts().sort_index().items()),
+    )
+
+    with timings.stage("measuring distances"):
+        measured, extra, network_info = _measure(candidates, pois, config, osm, crs, timings)
+    with timings.stage("scoring"):
+        scores = score(measured, lang=config.lang)
+        result = _assemble(candidates, extra, scores)
+
+    provenance = {
+        "geoschikt_version": __version__,
+        "started": started.isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "osm_data_timestamp": osm.timestamp,
+        "osm_data_timestamp_source": osm.timestamp_source,
+        "area": {
+            "name": str(area["name"].iat[0]),
+            "source": str(area["source"].iat[0]),
+            "bounds_wgs84": [round(b, 6) for b in area.total_bounds],
+        },
+        "crs": crs,
+        "distance": config.distance,
+        "config_sources": list(config.sources),
+        "config": config.to_dict(),
+        "counts": {
+            "candidates": len(result),
+            "passing": int(result["passes"].sum()),
+            "features": {k: int(v) for k, v in pois["category"].value_counts().items()},
+            "networks": network_info,
+        },
+        "criteria_not_assessed": {
+            m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
+        },
+        "timings_s": timings.seconds,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libraries": _library_versions(),
+        "attribution": "© OpenStreetMap contributors (ODbL)",
+    }
+    return ScoreResult(result, pois, area, reception, config, crs, provenance)
+
+
+def _input(role: str, path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():  # readers raise the proper error; only record what exists
+        return {"role": role, "path": str(p)}
+    return {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+
+
+def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
+    given = sum(x is not None for x in (area, area_name, area_file))
+    if given > 1:
+        raise AreaError("give only one of --area-name and --area-file (or a place)")
+    if area is not None:
+        return area, True
+    if area_name is not None:
+        hit = area_by_name(osm.boundaries, area_name, admin_level)
+        name = f"{hit['name'].iat[0]} (relation {hit['osm_id'].iat[0]})"
+        return area_frame(hit.geometry.iat[0], name, "OSM boundary"), True
+    if area_file is not None:
+        return read_area_file(area_file), True
+    return area_frame(default_extent(osm), "extent of the OSM data", "OSM data extent"), False
+
+
+def _user_candidates(path, id_column, area, crs) -> gpd.GeoDataFrame:
+    frame = read_candidates(path, id_column)
+    if area is not None:
+        pts = shapely.point_on_surface(frame.geometry.values)
+        inside = shapely.contains_xy(
+            area.geometry.union_all(), shapely.get_x(pts), shapely.get_y(pts)
+        )
+        if not inside.any():
+            raise AreaError(f"none of the {len(frame)} candidates in {path} lies inside the area")
+        frame = frame[inside].reset_index(drop=True)
+    return to_crs(frame, crs)
+
+
+def _pois(osm: OsmData, config: Config, reception, crs: str) -> gpd.GeoDataFrame:
+    pois = select_pois(osm.features, config.criteria, crs)
+    if reception is not None and len(reception):
+        own = []
+        for crit in config.criteria:
+            if crit.source == "reception":
+                part = to_crs(reception, crs).copy()
+                part["category"] = crit.key
+                part["osm_type"] = None
+                part["osm_id"] = None
+                part["tag"] = None
+                part["source"] = "reception file"
+                own.append(part)
+        if own:
+            pois = pd.concat([pois, *own], ignore_index=True)
+            pois = gpd.GeoDataFrame(pois, geometry="geometry", crs=crs)
+    return pois
+
+
+def _measure(candidates, pois, config: Config, osm: OsmData, crs: str, timings: Timings):
+    pts = shapely.point_on_surface(candidates.geometry.values)
+    cx, cy = shapely.get_x(pts), shapely.get_y(pts)
+    lon, lat = transform_xy(cx, cy, crs, WGS84)
+    extra: dict[str, np.ndarray] = {"lon": np.round(lon, 7), "lat": np.round(lat, 7)}
+    networks: dict[str, Network] = {}
+    cand_snaps = {}
+    network_info = {}
+    measured: list[Measured] = []
+    pois["snap_m"] = np.nan
+    for crit in config.criteria:
+        mode = "straight" if config.distance == "euclidean" else crit.mode
+        sel = np.flatnonzero((pois["category"] == crit.key).to_numpy())
+        fx = shapely.get_x(pois.geometry.values[sel])
+        fy = shapely.get_y(pois.geometry.values[sel])
+        if crit.source == "reception" and len(sel) == 0:
+            measured.append(
+                Measured(
+                    crit,
+                    np.full(len(candidates), np.nan),
+                    assessed=False,
+                    why_not_assessed="no reception locations given (--reception) "
+                    "or tagged in the OSM data",
+                )
+            )
+            extra[nearest_col(crit.key)] = np.full(len(candidates), None, dtype=object)
+            continue
+        if len(sel) == 0:
+            log.warning(
+                "no %s features in the OSM data: every candidate scores 0 on %s", crit.key, crit.key
+            )
+        if mode == "straight":
+            near = nearest_straight(cx, cy, fx, fy, crit.reach_m)
+            dist = near.distance
+        else:
+            if mode not in networks:
+                with timings.stage(f"building {mode} network"):
+                    networks[mode] = build_network(osm.ways, mode, crs, config.network)
+                    net = networks[mode]
+                    cand_snaps[mode] = snap_to_edges(net, cx, cy, config.network.max_snap_m)
+                    snapped = cand_snaps[mode]
+                    extra[snap_col(mode)] = np.round(snapped.offset_m, 1)
+                    network_info[mode] = {
+                        "nodes": net.n_nodes,
+                        "edges": len(net.u),
+                        "candidates_off_network": int((~snapped.on_network).sum()),
+                    }
+                    _check_reachable(snapped, config.network.max_snap_m, mode)
+            net, csnap = networks[mode], cand_snaps[mode]
+            fsnap = snap_to_edges(net, fx, fy, config.network.max_snap_m)
+            pois.loc[pois.index[sel], "snap_m"] = np.round(fsnap.offset_m, 1)
+            near = nearest_network(net, csnap, fsnap, crit.reach_m)
+            dist = np.where(csnap.on_network, near.distance, np.nan)
+        measured.append(
+            Measured(
+                crit,
+                dist,
+                why_unknown=f"more than {config.network.max_snap_m:.0f} m from the {mode} network",
+            )
+        )
+        extra[nearest_col(crit.key)] = _nearest_labels(pois, sel, near)
+    return measured, extra, network_info
+
+
+def _check_reachable(snapped, max_snap_m: float, mode: str) -> None:
+    if not snapped.on_network.any():
+        raise AreaError(
+            f"none of the candidates lies within {max_snap_m:.0f} m of the {mode} network in the "
+            "OSM data; do the candidates and the OSM file cover the same place (and is the "
+            "candidates' CRS right)?"
+        )
+
+
+def _nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.ndarray:
+    """'name (osm_type/id)' of each candidate's nearest feature, or None."""
+    labels = np.full(len(near.feature), None, dtype=object)
+    found = near.feature >= 0
+    if not found.any():
+        return labels
+    rows = pois.iloc[sel[near.feature[found]]]
+    ident = np.where(
+        rows["osm_type"].notna(),
+        rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
+        rows["source"].astype(str),
+    )
+    names = rows["name"].fillna("").astype(str).to_numpy()
+    labels[found] = np.where(names != "", names + " (" + ident + ")", ident)
+    return labels
+
+
+def _assemble(candidates: gpd.GeoDataFrame, extra: dict, scores: pd.DataFrame) -> gpd.GeoDataFrame:
+    extra_frame = pd.DataFrame(extra, index=candidates.index)
+    scores.index = candidates.index
+    out = pd.concat([candidates.drop(columns="geometry"), extra_frame, scores], axis=1)
+    return gpd.GeoDataFrame(out, geometry=candidates.geometry, crs=candidates.crs)
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in (
+        "numpy",
+        "scipy",
+        "shapely",
+        "geopandas",
+        "pyproj",
+        "pyogrio",
+        "osmium",
+        "folium",
+        "rasterio",
+        "scikit-learn",
+    ):
+        with suppress(PackageNotFoundError):
+            out[name] = version(name)
+    return out
+
+
+def osm_for_place(place: str, config: Config, *, cache_dir: Path, offline: bool, transport=None):
+    """(OSM XML path, area frame) for a named place: Nominatim boundary + Overpass download."""
+    area = geocode_place(place, cache_dir=cache_dir, offline=offline, transport=transport)
+    area["source"] = "Nominatim"
+    bbox = _buffered_bounds(area.total_bounds, max(c.reach_m for c in config.criteria))
+    return fetch_bbox(
+        bbox, _rules(config), cache_dir=cache_dir, offline=offline, transport=transport
+    ), area
+
+
+def osm_for_bbox(bbox, config: Config, *, cache_dir: Path, offline: bool, transport=None):
+    """(OSM XML path, area frame) for a bbox (left, bottom, right, top): features within reach
+    outside the bbox are downloaded too."""
+    area = area_frame(shapely.box(*bbox), "bbox " + ",".join(f"{b:g}" for b in bbox), "bbox")
+    big = _buffered_bounds(bbox, max(c.reach_m for c in config.criteria))
+    return fetch_bbox(
+        big, _rules(config), cache_dir=cache_dir, offline=offline, transport=transport
+    ), area
+
+
+def _rules(config: Config) -> list[str]:
+    rules = []
+    for c in config.criteria:
+        for key, vals in c.tags.rules:
+            rules.append(f"{key}=" + ("*" if vals is None else "|".join(sorted(vals))))
+    return sorted(set(rules))
+
+
+def _buffered_bounds(bounds, metres: float) -> tuple[float, float, float, float]:
+    left, bottom, right, top = (float(b) for b in bounds)
+    dlat = metres / 111_320.0
+    dlon = metres / (111_320.0 * max(math.cos(math.radians((bottom + top) / 2)), 0.1))
+    return (
+        round(left - dlon, 6),
+        round(bottom - dlat, 6),
+        round(right + dlon, 6),
+        round(top + dlat, 6),
+    )
