@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,7 @@ def read_osm(
             f"OSM file {path} has an unknown format; use one of {', '.join(OSM_SUFFIXES)}"
         )
     header_bounds, header_time = _read_header(path)
+    header_time = header_time or _overpass_base_time(path)
     try:
         data = _scan(path, tuple(dict.fromkeys(feature_keys)), is_feature)
     except RuntimeError as exc:
@@ -108,7 +110,7 @@ def read_osm(
         )
     newest = data.pop("newest")
     if header_time:
-        timestamp, source = header_time, "file header (osmosis_replication_timestamp)"
+        timestamp, source = header_time, "file header (replication timestamp / Overpass osm_base)"
     elif newest is not None:
         timestamp, source = newest.isoformat().replace("+00:00", "Z"), "newest object read"
     else:
@@ -130,26 +132,31 @@ def _first_line(exc: BaseException) -> str:
 def _read_header(path: Path) -> tuple[tuple[float, float, float, float] | None, str | None]:
     try:
         reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            box = header.box()
+            stamp = header.get("osmosis_replication_timestamp") or None
+        finally:
+            reader.close()
     except RuntimeError as exc:
         raise InputFileError(
-            f"OSM file {path} could not be opened ({_first_line(exc)}); "
-            "it is corrupt or not OSM data"
+            f"OSM file {path} could not be read ({_first_line(exc)}); it is corrupt or not OSM "
+            "data: download or export it again"
         ) from None
-    try:
-        header = reader.header()
-        box = header.box()
-        bounds = None
-        if box.valid():
-            bounds = (
-                box.bottom_left.lon,
-                box.bottom_left.lat,
-                box.top_right.lon,
-                box.top_right.lat,
-            )
-        stamp = header.get("osmosis_replication_timestamp") or None
-        return bounds, stamp
-    finally:
-        reader.close()
+    bounds = None
+    if box.valid():
+        bounds = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+    return bounds, stamp
+
+
+def _overpass_base_time(path: Path) -> str | None:
+    """Overpass answers carry their data date as ``<meta osm_base="..."/>`` near the top."""
+    if not path.name.endswith((".osm", ".xml")):
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    match = re.search(rb'<meta\s+osm_base="([^"]+)"', head)
+    return match.group(1).decode() if match else None
 
 
 def _scan(path: Path, feature_keys: tuple[str, ...], is_feature) -> dict:

@@ -312,7 +312,10 @@ def _nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> n
 def _assemble(candidates: gpd.GeoDataFrame, extra: dict, scores: pd.DataFrame) -> gpd.GeoDataFrame:
     extra_frame = pd.DataFrame(extra, index=candidates.index)
     scores.index = candidates.index
-    out = pd.concat([candidates.drop(columns="geometry"), extra_frame, scores], axis=1)
+    own = candidates.drop(columns="geometry")
+    taken = set(extra_frame.columns) | set(scores.columns)
+    own = own.rename(columns={c: f"{c}_input" for c in own.columns if c in taken})
+    out = pd.concat([own, extra_frame, scores], axis=1)
     return gpd.GeoDataFrame(out, geometry=candidates.geometry, crs=candidates.crs)
 
 

