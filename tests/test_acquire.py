@@ -35,7 +35,11 @@ def delft(delft_pbf):
 def test_known_features_of_the_delft_extract(delft):
     # numbers from ../shared/data/README.md (counted there with osmnx)
     assert counts(delft) == {
-        "schools": 4, "doctors": 3, "supermarkets": 3, "bus_stops": 300, "tram_stops": 40,
+        "schools": 4,
+        "doctors": 3,
+        "supermarkets": 3,
+        "bus_stops": 300,
+        "tram_stops": 40,
         "pharmacies": 0,
     }
     assert 3400 <= len(delft.buildings) <= 3600
@@ -100,7 +104,7 @@ def test_corrupt_file(tmp_path, suffix):
 
 def test_truncated_pbf(delft_pbf, tmp_path):
     p = tmp_path / "cut.osm.pbf"
-    p.write_bytes(delft_pbf.read_bytes()[: 300_000])
+    p.write_bytes(delft_pbf.read_bytes()[:300_000])
     with pytest.raises(InputFileError, match="corrupt or truncated"):
         read_osm(p, KEYS)
 

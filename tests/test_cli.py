@@ -39,14 +39,20 @@ def delft_out(delft_pbf, tmp_path_factory):
 
 def test_score_writes_all_outputs(delft_out, delft_pbf):
     assert sorted(p.name for p in delft_out.iterdir()) == [
-        "candidates.csv", "candidates.gpkg", "map.html", "run.json"]
+        "candidates.csv",
+        "candidates.gpkg",
+        "map.html",
+        "run.json",
+    ]
     layers = {name for name, _ in pyogrio.list_layers(delft_out / "candidates.gpkg")}
     assert {"candidates", "pois", "area"} <= layers
     cands = gpd.read_file(delft_out / "candidates.gpkg", layer="candidates")
     assert cands.crs.to_epsg() == 28992
     for key in ("transit", "school", "supermarket", "gp", "pharmacy", "reception"):
         assert {f"dist_{key}_m", f"score_{key}"} <= set(cands.columns)
-    assert {"candidate_id", "suitability", "rank", "passes", "fails", "snap_walk_m"} <= set(cands.columns)
+    assert {"candidate_id", "suitability", "rank", "passes", "fails", "snap_walk_m"} <= set(
+        cands.columns
+    )
     assert cands["suitability"].between(0, 100).all()
     assert cands["rank"].min() == 1
     pois = gpd.read_file(delft_out / "candidates.gpkg", layer="pois")
@@ -68,7 +74,11 @@ def test_run_json_records_inputs_and_config(delft_out, delft_pbf):
     assert run_json["config"]["criteria"]["transit"]["max_m"] == 500
     assert run_json["geoschikt_version"]
     assert run_json["area"]["name"] == "Delft (relation 324269)"
-    assert set(run_json["timings_s"]) >= {"reading OSM data", "measuring distances", "writing outputs"}
+    assert set(run_json["timings_s"]) >= {
+        "reading OSM data",
+        "measuring distances",
+        "writing outputs",
+    }
     for name in ("candidates.csv", "candidates.gpkg", "map.html"):
         assert run_json["outputs"][name]["sha256"] == file_sha256(delft_out / name)
 
@@ -101,11 +111,15 @@ def test_bad_input_gives_one_line_and_writes_nothing(delft_pbf, tmp_path, args, 
     bad_cfg = tmp_path / "bad.toml"
     bad_cfg.write_text("[criteria.transit]\nwieght = 3\n")
     empty_area = tmp_path / "sea.geojson"
-    gpd.GeoDataFrame(geometry=[gpd.points_from_xy([3.0], [52.5])[0].buffer(0.01)], crs=4326).to_file(empty_area)
+    gpd.GeoDataFrame(
+        geometry=[gpd.points_from_xy([3.0], [52.5])[0].buffer(0.01)], crs=4326
+    ).to_file(empty_area)
     nogeom = tmp_path / "sites.csv"
     nogeom.write_text("id,name\n1,a\n")
     wrongcrs = tmp_path / "rd_as_wgs84.geojson"
-    gpd.GeoDataFrame({"id": [1]}, geometry=gpd.points_from_xy([85000.0], [446000.0]), crs=4326).to_file(wrongcrs)
+    gpd.GeoDataFrame(
+        {"id": [1]}, geometry=gpd.points_from_xy([85000.0], [446000.0]), crs=4326
+    ).to_file(wrongcrs)
     subst = {"BAD": bad_cfg, "EMPTY_AREA": empty_area, "NOGEOM": nogeom, "WRONGCRS": wrongcrs}
     args = [subst.get(a, a) for a in args]
     if "--osm" not in args:
@@ -119,7 +133,10 @@ def test_bad_input_gives_one_line_and_writes_nothing(delft_pbf, tmp_path, args, 
 
 def test_interrupted_write_leaves_previous_output_intact(delft_pbf, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    assert run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out).exit_code == 0
+    assert (
+        run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out).exit_code
+        == 0
+    )
     before = {p.name: file_sha256(p) for p in out.iterdir()}
 
     def boom(*_a, **_k):
@@ -138,8 +155,18 @@ def test_user_candidates_keep_their_columns(delft_pbf, tmp_path):
         "site,naam,lon,lat\nA1,Oude school,4.3695,51.9985\nB2,Kantoor <b>x</b>,4.3770,52.0010\n"
     )
     out = tmp_path / "out"
-    res = run("-q", "score", "--osm", delft_pbf, "--candidates", sites, "--id-column", "site",
-              "--out", out)
+    res = run(
+        "-q",
+        "score",
+        "--osm",
+        delft_pbf,
+        "--candidates",
+        sites,
+        "--id-column",
+        "site",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "candidates.csv")
     assert set(table["candidate_id"]) == {"A1", "B2"}
@@ -148,7 +175,9 @@ def test_user_candidates_keep_their_columns(delft_pbf, tmp_path):
 
 
 def test_user_candidates_in_rd_new_geopackage(delft_pbf, tmp_path):
-    pts = gpd.GeoDataFrame({"id": ["x"]}, geometry=gpd.points_from_xy([4.3695], [51.9985]), crs=4326)
+    pts = gpd.GeoDataFrame(
+        {"id": ["x"]}, geometry=gpd.points_from_xy([4.3695], [51.9985]), crs=4326
+    )
     path = tmp_path / "sites.gpkg"
     pts.to_crs(28992).to_file(path)
     res = run("-q", "score", "--osm", delft_pbf, "--candidates", path, "--out", tmp_path / "o")
@@ -176,5 +205,7 @@ def test_demo_runs_offline_on_the_bundled_helsinki_extract(tmp_path):
 
 
 def test_console_script_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "geoschikt.cli", "--version"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "geoschikt.cli", "--version"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "geoschikt" in proc.stdout

@@ -50,16 +50,34 @@ enabled = false
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("[criteria.transit]\nwieght = 3\n", r"unknown config key 'criteria.transit.wieght'; did you mean 'weight'"),
-        ("[analysis]\ndistanse = 'network'\n", r"unknown config key 'analysis.distanse'; did you mean 'distance'"),
+        (
+            "[criteria.transit]\nwieght = 3\n",
+            r"unknown config key 'criteria.transit.wieght'; did you mean 'weight'",
+        ),
+        (
+            "[analysis]\ndistanse = 'network'\n",
+            r"unknown config key 'analysis.distanse'; did you mean 'distance'",
+        ),
         ("[criteria.school]\nweight = -1\n", r"criteria.school.weight = -1 must be at least 0"),
-        ("[criteria.school]\nweight = 'high'\n", r"criteria.school.weight = 'high' is not a number"),
-        ("[criteria.school]\ndecay = 'cubic'\n", r"criteria.school.decay = 'cubic'; allowed: linear, exponential, logistic"),
+        (
+            "[criteria.school]\nweight = 'high'\n",
+            r"criteria.school.weight = 'high' is not a number",
+        ),
+        (
+            "[criteria.school]\ndecay = 'cubic'\n",
+            r"criteria.school.decay = 'cubic'; allowed: linear, exponential, logistic",
+        ),
         ("[criteria.gp]\nnear_m = 4000\n", r"near_m \(4000\) must be smaller than far_m \(3000\)"),
-        ("[criteria.gp]\nmode = 'car'\n", r"criteria.gp.mode = 'car'; allowed: walk, bike, straight"),
+        (
+            "[criteria.gp]\nmode = 'car'\n",
+            r"criteria.gp.mode = 'car'; allowed: walk, bike, straight",
+        ),
         ("[analysis]\ncrs = 'EPSG:4326'\n", r"not a projected \(metric\) CRS"),
         ("[map]\nlang = 'de'\n", r"map.lang = 'de'; allowed: nl, en"),
-        ("[criterias.gp]\nweight = 1\n", r"unknown config key 'criterias'; did you mean 'criteria'"),
+        (
+            "[criterias.gp]\nweight = 1\n",
+            r"unknown config key 'criterias'; did you mean 'criteria'",
+        ),
         ("this is not toml", r"is not valid TOML"),
     ],
 )

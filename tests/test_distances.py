@@ -103,7 +103,9 @@ def synthetic_network(seed: int, n: int = 12):
                 edges.append((k, k + n))
     u, v = np.array(edges).T
     length = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.3, len(u))  # curvy streets
-    segs = shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], 1))
+    segs = shapely.linestrings(
+        np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], 1)
+    )
     return Network("walk", "EPSG:28992", x, y, u, v, length, segs, shapely.STRtree(segs))
 
 
@@ -157,7 +159,10 @@ def test_network_sweep_matches_networkx_on_a_synthetic_grid(seed):
 def test_candidate_and_feature_on_the_same_edge():
     net = synthetic_network(7)
     e = 0
-    a, b = net.segments[e].interpolate(0.2, normalized=True), net.segments[e].interpolate(0.7, normalized=True)
+    a, b = (
+        net.segments[e].interpolate(0.2, normalized=True),
+        net.segments[e].interpolate(0.7, normalized=True),
+    )
     cs = snap_to_edges(net, np.array([a.x]), np.array([a.y]), 50.0)
     fs = snap_to_edges(net, np.array([b.x]), np.array([b.y]), 50.0)
     got = nearest_network(net, cs, fs, 5000.0)
@@ -165,9 +170,13 @@ def test_candidate_and_feature_on_the_same_edge():
 
 
 def test_straight_line_reach_and_empty_inputs():
-    got = nearest_straight(np.array([0.0, 0.0]), np.array([0.0, 0.0]), np.array([3.0]), np.array([4.0]), 10.0)
+    got = nearest_straight(
+        np.array([0.0, 0.0]), np.array([0.0, 0.0]), np.array([3.0]), np.array([4.0]), 10.0
+    )
     assert got.distance.tolist() == [5.0, 5.0]
-    far = nearest_straight(np.array([0.0]), np.array([0.0]), np.array([300.0]), np.array([400.0]), 100.0)
+    far = nearest_straight(
+        np.array([0.0]), np.array([0.0]), np.array([300.0]), np.array([400.0]), 100.0
+    )
     assert np.isinf(far.distance[0]) and far.feature[0] == -1
     none = nearest_straight(np.array([0.0]), np.array([0.0]), np.array([]), np.array([]), 100.0)
     assert np.isinf(none.distance[0])

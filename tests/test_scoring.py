@@ -67,7 +67,13 @@ def test_nothing_in_reach_scores_zero_with_a_reason_and_fails_the_limit(config):
 
 def test_unmeasurable_candidates_are_explained(config):
     c = config.criterion("transit")
-    out = score([Measured(c, np.array([np.nan, 100.0]), why_unknown="more than 500 m from the walk network")])
+    out = score(
+        [
+            Measured(
+                c, np.array([np.nan, 100.0]), why_unknown="more than 500 m from the walk network"
+            )
+        ]
+    )
     assert out["note_transit"][0] == "more than 500 m from the walk network"
     assert out["score_transit"][0] == 0
     assert not out["passes"][0] and out["passes"][1]
@@ -84,8 +90,12 @@ def test_min_distance_limit(config):
 def test_unassessed_criterion_is_left_out_of_the_total(config):
     a = replace(config.criterion("transit"), max_m=None, near_m=0.0, far_m=1000.0)
     r = config.criterion("reception")
-    out = score([Measured(a, np.array([500.0])),
-                 Measured(r, np.array([np.nan]), assessed=False, why_not_assessed="no data")])
+    out = score(
+        [
+            Measured(a, np.array([500.0])),
+            Measured(r, np.array([np.nan]), assessed=False, why_not_assessed="no data"),
+        ]
+    )
     assert out["suitability"][0] == 50.0
     assert out["note_reception"][0] == "not assessed: no data"
     assert np.isnan(out["score_reception"][0])
