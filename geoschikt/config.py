@@ -182,6 +182,42 @@ def load_config(
     return _build(base, tuple(sources))
 
 
+def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Config:
+    """A Config from a complete configuration mapping (e.g. the one recorded in run.json)."""
+    return _build(copy.deepcopy(dict(raw)), (source,))
+
+
+def measurement_changes(old: Config, new: Config) -> list[str]:
+    """Why distances measured under ``old`` cannot be reused under ``new`` (empty: they can).
+
+    Weights, curves, near/far and hard limits may change freely; what selects candidates or
+    features, how distance is measured, or a longer reach needs a new measurement.
+    """
+    problems = []
+    if (old.distance, old.crs, old.network, old.candidates) != (
+        new.distance,
+        new.crs,
+        new.network,
+        new.candidates,
+    ):
+        problems.append("[analysis], [network] or [candidates] changed")
+    before = {c.key: c for c in old.criteria}
+    for c in new.criteria:
+        o = before.get(c.key)
+        if o is None:
+            problems.append(f"criterion '{c.key}' is new")
+        elif (o.tags, o.exclude, o.source, o.mode) != (c.tags, c.exclude, c.source, c.mode):
+            problems.append(
+                f"criterion '{c.key}' selects or measures differently (tags/source/mode)"
+            )
+        elif c.reach_m > o.reach_m:
+            problems.append(
+                f"criterion '{c.key}' now looks {c.reach_m:.0f} m far, beyond the "
+                f"{o.reach_m:.0f} m measured"
+            )
+    return problems
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; give an existing TOML file")

@@ -21,6 +21,10 @@ class AreaError(GeoschiktError, ValueError):
     """The area to score cannot be found, or holds nothing to score."""
 
 
+class NoCandidatesError(AreaError):
+    """The area holds no candidate to score."""
+
+
 class DataUnavailableError(GeoschiktError, LookupError):
     """Data must be downloaded but the run is offline, or the download failed."""
 

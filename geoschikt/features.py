@@ -12,7 +12,7 @@ import shapely
 
 from geoschikt.acquire import OsmData
 from geoschikt.config import CandidateRules, Config, Criterion
-from geoschikt.errors import AreaError
+from geoschikt.errors import AreaError, NoCandidatesError
 from geoschikt.geo import WGS84, to_crs
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,9 @@ def select_candidates(
 ) -> gpd.GeoDataFrame:
     """OSM buildings of the allowed types and footprint size whose inside point lies in ``area``."""
     if buildings.empty:
-        raise AreaError("the OSM data holds no buildings; use --candidates with your own file")
+        raise NoCandidatesError(
+            "the OSM data holds no buildings; use --candidates with your own file"
+        )
     footprints = to_crs(buildings, crs)
     area_m = to_crs(area, crs).geometry.union_all()
     valid = footprints.geometry.is_valid
@@ -155,12 +157,12 @@ def select_candidates(
         rules.max_area_m2,
     )
     if n_in == 0:
-        raise AreaError(
+        raise NoCandidatesError(
             "the area holds no buildings of the OSM data; check that the area and the OSM file "
             "cover the same place (--area-name/--area-file, --osm)"
         )
     if not keep.any():
-        raise AreaError(
+        raise NoCandidatesError(
             f"none of the {n_in} buildings in the area passes the candidate filter "
             f"(types {', '.join(rules.building_types[:6])}..., {rules.min_area_m2:g}-"
             f"{rules.max_area_m2:g} m2); widen [candidates] in the config"

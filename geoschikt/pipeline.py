@@ -24,7 +24,7 @@ from geoschikt import __version__
 from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
 from geoschikt.config import Config
-from geoschikt.errors import AreaError
+from geoschikt.errors import AreaError, NoCandidatesError
 from geoschikt.features import (
     area_by_name,
     area_frame,
@@ -72,6 +72,7 @@ class ScoreResult:
     config: Config
     crs: str
     provenance: dict = field(default_factory=dict)
+    measured: tuple[Measured, ...] = ()
 
     def top(self, n: int = 10) -> pd.DataFrame:
         cols = ["rank", "candidate_id", "name", "suitability", "passes", "fails"]
@@ -79,8 +80,21 @@ class ScoreResult:
         return pd.DataFrame(frame[[c for c in cols if c in frame.columns]].head(n))
 
 
-def score_area(
-    osm_path: str | Path,
+def load_osm(osm_path: str | Path, config: Config) -> OsmData:
+    """Read what the configured criteria need from an OSM file."""
+    return read_osm(osm_path, feature_keys(config), feature_predicate(config))
+
+
+def score_area(osm_path: str | Path, *, config: Config, **kwargs) -> ScoreResult:
+    """Score every candidate of an area in the OSM file ``osm_path``; see ``score_osm``."""
+    timings = Timings()
+    with timings.stage("reading OSM data"):
+        osm = load_osm(osm_path, config)
+    return score_osm(osm, config=config, timings=timings, **kwargs)
+
+
+def score_osm(
+    osm: OsmData,
     *,
     config: Config,
     area: gpd.GeoDataFrame | None = None,
@@ -90,18 +104,25 @@ def score_area(
     candidates_file: str | Path | None = None,
     id_column: str | None = None,
     reception_file: str | Path | None = None,
+    timings: Timings | None = None,
 ) -> ScoreResult:
     """Score every candidate of an area on the configured criteria.
 
-    The area is ``area`` (a polygon frame, e.g. from geocoding), else the boundary called
-    ``area_name`` in the OSM data, else the polygons of ``area_file``, else the data's extent.
+    The area is ``area`` (a polygon frame, e.g. from geocoding or a batch region), else the
+    boundary called ``area_name`` in the OSM data, else the polygons of ``area_file``, else the
+    data's extent. Candidates are the OSM buildings in the area, or those of ``candidates_file``.
     """
-    timings = Timings()
+    timings = timings or Timings()
     started = dt.datetime.now(dt.UTC)
-    inputs = [_input("osm", osm_path)]
+    inputs = [
+        {
+            "role": "osm",
+            "path": str(osm.path),
+            "bytes": osm.path.stat().st_size if osm.path.is_file() else None,
+            "sha256": osm.sha256,
+        }
+    ]
 
-    with timings.stage("reading OSM data"):
-        osm = read_osm(osm_path, feature_keys(config), feature_predicate(config))
     with timings.stage("selecting area and candidates"):
         area, area_given = _resolve_area(osm, area, area_name, admin_level, area_file)
         if area_file:
@@ -162,7 +183,7 @@ def score_area(
         "libraries": _library_versions(),
         "attribution": "© OpenStreetMap contributors (ODbL)",
     }
-    return ScoreResult(result, pois, area, reception, config, crs, provenance)
+    return ScoreResult(result, pois, area, reception, config, crs, provenance, tuple(measured))
 
 
 def _input(role: str, path: str | Path) -> dict:
@@ -195,7 +216,9 @@ def _user_candidates(path, id_column, area, crs) -> gpd.GeoDataFrame:
             area.geometry.union_all(), shapely.get_x(pts), shapely.get_y(pts)
         )
         if not inside.any():
-            raise AreaError(f"none of the {len(frame)} candidates in {path} lies inside the area")
+            raise NoCandidatesError(
+                f"none of the {len(frame)} candidates in {path} lies inside the area"
+            )
         frame = frame[inside].reset_index(drop=True)
     return to_crs(frame, crs)
 

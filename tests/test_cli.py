@@ -41,6 +41,7 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
     assert sorted(p.name for p in delft_out.iterdir()) == [
         "candidates.csv",
         "candidates.gpkg",
+        "distances.npz",
         "map.html",
         "run.json",
     ]

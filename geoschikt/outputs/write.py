@@ -12,6 +12,7 @@ import pandas as pd
 from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.webmap import write_map
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,16 @@ RUN = "run.json"
 def write_outputs(
     result, out: str | Path, *, overwrite: bool = False, command: str | None = None
 ) -> Path:
-    """Write all outputs of ``result`` into ``out`` atomically; returns ``out``."""
+    """Write all outputs of ``result`` into ``out`` atomically; returns ``out``.
+
+    ``candidates.gpkg``, ``candidates.csv``, ``distances.npz`` (raw distances for re-scoring),
+    ``map.html`` and ``run.json``.
+    """
     out = Path(out)
     start = time.perf_counter()
     with atomic_directory(out, overwrite) as tmp:
         write_tables(result, tmp)
+        save_distances(result, tmp / DISTANCES)
         write_map(result, tmp / MAP)
         provenance = dict(result.provenance)
         provenance["command"] = command

@@ -1,0 +1,553 @@
+"""Score many regions (e.g. all municipalities of a province) from one OSM extract.
+
+The extract is parsed once and cut into one input per region (its buildings plus a buffer of
+network and features as wide as the longest reach, so facilities across a border count), stored
+on disk. Regions then run one by one, in local processes (``jobs``) or on a Dask cluster
+(``scheduler``). Each finished region leaves its outputs (written atomically) and a status record
+with the fingerprint of its inputs; re-running skips regions whose record matches and redoes the
+rest, so a killed batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoschikt import __version__
+from geoschikt.acquire import NetworkWays, OsmData, file_sha256
+from geoschikt.config import Config
+from geoschikt.errors import GeoschiktError, InputFileError, NoCandidatesError, OutputError
+from geoschikt.geo import WGS84
+from geoschikt.inputs import read_points_or_shapes
+
+log = logging.getLogger(__name__)
+
+STATUS_OK = "ok"
+STATUS_EMPTY = "no candidates"
+STATUS_FAILED = "failed"
+BATCH_MARK = "batch.json"
+SUMMARY_COLUMNS = [
+    "region_id",
+    "region_name",
+    "status",
+    "candidates",
+    "passing",
+    "best_suitability",
+    "median_suitability",
+    "seconds",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class RegionTask:
+    """Everything a worker needs to score one region (paths only: cheap to send)."""
+
+    region_id: str
+    region_name: str
+    input_path: str
+    out_dir: str
+    status_path: str
+    fingerprint: str
+    config_raw: dict
+    config_sources: tuple[str, ...]
+    reception_file: str | None
+
+
+# ---- regions ----------------------------------------------------------------------------------
+
+
+def read_regions(
+    path: str | Path,
+    *,
+    id_column: str = "statcode",
+    name_column: str = "statnaam",
+    codes: Iterable[str] | None = None,
+    province: str | None = None,
+    population: str | Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Regions (id, name, geometry in EPSG:4326), optionally filtered by codes or province."""
+    frame = read_points_or_shapes(path, "regions")
+    for col, opt in ((id_column, "--id-column"), (name_column, "--name-column")):
+        if col not in frame.columns:
+            raise InputFileError(
+                f"regions file {path} has no column {col!r} ({opt}); columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+    regions = gpd.GeoDataFrame(
+        {"region_id": frame[id_column].astype(str), "region_name": frame[name_column].astype(str)},
+        geometry=frame.geometry.values,
+        crs=WGS84,
+    )
+    if regions["region_id"].duplicated().any():
+        dup = regions.loc[regions["region_id"].duplicated(), "region_id"].iloc[0]
+        raise InputFileError(f"regions file {path}: id {dup!r} occurs more than once")
+    wanted: set[str] | None = None
+    if codes:
+        wanted = {c.strip() for c in codes if c.strip()}
+        missing = sorted(wanted - set(regions["region_id"]))
+        if missing:
+            raise InputFileError(
+                f"region code(s) {', '.join(missing)} are not in {path} (column {id_column})"
+            )
+    if province:
+        if population is None:
+            raise InputFileError(
+                "--province needs --population (a table with statcode and provincie)"
+            )
+        table = _read_table(population)
+        if not {"statcode", "provincie"} <= set(table.columns):
+            raise InputFileError(f"{population} needs the columns statcode and provincie")
+        hit = table["provincie"].astype(str).str.casefold() == province.casefold()
+        if not hit.any():
+            known = ", ".join(sorted(table["provincie"].dropna().astype(str).unique()))
+            raise InputFileError(f"province {province!r} is not in {population}; known: {known}")
+        in_prov = set(table.loc[hit, "statcode"].astype(str))
+        wanted = in_prov if wanted is None else wanted & in_prov
+    if wanted is not None:
+        regions = regions[regions["region_id"].isin(wanted)]
+    if regions.empty:
+        raise InputFileError("no regions are selected; check --codes/--province")
+    regions = regions.sort_values("region_id").reset_index(drop=True)
+    regions.attrs["source"] = Path(path).name
+    return regions
+
+
+def _read_table(path: str | Path) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise InputFileError(f"table {path} does not exist; check the path")
+    return pd.read_csv(path)
+
+
+def safe_name(region_id: str) -> str:
+    """A file-system safe directory name for a region id."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", region_id) or "_"
+
+
+# ---- cutting the extract ----------------------------------------------------------------------
+
+
+def subset_osm(osm: OsmData, bounds: tuple[float, float, float, float]) -> OsmData:
+    """The part of ``osm`` within ``bounds`` (lon/lat): whole ways that touch it, buildings and
+    features that intersect it."""
+    left, bottom, right, top = bounds
+    w = osm.ways
+    inside = (w.lon >= left) & (w.lon <= right) & (w.lat >= bottom) & (w.lat <= top)
+    keep_ways = np.unique(w.way[inside])
+    rows = np.isin(w.way, keep_ways)
+    remap = np.full(len(w.tags), -1, dtype=np.int64)
+    remap[keep_ways] = np.arange(len(keep_ways))
+    ways = NetworkWays(
+        refs=w.refs[rows],
+        lon=w.lon[rows],
+        lat=w.lat[rows],
+        way=remap[w.way[rows]],
+        tags=w.tags.iloc[keep_ways].reset_index(drop=True),
+    )
+    return replace(
+        osm,
+        ways=ways,
+        buildings=osm.buildings.cx[left:right, bottom:top].reset_index(drop=True),
+        features=osm.features.cx[left:right, bottom:top].reset_index(drop=True),
+        boundaries=osm.boundaries.iloc[0:0],
+    )
+
+
+def buffered_bounds(geom, metres: float) -> tuple[float, float, float, float]:
+    """Bounds of ``geom`` (lon/lat) grown by ``metres`` on every side."""
+    from geoschikt.pipeline import _buffered_bounds
+
+    return _buffered_bounds(geom.bounds, metres)
+
+
+def fingerprint(*parts: object) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+# ---- running ------------------------------------------------------------------------------------
+
+
+def plan(
+    osm_path: Path, regions: gpd.GeoDataFrame, config: Config, out: Path, reception_file
+) -> tuple[list[RegionTask], list[RegionTask]]:
+    """(all tasks, tasks still to do): a task is done when its status record matches."""
+    osm_sha = file_sha256(osm_path)
+    rec_sha = file_sha256(reception_file) if reception_file else None
+    tasks, todo = [], []
+    for row in regions.itertuples():
+        name = safe_name(row.region_id)
+        geom_sha = hashlib.sha256(shapely.to_wkb(row.geometry, hex=False)).hexdigest()
+        fp = fingerprint(__version__, osm_sha, config.to_dict(), geom_sha, rec_sha)
+        task = RegionTask(
+            region_id=row.region_id,
+            region_name=row.region_name,
+            input_path=str(out / ".work" / f"{name}-{fp}.pkl"),
+            out_dir=str(out / "regions" / name),
+            status_path=str(out / "status" / f"{name}.json"),
+            fingerprint=fp,
+            config_raw=config.to_dict(),
+            config_sources=config.sources,
+            reception_file=str(reception_file) if reception_file else None,
+        )
+        tasks.append(task)
+        if not _is_done(task):
+            todo.append(task)
+    return tasks, todo
+
+
+def _is_done(task: RegionTask) -> bool:
+    status = read_status(task)
+    if status is None or status.get("fingerprint") != task.fingerprint:
+        return False
+    if status["status"] == STATUS_OK:
+        return (Path(task.out_dir) / "run.json").is_file()
+    return status["status"] == STATUS_EMPTY
+
+
+def read_status(task: RegionTask) -> dict | None:
+    try:
+        return json.loads(Path(task.status_path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def prepare_inputs(
+    osm_path: Path, tasks: list[RegionTask], regions: gpd.GeoDataFrame, config: Config
+) -> None:
+    """Parse the extract once and store each region's cut for the tasks that lack one."""
+    missing = [t for t in tasks if not Path(t.input_path).is_file()]
+    if not missing:
+        return
+    from geoschikt.pipeline import load_osm
+
+    log.info("reading %s once for %d region(s)", osm_path, len(missing))
+    osm = load_osm(osm_path, config)
+    reach = max(c.reach_m for c in config.criteria) + config.network.max_snap_m
+    geoms = dict(zip(regions["region_id"], regions.geometry, strict=True))
+    for task in missing:
+        geom = geoms[task.region_id]
+        part = subset_osm(osm, buffered_bounds(geom, reach))
+        area = gpd.GeoDataFrame(
+            {"name": [task.region_name], "source": [f"region {task.region_id}"]},
+            geometry=[geom],
+            crs=WGS84,
+        )
+        _atomic_bytes(Path(task.input_path), pickle.dumps((part, area), protocol=5))
+    del osm
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def run_region(task: RegionTask) -> dict:
+    """Score one region and record its status. Runs in a worker; never raises for bad data."""
+    from geoschikt.config import config_from_dict
+    from geoschikt.outputs import write_outputs
+    from geoschikt.pipeline import score_osm
+
+    start = time.perf_counter()
+    status = {
+        "region_id": task.region_id,
+        "region_name": task.region_name,
+        "fingerprint": task.fingerprint,
+    }
+    try:
+        with open(task.input_path, "rb") as fh:
+            part, area = pickle.load(fh)
+        config = config_from_dict(task.config_raw, ", ".join(task.config_sources))
+        result = score_osm(part, config=config, area=area, reception_file=task.reception_file)
+        result.provenance["region"] = {"id": task.region_id, "name": task.region_name}
+        write_outputs(
+            result,
+            task.out_dir,
+            overwrite=True,
+            command=f"geoschikt batch (region {task.region_id})",
+        )
+        suit = result.candidates["suitability"]
+        status.update(
+            status=STATUS_OK,
+            candidates=len(suit),
+            passing=int(result.candidates["passes"].sum()),
+            best_suitability=float(suit.max()),
+            median_suitability=float(suit.median()),
+            reason="",
+        )
+    except NoCandidatesError as exc:
+        status.update(status=STATUS_EMPTY, candidates=0, passing=0, reason=str(exc))
+    except GeoschiktError as exc:
+        status.update(status=STATUS_FAILED, candidates=0, passing=0, reason=str(exc))
+    except Exception as exc:  # a bug: record it and let the other regions go on
+        log.debug("region %s crashed:\n%s", task.region_id, traceback.format_exc())
+        status.update(
+            status=STATUS_FAILED,
+            candidates=0,
+            passing=0,
+            reason=f"internal error: {type(exc).__name__}: {exc}",
+        )
+    status["seconds"] = round(time.perf_counter() - start, 2)
+    _atomic_bytes(Path(task.status_path), json.dumps(status, indent=1).encode())
+    return status
+
+
+Progress = Callable[[dict, int, int, int, float], None]
+"""progress(status, done, failed, remaining, eta_seconds)"""
+
+
+def execute(
+    tasks: list[RegionTask],
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Run tasks serially, in ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
+    results: list[dict] = []
+    start = time.perf_counter()
+
+    def report(status: dict) -> None:
+        results.append(status)
+        if progress is not None:
+            done = len(results)
+            failed = sum(r["status"] != STATUS_OK for r in results)
+            remaining = len(tasks) - done
+            eta = (time.perf_counter() - start) / done * remaining / max(1, jobs)
+            progress(status, done, failed, remaining, eta)
+
+    if scheduler:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise GeoschiktError("--scheduler needs Dask: pip install 'geoschikt[dask]'") from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise GeoschiktError(
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address"
+            ) from None
+        with client:
+            futures = client.map(run_region, tasks, pure=False)
+            for fut in as_completed(futures):
+                report(fut.result())
+    elif jobs > 1 and len(tasks) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            for fut in as_completed([pool.submit(run_region, t) for t in tasks]):
+                report(fut.result())
+    else:
+        for task in tasks:
+            report(run_region(task))
+    return results
+
+
+def check_batch_dir(out: Path) -> None:
+    """A batch writes into its own directory; refuse one that holds something else."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file; choose a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / BATCH_MARK).is_file():
+        raise OutputError(
+            f"{out} is not empty and not a geoschikt batch directory; choose another --out"
+        )
+
+
+def clean_leftovers(out: Path) -> None:
+    """Remove temporary files and directories that an interrupted run left behind."""
+    for pattern in (
+        ".*.tmp-*",
+        "regions/.*.tmp-*",
+        "regions/.*.old-*",
+        "status/.*.tmp-*",
+        ".work/.*.tmp-*",
+    ):
+        for p in out.glob(pattern):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+# ---- batch outputs ------------------------------------------------------------------------------
+
+
+def run_batch(
+    osm_path: Path,
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    out: Path,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    reception_file: Path | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Score every region; returns the summary table (one row per region)."""
+    out = Path(out)
+    check_batch_dir(out)
+    if not Path(osm_path).is_file():
+        raise InputFileError(f"OSM file {osm_path} does not exist; check the path (--osm)")
+    out.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out)
+    started = time.perf_counter()
+    tasks, todo = plan(Path(osm_path), regions, config, out, reception_file)
+    mark = {"geoschikt_version": __version__, "osm": str(osm_path), "regions": len(tasks)}
+    _atomic_bytes(out / BATCH_MARK, json.dumps(mark, indent=1).encode())
+    log.info(
+        "%d region(s): %d finished earlier, %d to do", len(tasks), len(tasks) - len(todo), len(todo)
+    )
+    if todo:
+        prepare_inputs(Path(osm_path), todo, regions, config)
+        execute(todo, jobs=jobs, scheduler=scheduler, progress=progress)
+    statuses = [
+        read_status(t)
+        or {
+            "region_id": t.region_id,
+            "region_name": t.region_name,
+            "status": STATUS_FAILED,
+            "reason": "no status recorded",
+        }
+        for t in tasks
+    ]
+    summary = pd.DataFrame(statuses).reindex(columns=SUMMARY_COLUMNS)
+    write_batch_outputs(
+        out, tasks, summary, regions, config, osm_path, time.perf_counter() - started
+    )
+    if all(s.get("status") in (STATUS_OK, STATUS_EMPTY) for s in statuses):
+        shutil.rmtree(out / ".work", ignore_errors=True)
+    return summary
+
+
+def write_batch_outputs(
+    out: Path, tasks, summary: pd.DataFrame, regions, config: Config, osm_path, seconds: float
+) -> None:
+    """summary.csv, candidates_all.gpkg, index.html (overview map) and batch.json, each atomic."""
+    summary = summary.copy()
+    summary["map"] = [
+        f"regions/{safe_name(t.region_id)}/map.html" if s == STATUS_OK else ""
+        for t, s in zip(tasks, summary["status"], strict=True)
+    ]
+    tmp = out / f".summary.csv.tmp-{os.getpid()}"
+    summary.to_csv(tmp, index=False)
+    os.replace(tmp, out / "summary.csv")
+
+    frames = []
+    for t, status in zip(tasks, summary["status"], strict=True):
+        if status == STATUS_OK:
+            part = gpd.read_file(
+                Path(t.out_dir) / "candidates.gpkg", layer="candidates", engine="pyogrio"
+            )
+            part.insert(0, "region_id", t.region_id)
+            part.insert(1, "region_name", t.region_name)
+            frames.append(part)
+    tmp_gpkg = out / f".candidates_all.gpkg.tmp-{os.getpid()}"
+    tmp_gpkg.unlink(missing_ok=True)
+    overview = regions.merge(summary.drop(columns=["region_name"]), on="region_id", how="left")
+    overview.to_file(tmp_gpkg, layer="regions", driver="GPKG", engine="pyogrio")
+    if frames:
+        combined = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+        combined.to_file(tmp_gpkg, layer="candidates", driver="GPKG", engine="pyogrio")
+    os.replace(tmp_gpkg, out / "candidates_all.gpkg")
+
+    from geoschikt.outputs.overview import write_overview_map
+
+    tmp_html = out / f".index.html.tmp-{os.getpid()}"
+    write_overview_map(
+        overview, tmp_html, lang=config.lang, source=f"regions: {regions.attrs.get('source', '')}"
+    )
+    os.replace(tmp_html, out / "index.html")
+
+    record = {
+        "geoschikt_version": __version__,
+        "osm": {"path": str(osm_path), "sha256": file_sha256(osm_path)},
+        "config": config.to_dict(),
+        "config_sources": list(config.sources),
+        "regions": {s: int((summary["status"] == s).sum()) for s in summary["status"].unique()},
+        "seconds_this_run": round(seconds, 2),
+        "attribution": "© OpenStreetMap contributors (ODbL)",
+    }
+    _atomic_bytes(out / BATCH_MARK, json.dumps(record, indent=1, ensure_ascii=False).encode())
+
+
+def rescore_batch(src: Path, config: Config, out: Path, *, overwrite: bool = False) -> pd.DataFrame:
+    """Re-score every scored region of the batch in ``src`` into a new batch directory ``out``."""
+    from geoschikt.outputs import atomic_directory, write_outputs
+    from geoschikt.rescore import rescore_run
+
+    src, out = Path(src), Path(out)
+    if src.resolve() == out.resolve():
+        raise OutputError("--out must differ from the batch being re-scored")
+    start = time.perf_counter()
+    old = pd.read_csv(src / "summary.csv", dtype={"region_id": str})
+    regions = gpd.read_file(src / "candidates_all.gpkg", layer="regions", engine="pyogrio")
+    regions = to_wgs84(regions[["region_id", "region_name", "geometry"]])
+    regions.attrs["source"] = f"as in {src}"
+    batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]["path"]
+    rows, tasks = [], []
+    with atomic_directory(out, overwrite) as tmp:
+        for row in old.to_dict("records"):
+            name = safe_name(str(row["region_id"]))
+            task = RegionTask(
+                str(row["region_id"]),
+                str(row["region_name"]),
+                "",
+                str(tmp / "regions" / name),
+                "",
+                "",
+                {},
+                (),
+                None,
+            )
+            tasks.append(task)
+            if row["status"] != STATUS_OK:
+                rows.append(row)
+                continue
+            t0 = time.perf_counter()
+            result = rescore_run(src / "regions" / name, config)
+            write_outputs(
+                result,
+                task.out_dir,
+                overwrite=True,
+                command=f"geoschikt rescore {src} (region {row['region_id']})",
+            )
+            suit = result.candidates["suitability"]
+            rows.append(
+                dict(
+                    row,
+                    candidates=len(suit),
+                    passing=int(result.candidates["passes"].sum()),
+                    best_suitability=float(suit.max()),
+                    median_suitability=float(suit.median()),
+                    seconds=round(time.perf_counter() - t0, 2),
+                )
+            )
+        summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
+        write_batch_outputs(
+            tmp, tasks, summary, regions, config, Path(batch_osm), time.perf_counter() - start
+        )
+    return summary
+
+
+def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    from geoschikt.geo import to_crs
+
+    return to_crs(frame, WGS84)

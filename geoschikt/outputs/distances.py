@@ -1,0 +1,50 @@
+"""Raw measured distances of a run (``distances.npz``), kept so a run can be re-scored with new
+weights, curves or limits without measuring again.
+
+Per criterion the array keeps what the tables cannot: ``inf`` = nothing within reach,
+``nan`` = not measurable for that candidate (the reason is stored alongside).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DISTANCES = "distances.npz"
+
+
+@dataclass(frozen=True)
+class StoredDistances:
+    candidate_id: np.ndarray
+    distance: dict[str, np.ndarray]
+    meta: dict[str, dict]  # key -> why_unknown, assessed, why_not_assessed, reach_m
+
+
+def save_distances(result, path: Path) -> None:
+    """Write the raw distances of ``result`` (a ScoreResult) to ``path``."""
+    arrays = {"candidate_id": np.asarray(result.candidates["candidate_id"].astype(str), dtype=str)}
+    meta = {}
+    for m in result.measured:
+        arrays[f"d_{m.criterion.key}"] = np.asarray(m.distance, dtype=float)
+        meta[m.criterion.key] = {
+            "why_unknown": m.why_unknown,
+            "assessed": m.assessed,
+            "why_not_assessed": m.why_not_assessed,
+            "reach_m": m.criterion.reach_m,
+        }
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def load_distances(path: Path) -> StoredDistances:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        return StoredDistances(
+            candidate_id=data["candidate_id"],
+            distance={k: data[f"d_{k}"] for k in meta},
+            meta=meta,
+        )

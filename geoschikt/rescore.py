@@ -1,0 +1,109 @@
+"""Re-score a finished run with a new configuration, reusing its measured distances."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from geoschikt.acquire import file_sha256
+from geoschikt.config import Config, config_from_dict, measurement_changes
+from geoschikt.errors import ConfigError, InputFileError
+from geoschikt.geo import WGS84, to_crs
+from geoschikt.outputs.distances import DISTANCES, load_distances
+from geoschikt.pipeline import ScoreResult
+from geoschikt.scoring import (
+    Measured,
+    dist_col,
+    nearest_col,
+    note_col,
+    points_col,
+    score,
+    score_col,
+)
+
+SCORE_COLUMNS = ("suitability", "passes", "fails", "rank")
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / "run.json").is_file() and (Path(path) / DISTANCES).is_file()
+
+
+def rescore_run(src: str | Path, config: Config) -> ScoreResult:
+    """A new ScoreResult for the run in ``src`` under ``config``, without measuring again."""
+    src = Path(src)
+    start = time.perf_counter()
+    if not is_run_dir(src):
+        raise InputFileError(
+            f"{src} is not a geoschikt output directory (it needs run.json and {DISTANCES}); "
+            "give the --out directory of a score or batch run"
+        )
+    old_prov = json.loads((src / "run.json").read_text(encoding="utf-8"))
+    old = config_from_dict(old_prov["config"], str(src / "run.json"))
+    problems = measurement_changes(old, config)
+    if problems:
+        raise ConfigError(
+            "cannot re-score without measuring again: "
+            + "; ".join(problems)
+            + ". Run `geoschikt score` (or `batch`) with the new config instead"
+        )
+    gpkg = src / "candidates.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    cands = gpd.read_file(gpkg, layer="candidates", engine="pyogrio")
+    pois = gpd.read_file(gpkg, layer="pois", engine="pyogrio")
+    area = to_crs(gpd.read_file(gpkg, layer="area", engine="pyogrio"), WGS84)
+    reception = None
+    if "reception" in layers:
+        reception = to_crs(gpd.read_file(gpkg, layer="reception", engine="pyogrio"), WGS84)
+    stored = load_distances(src / DISTANCES)
+    if not np.array_equal(
+        stored.candidate_id, np.asarray(cands["candidate_id"].astype(str), dtype=str)
+    ):
+        raise InputFileError(f"{src}: {DISTANCES} does not belong to candidates.gpkg; run again")
+
+    measured = []
+    for c in config.criteria:
+        meta = stored.meta[c.key]
+        d = stored.distance[c.key].copy()
+        d[d > c.reach_m] = np.inf
+        measured.append(
+            Measured(c, d, meta["why_unknown"], meta["assessed"], meta["why_not_assessed"])
+        )
+        if nearest_col(c.key) in cands:
+            cands.loc[np.isinf(d), nearest_col(c.key)] = None
+
+    drop = [
+        col for k in stored.meta for col in (dist_col(k), score_col(k), points_col(k), note_col(k))
+    ]
+    base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
+    scores = score(measured, lang=config.lang)
+    scores.index = base.index
+    geometry = base.geometry
+    table = pd.concat([base.drop(columns="geometry"), scores], axis=1)
+    result = gpd.GeoDataFrame(table, geometry=geometry, crs=cands.crs)
+
+    prov = dict(old_prov)
+    for key in ("outputs", "command", "demo"):
+        prov.pop(key, None)
+    prov.update(
+        {
+            "config": config.to_dict(),
+            "config_sources": list(config.sources),
+            "rescored_from": {"path": str(src), "run_json_sha256": file_sha256(src / "run.json")},
+            "timings_s": {"re-scoring": round(time.perf_counter() - start, 3)},
+            "criteria_not_assessed": {
+                m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
+            },
+        }
+    )
+    prov["counts"] = dict(
+        prov.get("counts", {}), candidates=len(result), passing=int(result["passes"].sum())
+    )
+    return ScoreResult(
+        result, pois, area, reception, config, str(cands.crs.to_string()), prov, tuple(measured)
+    )
