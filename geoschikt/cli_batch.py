@@ -142,7 +142,10 @@ def batch_cmd(
 @cli.command("rescore")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option(
-    "--config", "config_file", type=click.Path(path_type=Path), help="The new TOML config."
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="TOML laid over the config the run was made with (weights, curves, limits).",
 )
 @click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the maps.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
@@ -155,17 +158,23 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool):
     reach).
     """
     from geoschikt.outputs import check_output_dir, write_outputs
-    from geoschikt.rescore import is_run_dir, rescore_run
+    from geoschikt.rescore import is_run_dir, rescore_run, run_config
 
     _quiet_regions()
-    config = _config(config_file, None, lang)
     start = time.perf_counter()
     if (source / "batch.json").is_file():
+        first = next(iter(sorted((source / "regions").glob("*/run.json"))), None)
+        if first is None:
+            from geoschikt.errors import InputFileError
+
+            raise InputFileError(f"{source} holds no scored region to re-score")
+        config = run_config(first.parent, config_file, lang)
         from geoschikt.batch import rescore_batch
 
         summary = rescore_batch(source, config, out, overwrite=overwrite)
         click.echo(f"Re-scored {len(summary)} region(s) in {time.perf_counter() - start:.1f} s.")
         sys.exit(_summarise(summary, out))
+    config = run_config(source, config_file, lang)
     check_output_dir(out, overwrite)
     if not is_run_dir(source):
         from geoschikt.errors import InputFileError

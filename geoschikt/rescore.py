@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,7 +13,7 @@ import pandas as pd
 import pyogrio
 
 from geoschikt.acquire import file_sha256
-from geoschikt.config import Config, config_from_dict, measurement_changes
+from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.outputs.distances import DISTANCES, load_distances
@@ -32,6 +33,25 @@ SCORE_COLUMNS = ("suitability", "passes", "fails", "rank")
 
 def is_run_dir(path: Path) -> bool:
     return (Path(path) / "run.json").is_file() and (Path(path) / DISTANCES).is_file()
+
+
+def run_config(
+    src: str | Path, overrides_file: str | Path | None = None, lang: str | None = None
+) -> Config:
+    """The configuration of the run in ``src`` with a TOML file and ``lang`` laid over it."""
+    src = Path(src)
+    if not (src / "run.json").is_file():
+        raise InputFileError(f"{src} has no run.json: is it a geoschikt output directory?")
+    raw = json.loads((src / "run.json").read_text(encoding="utf-8"))["config"]
+    config = config_from_dict(raw, str(src / "run.json"))
+    overrides: dict = {}
+    if overrides_file is not None:
+        overrides = _read_toml(Path(overrides_file))
+    if lang:
+        overrides.setdefault("map", {})["lang"] = lang
+    new = config.with_overrides(overrides)
+    extra = (str(overrides_file),) if overrides_file else ()
+    return replace(new, sources=(str(src / "run.json"), *extra))
 
 
 def rescore_run(src: str | Path, config: Config) -> ScoreResult:

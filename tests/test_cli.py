@@ -207,6 +207,6 @@ def test_demo_runs_offline_on_the_bundled_helsinki_extract(tmp_path):
 
 def test_console_script_entry_point():
     proc = subprocess.run(
-        [sys.executable, "-m", "geoschikt.cli", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "geoschikt", "--version"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "geoschikt" in proc.stdout

@@ -1,0 +1,5 @@
+"""`python -m geoschikt` runs the command line."""
+
+from geoschikt.cli import main
+
+main()
