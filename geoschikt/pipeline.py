@@ -21,7 +21,6 @@ import pandas as pd
 import shapely
 
 from geoschikt import __version__
-from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
 from geoschikt.config import Config
 from geoschikt.errors import AreaError, NoCandidatesError
@@ -36,8 +35,9 @@ from geoschikt.features import (
 )
 from geoschikt.geo import WGS84, choose_metric_crs, to_crs, transform_xy
 from geoschikt.inputs import read_area_file, read_candidates, read_reception
-from geoschikt.network import Network, build_network, snap_to_edges
-from geoschikt.scoring import Measured, nearest_col, score, snap_col
+from geoschikt.measure import Measurer
+from geoschikt.rasters import Surface, make_grid
+from geoschikt.scoring import Measured, score, score_col
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ class ScoreResult:
     crs: str
     provenance: dict = field(default_factory=dict)
     measured: tuple[Measured, ...] = ()
+    surface: Surface | None = None
+    balance: gpd.GeoDataFrame | None = None
 
     def top(self, n: int = 10) -> pd.DataFrame:
         cols = ["rank", "candidate_id", "name", "suitability", "passes", "fails"]
@@ -147,11 +149,21 @@ def score_osm(
         ", ".join(f"{k} {v}" for k, v in pois["category"].value_counts().sort_index().items()),
     )
 
+    measurer = Measurer(osm, pois, config, crs, timings)
     with timings.stage("measuring distances"):
-        measured, extra, network_info = _measure(candidates, pois, config, osm, crs, timings)
+        pts = shapely.point_on_surface(candidates.geometry.values)
+        cx, cy = shapely.get_x(pts), shapely.get_y(pts)
+        lon, lat = transform_xy(cx, cy, crs, WGS84)
+        measured, extra = measurer.measure(cx, cy)
+        extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **extra}
     with timings.stage("scoring"):
         scores = score(measured, lang=config.lang)
         result = _assemble(candidates, extra, scores)
+    surface = None
+    if config.surface_m > 0:
+        with timings.stage("suitability surface"):
+            surface = suitability_surface(measurer, area, crs, config)
+    network_info = measurer.network_info
 
     provenance = {
         "geoschikt_version": __version__,
@@ -183,7 +195,42 @@ def score_osm(
         "libraries": _library_versions(),
         "attribution": "© OpenStreetMap contributors (ODbL)",
     }
-    return ScoreResult(result, pois, area, reception, config, crs, provenance, tuple(measured))
+    for crit in config.criteria:
+        if crit.raster is not None:
+            inputs.append(_input(f"raster ({crit.key})", crit.raster))
+    return ScoreResult(
+        result, pois, area, reception, config, crs, provenance, tuple(measured), surface
+    )
+
+
+def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, config: Config):
+    """Scores on a regular grid over the area: one band per criterion score plus the total.
+
+    Cells are scored like candidates (their centre is the point); cells outside the area or
+    farther than ``max_snap_m`` from the network are nodata.
+    """
+    grid = make_grid(to_crs(area, crs).geometry.union_all(), crs, config.surface_m)
+    x, y = grid.centres()
+    measured, _ = measurer.measure(x, y, candidates=False)
+    scores = score(measured, lang=config.lang)
+    off = np.zeros(len(x), dtype=bool)
+    for m in measured:
+        if m.assessed and m.criterion.measure == "distance":
+            off |= np.isnan(m.distance)
+    names = [score_col(m.criterion.key) for m in measured if m.assessed] + ["suitability"]
+    bands = np.full((len(names), grid.height, grid.width), np.nan, dtype="float32")
+    rows, cols = np.nonzero(grid.inside)
+    for i, name in enumerate(names):
+        values = scores[name].to_numpy(dtype=float)
+        bands[i, rows, cols] = np.where(off, np.nan, values)
+    log.info(
+        "surface: %d x %d cells of %g m, %d scored",
+        grid.width,
+        grid.height,
+        grid.resolution,
+        int((~off).sum()),
+    )
+    return Surface(grid, tuple(names), bands)
 
 
 def _input(role: str, path: str | Path) -> dict:
@@ -240,96 +287,6 @@ def _pois(osm: OsmData, config: Config, reception, crs: str) -> gpd.GeoDataFrame
             pois = pd.concat([pois, *own], ignore_index=True)
             pois = gpd.GeoDataFrame(pois, geometry="geometry", crs=crs)
     return pois
-
-
-def _measure(candidates, pois, config: Config, osm: OsmData, crs: str, timings: Timings):
-    pts = shapely.point_on_surface(candidates.geometry.values)
-    cx, cy = shapely.get_x(pts), shapely.get_y(pts)
-    lon, lat = transform_xy(cx, cy, crs, WGS84)
-    extra: dict[str, np.ndarray] = {"lon": np.round(lon, 7), "lat": np.round(lat, 7)}
-    networks: dict[str, Network] = {}
-    cand_snaps = {}
-    network_info = {}
-    measured: list[Measured] = []
-    pois["snap_m"] = np.nan
-    for crit in config.criteria:
-        mode = "straight" if config.distance == "euclidean" else crit.mode
-        sel = np.flatnonzero((pois["category"] == crit.key).to_numpy())
-        fx = shapely.get_x(pois.geometry.values[sel])
-        fy = shapely.get_y(pois.geometry.values[sel])
-        if crit.source == "reception" and len(sel) == 0:
-            measured.append(
-                Measured(
-                    crit,
-                    np.full(len(candidates), np.nan),
-                    assessed=False,
-                    why_not_assessed="no reception locations given (--reception) "
-                    "or tagged in the OSM data",
-                )
-            )
-            extra[nearest_col(crit.key)] = np.full(len(candidates), None, dtype=object)
-            continue
-        if len(sel) == 0:
-            log.warning(
-                "no %s features in the OSM data: every candidate scores 0 on %s", crit.key, crit.key
-            )
-        if mode == "straight":
-            near = nearest_straight(cx, cy, fx, fy, crit.reach_m)
-            dist = near.distance
-        else:
-            if mode not in networks:
-                with timings.stage(f"building {mode} network"):
-                    networks[mode] = build_network(osm.ways, mode, crs, config.network)
-                    net = networks[mode]
-                    cand_snaps[mode] = snap_to_edges(net, cx, cy, config.network.max_snap_m)
-                    snapped = cand_snaps[mode]
-                    extra[snap_col(mode)] = np.round(snapped.offset_m, 1)
-                    network_info[mode] = {
-                        "nodes": net.n_nodes,
-                        "edges": len(net.u),
-                        "candidates_off_network": int((~snapped.on_network).sum()),
-                    }
-                    _check_reachable(snapped, config.network.max_snap_m, mode)
-            net, csnap = networks[mode], cand_snaps[mode]
-            fsnap = snap_to_edges(net, fx, fy, config.network.max_snap_m)
-            pois.loc[pois.index[sel], "snap_m"] = np.round(fsnap.offset_m, 1)
-            near = nearest_network(net, csnap, fsnap, crit.reach_m)
-            dist = np.where(csnap.on_network, near.distance, np.nan)
-        measured.append(
-            Measured(
-                crit,
-                dist,
-                why_unknown=f"more than {config.network.max_snap_m:.0f} m from the {mode} network",
-            )
-        )
-        extra[nearest_col(crit.key)] = _nearest_labels(pois, sel, near)
-    return measured, extra, network_info
-
-
-def _check_reachable(snapped, max_snap_m: float, mode: str) -> None:
-    if not snapped.on_network.any():
-        raise AreaError(
-            f"none of the candidates lies within {max_snap_m:.0f} m of the {mode} network in the "
-            "OSM data; do the candidates and the OSM file cover the same place (and is the "
-            "candidates' CRS right)?"
-        )
-
-
-def _nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.ndarray:
-    """'name (osm_type/id)' of each candidate's nearest feature, or None."""
-    labels = np.full(len(near.feature), None, dtype=object)
-    found = near.feature >= 0
-    if not found.any():
-        return labels
-    rows = pois.iloc[sel[near.feature[found]]]
-    ident = np.where(
-        rows["osm_type"].notna(),
-        rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
-        rows["source"].astype(str),
-    )
-    names = rows["name"].fillna("").astype(str).to_numpy()
-    labels[found] = np.where(names != "", names + " (" + ident + ")", ident)
-    return labels
 
 
 def _assemble(candidates: gpd.GeoDataFrame, extra: dict, scores: pd.DataFrame) -> gpd.GeoDataFrame:

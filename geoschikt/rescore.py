@@ -26,6 +26,7 @@ from geoschikt.scoring import (
     points_col,
     score,
     score_col,
+    value_col,
 )
 
 SCORE_COLUMNS = ("suitability", "passes", "fails", "rank")
@@ -92,14 +93,20 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
         d = stored.distance[c.key].copy()
         d[d > c.reach_m] = np.inf
         measured.append(
-            Measured(c, d, meta["why_unknown"], meta["assessed"], meta["why_not_assessed"])
+            Measured(
+                c,
+                d,
+                meta["why_unknown"],
+                meta["assessed"],
+                meta["why_not_assessed"],
+                stored.value.get(c.key),
+            )
         )
         if nearest_col(c.key) in cands:
             cands.loc[np.isinf(d), nearest_col(c.key)] = None
 
-    drop = [
-        col for k in stored.meta for col in (dist_col(k), score_col(k), points_col(k), note_col(k))
-    ]
+    per_key = (dist_col, value_col, score_col, points_col, note_col)
+    drop = [name(k) for k in stored.meta for name in per_key]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     scores = score(measured, lang=config.lang)
     scores.index = base.index

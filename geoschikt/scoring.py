@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from geoschikt.config import Criterion
 
@@ -17,6 +16,10 @@ def dist_col(key: str) -> str:
 
 def score_col(key: str) -> str:
     return f"score_{key}"
+
+
+def value_col(key: str) -> str:
+    return f"value_{key}"
 
 
 def points_col(key: str) -> str:
@@ -45,10 +48,23 @@ def decay(distance: np.ndarray, crit: Criterion) -> np.ndarray:
     """
     d = np.asarray(distance, dtype=float)
     x = np.clip((d - crit.near_m) / (crit.far_m - crit.near_m), 0.0, 1.0)
-    k = crit.steepness
-    if crit.decay == "linear":
+    f = _share(x, crit.decay, crit.steepness)
+    return 100.0 * (f if crit.direction == "towards" else 1.0 - f)
+
+
+def value_score(value: np.ndarray, crit: Criterion) -> np.ndarray:
+    """Score 0-100 of a value (e.g. reception pressure in places, a noise level in dB): full
+    score at ``full_at``, 0 at ``zero_at`` (either may be the larger), the criterion's curve
+    between."""
+    x = np.clip((np.asarray(value, float) - crit.full_at) / (crit.zero_at - crit.full_at), 0, 1)
+    return 100.0 * _share(x, crit.decay, crit.steepness)
+
+
+def _share(x: np.ndarray, curve: str, k: float) -> np.ndarray:
+    """Share of the full score at normalised position ``x`` in [0, 1] (1 at 0, 0 at 1)."""
+    if curve == "linear":
         f = 1.0 - x
-    elif crit.decay == "exponential":
+    elif curve == "exponential":
         f = (np.exp(-k * x) - np.exp(-k)) / (1.0 - np.exp(-k))
     else:
 
@@ -56,8 +72,7 @@ def decay(distance: np.ndarray, crit: Criterion) -> np.ndarray:
             return 1.0 / (1.0 + np.exp(k * (z - 0.5)))
 
         f = (g(x) - g(1.0)) / (g(0.0) - g(1.0))
-    f = np.clip(f, 0.0, 1.0)
-    return 100.0 * (f if crit.direction == "towards" else 1.0 - f)
+    return np.clip(f, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class Measured:
     why_unknown: str = "not measurable"
     assessed: bool = True
     why_not_assessed: str = ""
+    value: np.ndarray | None = None  # for pressure/raster criteria: what the score is made of
 
 
 def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
@@ -93,31 +109,33 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
             out[note_col(c.key)] = np.full(n, f"not assessed: {m.why_not_assessed}", dtype=object)
             continue
         finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
-        s = np.zeros(n)
-        s[finite] = decay(d[finite], c)
-        s[beyond] = 100.0 if c.direction == "away" else 0.0
         notes = np.full(n, "", dtype=object)
-        notes[beyond] = f"no {c.label(lang)} within {c.reach_m:.0f} m"
-        notes[unknown] = m.why_unknown
-        metres = np.char.add(np.char.mod("%.0f", np.where(finite, d, 0.0)), " m")
+        s = np.zeros(n)
+        if m.value is None:
+            s[finite] = decay(d[finite], c)
+            s[beyond] = 100.0 if c.direction == "away" else 0.0
+            notes[beyond] = f"no {c.label(lang)} within {c.reach_m:.0f} m"
+            notes[unknown] = m.why_unknown
+        else:  # scored on a value (reception pressure, raster); distance only for hard limits
+            v = np.asarray(m.value, dtype=float)
+            known = np.isfinite(v)
+            s[known] = value_score(v[known], c)
+            notes[~known] = m.why_unknown
+            out[value_col(c.key)] = np.round(v, 2)
+            unknown = unknown & (c.measure != "raster")
         if c.max_m is not None or c.min_m is not None:
             fails = _add(fails, unknown, f"{c.key}: {m.why_unknown}")
         if c.max_m is not None:
-            fails = _add(
-                fails,
-                finite & (d > c.max_m),
-                np.char.add(f"{c.key}: ", np.char.add(metres, f" > {c.max_m:.0f} m")),
-            )
+            too_far = finite & (d > c.max_m)
+            fails = _add(fails, too_far, _metres(d, too_far, f"{c.key}: ", f" > {c.max_m:.0f} m"))
             fails = _add(fails, beyond, f"{c.key}: none within {c.reach_m:.0f} m")
         if c.min_m is not None:
-            fails = _add(
-                fails,
-                finite & (d < c.min_m),
-                np.char.add(f"{c.key}: ", np.char.add(metres, f" < {c.min_m:.0f} m")),
-            )
+            too_near = finite & (d < c.min_m)
+            fails = _add(fails, too_near, _metres(d, too_near, f"{c.key}: ", f" < {c.min_m:.0f} m"))
         share = c.weight / total_w if total_w > 0 else 0.0
         weighted += share * s
-        out[dist_col(c.key)] = np.where(finite, np.round(d, 1), np.nan)
+        if c.measure != "raster":
+            out[dist_col(c.key)] = np.where(finite, np.round(d, 1), np.nan)
         out[score_col(c.key)] = np.round(s, 1)
         out[points_col(c.key)] = np.round(share * s, 2)
         out[note_col(c.key)] = notes
@@ -127,6 +145,15 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
     frame["fails"] = fails
     frame["rank"] = rank(frame["suitability"].to_numpy(), frame["passes"].to_numpy())
     return frame
+
+
+def _metres(d: np.ndarray, where: np.ndarray, prefix: str, suffix: str) -> np.ndarray:
+    """``prefix + '<d> m' + suffix`` for the candidates ``where`` (formatted only there)."""
+    text = np.full(len(d), "", dtype=object)
+    if where.any():
+        metres = np.char.add(np.char.mod("%.0f", d[where]), " m")
+        text[where] = np.char.add(prefix, np.char.add(metres, suffix)).astype(object)
+    return text
 
 
 def _add(fails: np.ndarray, where: np.ndarray, text) -> np.ndarray:
@@ -143,4 +170,18 @@ def _add(fails: np.ndarray, where: np.ndarray, text) -> np.ndarray:
 def rank(suitability: np.ndarray, passes: np.ndarray) -> np.ndarray:
     """1 = best: passing candidates first, then by suitability; equal values share a rank."""
     key = np.where(passes, 0.0, 1000.0) - np.nan_to_num(suitability, nan=-1.0)
-    return rankdata(key, method="min").astype(np.int64)
+    return _rank_min(key)
+
+
+def _rank_min(key: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``key`` ascending, ties sharing the lowest rank (scipy's method='min')."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first_pos = np.flatnonzero(starts)
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = first_pos[np.cumsum(starts) - 1] + 1
+    return ranks

@@ -20,7 +20,7 @@ def test_defaults_have_the_required_criteria(config):
     assert config.criterion("transit").max_m == 500  # COA: stop within 500 m
     assert config.criterion("school").max_m == 3000
     assert config.criterion("supermarket").max_m == 3000
-    assert config.criterion("reception").direction == "away"
+    assert config.criterion("reception").measure == "pressure"
     assert default_config_path().is_file()
 
 

@@ -20,6 +20,7 @@ DISTANCES = "distances.npz"
 class StoredDistances:
     candidate_id: np.ndarray
     distance: dict[str, np.ndarray]
+    value: dict[str, np.ndarray]
     meta: dict[str, dict]  # key -> why_unknown, assessed, why_not_assessed, reach_m
 
 
@@ -29,6 +30,8 @@ def save_distances(result, path: Path) -> None:
     meta = {}
     for m in result.measured:
         arrays[f"d_{m.criterion.key}"] = np.asarray(m.distance, dtype=float)
+        if m.value is not None:
+            arrays[f"v_{m.criterion.key}"] = np.asarray(m.value, dtype=float)
         meta[m.criterion.key] = {
             "why_unknown": m.why_unknown,
             "assessed": m.assessed,
@@ -46,5 +49,6 @@ def load_distances(path: Path) -> StoredDistances:
         return StoredDistances(
             candidate_id=data["candidate_id"],
             distance={k: data[f"d_{k}"] for k in meta},
+            value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
             meta=meta,
         )

@@ -14,6 +14,7 @@ from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.webmap import write_map
+from geoschikt.rasters import write_geotiff
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,18 @@ GPKG = "candidates.gpkg"
 CSV = "candidates.csv"
 MAP = "map.html"
 RUN = "run.json"
+SURFACE = "suitability.tif"
+
+
+def _raster_tags(result) -> dict[str, str]:
+    prov = result.provenance
+    return {
+        "SOFTWARE": f"geoschikt {prov.get('geoschikt_version')}",
+        "OSM_DATA_TIMESTAMP": str(prov.get("osm_data_timestamp")),
+        "AREA": str(prov.get("area", {}).get("name")),
+        "ATTRIBUTION": "© OpenStreetMap contributors (ODbL)",
+        "SCORES": "0-100 per criterion band; suitability = weighted mean (see run.json)",
+    }
 
 
 def write_outputs(
@@ -36,6 +49,8 @@ def write_outputs(
     with atomic_directory(out, overwrite) as tmp:
         write_tables(result, tmp)
         save_distances(result, tmp / DISTANCES)
+        if result.surface is not None:
+            write_geotiff(result.surface, tmp / SURFACE, tags=_raster_tags(result))
         write_map(result, tmp / MAP)
         provenance = dict(result.provenance)
         provenance["command"] = command

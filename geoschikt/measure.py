@@ -1,0 +1,182 @@
+"""Measure every criterion for a set of points: network or straight distances, reception
+pressure, raster values. Networks are built once per mode and reused for later point sets
+(candidates, then the cells of the suitability surface)."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
+from geoschikt.acquire import OsmData
+from geoschikt.config import Config, Criterion
+from geoschikt.errors import AreaError
+from geoschikt.network import Network, Snapped, build_network, snap_to_edges
+from geoschikt.rasters import sample_raster
+from geoschikt.reception import nearest_site, places_within, reception_pressure
+from geoschikt.scoring import Measured, nearest_col, snap_col
+
+log = logging.getLogger(__name__)
+
+NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
+
+
+def within_col(crit: Criterion) -> str:
+    """Column with the reception places within ``within_m`` of a candidate."""
+    return f"{crit.key}_places_within_{crit.within_m / 1000:g}km"
+
+
+class Measurer:
+    """Measures the configured criteria for points in the metric ``crs``."""
+
+    def __init__(self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings):
+        self.osm, self.pois, self.config, self.crs, self.timings = osm, pois, config, crs, timings
+        self.networks: dict[str, Network] = {}
+        self.feature_snaps: dict[str, Snapped] = {}
+        self.network_info: dict[str, dict] = {}
+        if "snap_m" not in pois:
+            pois["snap_m"] = np.nan
+
+    def mode(self, crit: Criterion) -> str:
+        return "straight" if self.config.distance == "euclidean" else crit.mode
+
+    def network(self, mode: str) -> Network:
+        if mode not in self.networks:
+            with self.timings.stage(f"building {mode} network"):
+                net = build_network(self.osm.ways, mode, self.crs, self.config.network)
+            self.networks[mode] = net
+            self.network_info[mode] = {"nodes": net.n_nodes, "edges": len(net.u)}
+        return self.networks[mode]
+
+    def measure(self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True):
+        """(measured per criterion, extra columns) for the points ``x``, ``y``.
+
+        With ``candidates``, points that are all off the network are an error, and snapping
+        offsets, nearest features and places-within columns are returned as extra columns.
+        """
+        n = len(x)
+        extra: dict[str, np.ndarray] = {}
+        snaps: dict[str, Snapped] = {}
+        measured: list[Measured] = []
+        max_snap = self.config.network.max_snap_m
+        for crit in self.config.criteria:
+            sel = np.flatnonzero((self.pois["category"] == crit.key).to_numpy())
+            geoms = self.pois.geometry.values[sel]
+            fx, fy = shapely.get_x(geoms), shapely.get_y(geoms)
+            if crit.measure == "raster":
+                value = sample_raster(crit.raster, crit.band, x, y, self.crs)
+                measured.append(
+                    Measured(
+                        crit, np.full(n, np.nan), "outside the raster or on nodata", value=value
+                    )
+                )
+                continue
+            if crit.source == "reception" and len(sel) == 0:
+                measured.append(
+                    Measured(
+                        crit,
+                        np.full(n, np.nan),
+                        assessed=False,
+                        why_not_assessed=NOT_ASSESSED_RECEPTION,
+                    )
+                )
+                if candidates:
+                    extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
+                continue
+            if crit.measure == "pressure":
+                m, near, within = self._pressure(crit, sel, x, y, fx, fy)
+                measured.append(m)
+                if candidates:
+                    extra[within_col(crit)] = within
+                    extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
+                continue
+            if len(sel) == 0 and candidates:
+                log.warning(
+                    "no %s features in the OSM data: every candidate scores 0 on %s",
+                    crit.key,
+                    crit.key,
+                )
+            mode = self.mode(crit)
+            if mode == "straight":
+                near = nearest_straight(x, y, fx, fy, crit.reach_m)
+                dist = near.distance
+            else:
+                net = self.network(mode)
+                if mode not in snaps:
+                    snaps[mode] = snap_to_edges(net, x, y, max_snap)
+                    if candidates:
+                        extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
+                        self.network_info[mode]["candidates_off_network"] = int(
+                            (~snaps[mode].on_network).sum()
+                        )
+                        _check_reachable(snaps[mode], max_snap, mode)
+                fsnap = self._feature_snap(crit, net, sel, fx, fy)
+                near = nearest_network(net, snaps[mode], fsnap, crit.reach_m)
+                dist = np.where(snaps[mode].on_network, near.distance, np.nan)
+            why = f"more than {max_snap:.0f} m from the {mode} network"
+            measured.append(Measured(crit, dist, why_unknown=why))
+            if candidates:
+                extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
+        return measured, extra
+
+    def _feature_snap(self, crit, net, sel, fx, fy) -> Snapped:
+        if crit.key not in self.feature_snaps:
+            snapped = snap_to_edges(net, fx, fy, self.config.network.max_snap_m)
+            self.pois.loc[self.pois.index[sel], "snap_m"] = np.round(snapped.offset_m, 1)
+            self.feature_snaps[crit.key] = snapped
+        return self.feature_snaps[crit.key]
+
+    def _pressure(self, crit, sel, x, y, fx, fy):
+        """Capacity-weighted kernel sum of nearby reception (the score), places within
+        ``within_m`` and the straight distance to the nearest site (for hard limits)."""
+        cap = self.pois["capacity"].to_numpy(dtype=float)[sel]
+        known = np.isfinite(cap)
+        if (~known).any():
+            log.warning(
+                "%d reception location(s) without a capacity (OSM capacity tag) count for the "
+                "distance to the nearest site, not for the number of places nearby",
+                int((~known).sum()),
+            )
+        pts, sites = np.column_stack([x, y]), np.column_stack([fx, fy])
+        dist, idx = nearest_site(pts, sites, np.where(known, cap, 0.0), crit.min_capacity)
+        dist = np.where(dist > crit.reach_m, np.inf, dist)
+        idx = np.where(np.isfinite(dist), idx, -1)
+        pressure = reception_pressure(
+            pts,
+            sites[known],
+            cap[known],
+            bandwidth_m=crit.bandwidth_m,
+            cutoff_m=crit.cutoff_m,
+            kernel=crit.kernel,
+        )
+        within = places_within(pts, sites[known], cap[known], crit.within_m)
+        return Measured(crit, dist, why_unknown="", value=pressure), Nearest(dist, idx), within
+
+
+def _check_reachable(snapped: Snapped, max_snap_m: float, mode: str) -> None:
+    if not snapped.on_network.any():
+        raise AreaError(
+            f"none of the candidates lies within {max_snap_m:.0f} m of the {mode} network in the "
+            "OSM data; do the candidates and the OSM file cover the same place (and is the "
+            "candidates' CRS right)?"
+        )
+
+
+def nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.ndarray:
+    """'name (osm_type/id)' of each point's nearest feature, or None."""
+    labels = np.full(len(near.feature), None, dtype=object)
+    found = near.feature >= 0
+    if not found.any():
+        return labels
+    rows = pois.iloc[sel[near.feature[found]]]
+    ident = np.where(
+        rows["osm_type"].notna(),
+        rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
+        rows["source"].astype(str),
+    )
+    names = rows["name"].fillna("").astype(str).to_numpy()
+    labels[found] = np.where(names != "", names + " (" + ident + ")", ident)
+    return labels
