@@ -67,6 +67,7 @@ class RegionTask:
     config_raw: dict
     config_sources: tuple[str, ...]
     reception_file: str | None
+    inputs: dict | None = None  # hashes of what the region's result depends on
 
 
 # ---- regions ----------------------------------------------------------------------------------
@@ -193,7 +194,14 @@ def plan(
     for row in regions.itertuples():
         name = safe_name(row.region_id)
         geom_sha = hashlib.sha256(shapely.to_wkb(row.geometry, hex=False)).hexdigest()
-        fp = fingerprint(__version__, osm_sha, config.to_dict(), geom_sha, rec_sha)
+        inputs = {
+            "geoschikt_version": __version__,
+            "osm_sha256": osm_sha,
+            "config_sha256": fingerprint(config.to_dict()),
+            "region_geometry_sha256": geom_sha,
+            "reception_sha256": rec_sha,
+        }
+        fp = fingerprint(inputs)
         task = RegionTask(
             region_id=row.region_id,
             region_name=row.region_name,
@@ -204,6 +212,7 @@ def plan(
             config_raw=config.to_dict(),
             config_sources=config.sources,
             reception_file=str(reception_file) if reception_file else None,
+            inputs=inputs,
         )
         tasks.append(task)
         if not _is_done(task):
@@ -273,6 +282,7 @@ def run_region(task: RegionTask) -> dict:
         "region_id": task.region_id,
         "region_name": task.region_name,
         "fingerprint": task.fingerprint,
+        "inputs": task.inputs,
     }
     try:
         with open(task.input_path, "rb") as fh:
