@@ -77,9 +77,24 @@ class ScoreResult:
     balance: gpd.GeoDataFrame | None = None
 
     def top(self, n: int = 10) -> pd.DataFrame:
-        cols = ["rank", "candidate_id", "name", "suitability", "passes", "fails"]
-        frame = self.candidates.sort_values(["rank", "candidate_id"])
-        return pd.DataFrame(frame[[c for c in cols if c in frame.columns]].head(n))
+        """The ``n`` best candidates: rank, id, name or address, suitability, limits."""
+        frame = self.candidates.sort_values(["rank", "candidate_id"]).head(n)
+        label = pd.Series("", index=frame.index, dtype=object)
+        if "addr:street" in frame:
+            street = frame["addr:street"].fillna("") + " " + frame["addr:housenumber"].fillna("")
+            label = street.str.strip()
+        if "name" in frame:
+            label = frame["name"].fillna("").astype(str).where(frame["name"].notna(), label)
+        table = pd.DataFrame(
+            {
+                "rank": frame["rank"],
+                "candidate_id": frame["candidate_id"],
+                "name or address": label.str.slice(0, 40),
+                "suitability": frame["suitability"],
+                "passes": frame["passes"],
+            }
+        )
+        return table.reset_index(drop=True)
 
 
 def load_osm(osm_path: str | Path, config: Config) -> OsmData:
