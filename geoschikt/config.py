@@ -22,14 +22,15 @@ from geoschikt.errors import ConfigError
 MODES = ("walk", "bike", "straight")
 DECAYS = ("linear", "exponential", "logistic")
 DIRECTIONS = ("towards", "away")
-SOURCES = ("osm", "reception")
+SOURCES = ("osm", "reception", "raster")
 LANGS = ("nl", "en")
 
 _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "analysis": ("crs", "distance"),
     "network": ("max_snap_m", "min_component_nodes"),
     "candidates": ("building_types", "min_area_m2", "max_area_m2"),
-    "map": ("lang",),
+    "surface": ("resolution_m",),
+    "map": ("lang", "blur_m", "footprints", "assets"),
 }
 _CRITERION_KEYS = (
     "label_nl",
@@ -47,7 +48,19 @@ _CRITERION_KEYS = (
     "max_m",
     "min_m",
     "enabled",
+    "measure",
+    "kernel",
+    "bandwidth_m",
+    "cutoff_m",
+    "within_m",
+    "full_at",
+    "zero_at",
+    "min_capacity",
+    "raster",
+    "band",
 )
+MEASURES = ("distance", "pressure", "raster")
+KERNELS = ("gaussian", "epanechnikov", "quartic", "uniform")
 _DEFAULT_STEEPNESS = {"linear": 1.0, "exponential": 3.0, "logistic": 10.0}
 
 
@@ -100,17 +113,33 @@ class Criterion:
     mode: str
     direction: str
     decay: str
-    near_m: float
-    far_m: float
+    near_m: float | None
+    far_m: float | None
     steepness: float
     weight: float
     max_m: float | None = None
     min_m: float | None = None
+    measure: str = "distance"  # "distance", "pressure" (reception kernel sum) or "raster"
+    kernel: str = "gaussian"
+    bandwidth_m: float = 1000.0
+    cutoff_m: float = 3000.0
+    within_m: float = 2000.0
+    full_at: float | None = None  # pressure/raster: value with full score
+    zero_at: float | None = None  # pressure/raster: value with score 0
+    min_capacity: float = 0.0  # reception sites counted for the nearest-site distance
+    raster: Path | None = None
+    band: int = 1
 
     @property
     def reach_m(self) -> float:
         """Farthest distance that is measured; beyond it a feature is 'not in reach'."""
-        return max(v for v in (self.far_m, self.max_m, self.min_m) if v is not None)
+        if self.measure == "pressure":
+            extra = (self.cutoff_m, self.within_m)
+        elif self.measure == "raster":
+            extra = (0.0,)
+        else:
+            extra = (self.far_m,)
+        return max(v for v in (*extra, self.max_m, self.min_m) if v is not None)
 
     def label(self, lang: str) -> str:
         return self.label_nl if lang == "nl" else self.label_en
@@ -145,6 +174,7 @@ class Config:
     candidates: CandidateRules
     lang: str
     criteria: tuple[Criterion, ...]
+    surface_m: float = 50.0
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
 
@@ -160,7 +190,10 @@ class Config:
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
         """A new Config with ``overrides`` (nested mapping) laid over this one."""
-        merged = _deep_merge(self.to_dict(), overrides, path="", problems=[])
+        problems: list[str] = []
+        merged = _deep_merge(self.to_dict(), overrides, path="", problems=problems)
+        if problems:
+            raise ConfigError(_join(problems, None))
         return _build(merged, self.sources)
 
 
@@ -193,29 +226,39 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
     Weights, curves, near/far and hard limits may change freely; what selects candidates or
     features, how distance is measured, or a longer reach needs a new measurement.
     """
-    problems = []
-    if (old.distance, old.crs, old.network, old.candidates) != (
-        new.distance,
-        new.crs,
-        new.network,
-        new.candidates,
-    ):
-        problems.append("[analysis], [network] or [candidates] changed")
+    problems = [
+        f"{name} changed"
+        for name, a, b in (
+            ("analysis.distance", old.distance, new.distance),
+            ("analysis.crs", old.crs, new.crs),
+            ("[network]", old.network, new.network),
+            ("[candidates]", old.candidates, new.candidates),
+        )
+        if a != b
+    ]
     before = {c.key: c for c in old.criteria}
     for c in new.criteria:
         o = before.get(c.key)
         if o is None:
             problems.append(f"criterion '{c.key}' is new")
-        elif (o.tags, o.exclude, o.source, o.mode) != (c.tags, c.exclude, c.source, c.mode):
-            problems.append(
-                f"criterion '{c.key}' selects or measures differently (tags/source/mode)"
-            )
+        elif _measuring(o) != _measuring(c):
+            problems.append(f"criterion '{c.key}' selects or measures differently")
         elif c.reach_m > o.reach_m:
             problems.append(
                 f"criterion '{c.key}' now looks {c.reach_m:.0f} m far, beyond the "
                 f"{o.reach_m:.0f} m measured"
             )
     return problems
+
+
+def _measuring(c: Criterion) -> tuple:
+    """What determines a criterion's measurement (not its scoring)."""
+    base = (c.tags, c.exclude, c.source, c.mode, c.measure)
+    if c.measure == "pressure":
+        return (*base, c.kernel, c.bandwidth_m, c.cutoff_m, c.within_m, c.min_capacity)
+    if c.measure == "raster":
+        return (*base, str(c.raster), c.band)
+    return base
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -302,17 +345,34 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     if min_a is not None and max_a is not None and min_a >= max_a:
         problems.append(f"candidates.min_area_m2 ({min_a}) must be below max_area_m2 ({max_a})")
 
-    lang = raw.get("map", {}).get("lang", "nl")
+    map_raw = raw.get("map", {})
+    lang = map_raw.get("lang", "nl")
     if lang not in LANGS:
         problems.append(f"map.lang = {lang!r}; allowed: {', '.join(LANGS)}")
+    _number(map_raw, "blur_m", "map", problems, minimum=0, required=False)
+    footprints = map_raw.get("footprints", 0)
+    if isinstance(footprints, bool) or not isinstance(footprints, int) or footprints < 0:
+        problems.append(f"map.footprints = {footprints!r} must be a whole number, 0 or more")
+    if map_raw.get("assets", "inline") not in ("inline", "cdn"):
+        problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
+
+    surface_m = _number(
+        raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False
+    )
+    if surface_m is not None and 0 < surface_m < 5:
+        problems.append(
+            f"surface.resolution_m = {surface_m:g} is finer than 5 m; use 10 or more "
+            "(or 0 for no surface)"
+        )
 
     criteria = []
     crit_raw = raw.get("criteria", {})
     if not isinstance(crit_raw, dict) or not crit_raw:
         problems.append("the config defines no [criteria.*] sections")
         crit_raw = {}
+    base_dir = Path(sources[-1]).parent if len(sources) > 1 else Path.cwd()
     for key, spec in crit_raw.items():
-        crit = _criterion(key, spec, problems)
+        crit = _criterion(key, spec, problems, base_dir)
         if crit is not None:
             criteria.append(crit)
     if crit_raw and not criteria and not problems:
@@ -327,6 +387,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         candidates=CandidateRules(tuple(types), float(min_a), float(max_a)),
         lang=lang,
         criteria=tuple(criteria),
+        surface_m=50.0 if surface_m is None else float(surface_m),
         raw=raw,
         sources=sources,
     )
@@ -351,7 +412,7 @@ def _number(spec, key, where, problems, *, positive=False, minimum=None, require
     return float(value)
 
 
-def _criterion(key: str, spec: Any, problems: list[str]) -> Criterion | None:
+def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Criterion | None:
     where = f"criteria.{key}"
     if not isinstance(spec, dict):
         problems.append(f"{where} must be a table of settings")
@@ -371,20 +432,54 @@ def _criterion(key: str, spec: Any, problems: list[str]) -> Criterion | None:
             problems.append(f"{where}.{name} = {value!r}; allowed: {', '.join(allowed)}")
         return str(value)
 
+    def num(name: str, **kw) -> float | None:
+        return _number(spec, name, where, problems, **kw)
+
     source = choice("source", SOURCES, "osm")
-    mode = choice("mode", MODES, "walk")
+    default_measure = {"osm": "distance", "reception": "distance", "raster": "raster"}.get(source)
+    measure = choice("measure", MEASURES, default_measure)
+    allowed_measure = {"osm": ("distance",), "reception": ("distance", "pressure"),
+                       "raster": ("raster",)}.get(source, ())
+    if measure in MEASURES and source in SOURCES and measure not in allowed_measure:
+        problems.append(
+            f"{where}.measure = {measure!r} does not go with source = {source!r}; "
+            f"allowed: {', '.join(allowed_measure)}"
+        )
+    mode = choice("mode", MODES, "straight" if source == "raster" else "walk")
     direction = choice("direction", DIRECTIONS, "towards")
     decay = choice("decay", DECAYS, "linear")
-    near = _number(spec, "near_m", where, problems, minimum=0)
-    far = _number(spec, "far_m", where, problems, positive=True)
-    if near is not None and far is not None and near >= far:
-        problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
-    weight = _number(spec, "weight", where, problems, minimum=0)
-    steep = _number(spec, "steepness", where, problems, positive=True, required=False)
-    max_m = _number(spec, "max_m", where, problems, positive=True, required=False)
-    min_m = _number(spec, "min_m", where, problems, positive=True, required=False)
+    near = far = full_at = zero_at = None
+    if measure == "distance":
+        near = num("near_m", minimum=0)
+        far = num("far_m", positive=True)
+        if near is not None and far is not None and near >= far:
+            problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
+    else:
+        full_at = num("full_at")
+        zero_at = num("zero_at")
+        if full_at is not None and zero_at is not None and full_at == zero_at:
+            problems.append(f"{where}: full_at and zero_at must differ")
+    weight = num("weight", minimum=0)
+    steep = num("steepness", positive=True, required=False)
+    max_m = num("max_m", positive=True, required=False)
+    min_m = num("min_m", positive=True, required=False)
     if max_m is not None and min_m is not None and min_m >= max_m:
         problems.append(f"{where}: min_m ({min_m:g}) must be smaller than max_m ({max_m:g})")
+    kernel = choice("kernel", KERNELS, "gaussian")
+    bandwidth = num("bandwidth_m", positive=True, required=False) or 1000.0
+    cutoff = num("cutoff_m", positive=True, required=False) or 3 * bandwidth
+    within = num("within_m", positive=True, required=False) or 2000.0
+    min_capacity = num("min_capacity", minimum=0, required=False) or 0.0
+    band = spec.get("band", 1)
+    if not isinstance(band, int) or isinstance(band, bool) or band < 1:
+        problems.append(f"{where}.band = {band!r} must be a band number (1 or more)")
+    raster = None
+    if source == "raster":
+        if not isinstance(spec.get("raster"), str):
+            problems.append(f"{where}.raster must be the path of a raster file (GeoTIFF)")
+        else:
+            raster = Path(spec["raster"]).expanduser()
+            raster = raster if raster.is_absolute() else base_dir / raster
 
     tags = spec.get("tags", [])
     exclude = spec.get("exclude", [])
@@ -413,4 +508,14 @@ def _criterion(key: str, spec: Any, problems: list[str]) -> Criterion | None:
         weight=weight,
         max_m=max_m,
         min_m=min_m,
+        measure=measure,
+        kernel=kernel,
+        bandwidth_m=bandwidth,
+        cutoff_m=cutoff,
+        within_m=within,
+        full_at=full_at,
+        zero_at=zero_at,
+        min_capacity=min_capacity,
+        raster=raster,
+        band=band,
     )

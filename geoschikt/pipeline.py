@@ -23,7 +23,7 @@ import shapely
 from geoschikt import __version__
 from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
 from geoschikt.config import Config
-from geoschikt.errors import AreaError, NoCandidatesError
+from geoschikt.errors import AreaError, InputFileError, NoCandidatesError
 from geoschikt.features import (
     area_by_name,
     area_frame,
@@ -121,6 +121,7 @@ def score_osm(
     candidates_file: str | Path | None = None,
     id_column: str | None = None,
     reception_file: str | Path | None = None,
+    balance_file: str | Path | None = None,
     timings: Timings | None = None,
 ) -> ScoreResult:
     """Score every candidate of an area on the configured criteria.
@@ -213,9 +214,37 @@ def score_osm(
     for crit in config.criteria:
         if crit.raster is not None:
             inputs.append(_input(f"raster ({crit.key})", crit.raster))
+    balance = None
+    if balance_file is not None:
+        inputs.append(_input("balance", balance_file))
+        balance = read_balance_layer(balance_file, area)
     return ScoreResult(
-        result, pois, area, reception, config, crs, provenance, tuple(measured), surface
+        result, pois, area, reception, config, crs, provenance, tuple(measured), surface, balance
     )
+
+
+BALANCE_COLUMNS = ("statcode", "statnaam", "places_per_1000", "reference_date")
+
+
+def read_balance_layer(path: str | Path, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The municipalities of a `geoschikt balance` GeoPackage that touch the area (EPSG:4326)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(
+            f"balance file {path} does not exist; make it with `geoschikt balance`"
+        )
+    try:
+        layer = gpd.read_file(path, layer="balance", engine="pyogrio")
+    except Exception:
+        raise InputFileError(
+            f"{path} has no 'balance' layer; give the balance.gpkg that `geoschikt balance` wrote"
+        ) from None
+    missing = [c for c in BALANCE_COLUMNS if c not in layer.columns]
+    if missing:
+        raise InputFileError(f"{path} lacks the column(s) {', '.join(missing)}")
+    layer = to_crs(layer, WGS84)
+    near = layer[layer.intersects(area.geometry.union_all().buffer(0.05))]
+    return near.reset_index(drop=True)
 
 
 def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, config: Config):
@@ -267,7 +296,7 @@ def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
         return area_frame(hit.geometry.iat[0], name, "OSM boundary"), True
     if area_file is not None:
         return read_area_file(area_file), True
-    return area_frame(default_extent(osm), "extent of the OSM data", "OSM data extent"), False
+    return area_frame(default_extent(osm), osm.path.name, "extent of the OSM data"), False
 
 
 def _user_candidates(path, id_column, area, crs) -> gpd.GeoDataFrame:

@@ -92,3 +92,26 @@ def test_bad_reception_files(delft_pbf, tmp_path, csv, fragment):
     res = run("score", "--osm", delft_pbf, "--reception", tmp_path / "r.csv", "--out", tmp_path / "o")
     assert res.exit_code == 2 and fragment in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_balance_layer_reaches_the_map(delft_pbf, tmp_path):
+    """`score --balance` puts the municipal balance (from `geoschikt balance`) into the result."""
+    from .conftest import NL
+
+    if not (NL / "gemeenten_2022.geojson").is_file():
+        pytest.skip("needs ../shared/data/nl")
+    bal = tmp_path / "bal"
+    res = run("balance", "--regions", NL / "gemeenten_2022.geojson",
+              "--population", NL / "gemeenten_kerncijfers_2021.csv",
+              "--reception", NL / "opvang_per_gemeente_2016.csv", "--out", bal)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    res = run("-q", "score", "--osm", delft_pbf, "--area-name", "Delft",
+              "--balance", bal / "balance.gpkg", "--out", out)
+    assert res.exit_code == 0, res.output
+    html = (out / "map.html").read_text()
+    assert '"balance"' in html and "GM0503" in html  # Delft's row of the balance is on the map
+    import json
+
+    run_json = json.loads((out / "run.json").read_text())
+    assert any(i["role"] == "balance" for i in run_json["inputs"])

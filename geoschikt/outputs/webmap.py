@@ -1,206 +1,625 @@
-"""The suitability map: candidates coloured by suitability, a breakdown per candidate, the
-features per criterion and the area. All text from OSM or user files is HTML-escaped."""
+"""The suitability map: one self-contained HTML file that works offline and explains each score.
+
+Python packs the result into compact column arrays (integer coordinates, per-criterion value
+lists, look-up tables for repeated strings); ``static/map.js`` builds the layers, legend, title
+block and the per-candidate breakdown in the browser from them. Leaflet, its CSS and the data are
+inlined (``assets="inline"``), so only background tiles need the network; ``assets="cdn"`` loads
+Leaflet from a CDN pinned with Subresource Integrity instead.
+
+Safety: every string from OSM or user files reaches the page only inside the JSON data block,
+escaped so that it cannot close the ``<script>`` element, and the script inserts it with
+``textContent`` (or escapes it for Leaflet's HTML-only controls). A Content-Security-Policy allows
+only the page's own inline scripts (by hash) and tile images.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import folium
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
-from geoschikt.geo import WGS84, to_crs
-from geoschikt.scoring import dist_col, nearest_col, note_col, score_col
+from geoschikt import __version__
+from geoschikt.geo import WGS84, to_crs, transform_xy
+from geoschikt.outputs import assets
+from geoschikt.scoring import dist_col, nearest_col, note_col, score_col, value_col
 
-CLASSES = [(80, "#1a9641"), (60, "#a6d96a"), (40, "#ffffbf"), (20, "#fdae61"), (0, "#d7191c")]
-CATEGORY_COLOURS = ["#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#a6cee3"]
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_ORIGIN = "https://tile.openstreetmap.org"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+FAIL_COLOUR = "#9e9e9e"
+CATEGORY_COLOURS = ("#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#01665e")
+BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
+BALANCE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+POINT_SCALE = 1e5  # candidate and feature points: integer units of 1e-5 degree (about 1 m)
+SHAPE_SCALE = 1e6  # footprints: 1e-6 degree, delta-coded
+OUTLINE_SCALE = 1e5  # area and municipal outlines
+FOOTPRINT_ZOOM = 16
+SVG_MAX = 5000  # more candidates than this are drawn on a canvas
 
-TEXT = {
+CLASSES: tuple[tuple[int, str, str, str], ...] = (
+    (80, "#1a9641", "zeer geschikt", "very suitable"),
+    (60, "#a6d96a", "geschikt", "suitable"),
+    (40, "#ffffbf", "matig geschikt", "moderately suitable"),
+    (20, "#fdae61", "weinig geschikt", "hardly suitable"),
+    (0, "#d7191c", "ongeschikt", "unsuitable"),
+)
+
+TEXT: dict[str, dict[str, str]] = {
     "nl": {
-        "candidates": "Kandidaat-gebouwen",
+        "title": "Geschiktheid voor kleinschalige opvang",
+        "scored": "{n} kandidaat-gebouwen gescoord op {date}; {passing} voldoen aan alle "
+        "harde eisen.",
         "area": "Gebied",
-        "rank": "Rang",
-        "suitability": "Geschiktheid",
+        "data": "Gegevens",
+        "osm": "OpenStreetMap ({file}), stand {date}",
+        "reception_file": "bestaande opvang: {file}",
+        "balance_src": "CBS-gemeentecijfers (peildatum {date})",
+        "config": "Instellingen",
+        "distance_network": "Afstanden zijn looproutes over het straten- en padennet.",
+        "distance_euclidean": "Afstanden zijn hemelsbreed gemeten.",
+        "blurred": "Locaties zijn vergroofd tot vakken van {m} m. Adressen, namen, "
+        "gebouwcontouren en exacte afstanden staan niet op deze kaart.",
+        "not_assessed": "Niet beoordeeld (geen gegevens): {list}.",
+        "legend": "Geschiktheid (0–100)",
+        "legend_note": "Gewogen gemiddelde van de criteriumscores.",
+        "failing": "voldoet niet aan een harde eis",
+        "limits": "Harde eisen",
+        "click": "Klik op een gebouw voor de opbouw van de score.",
+        "cand_pass": "Kandidaten die aan de harde eisen voldoen",
+        "cand_fail": "Kandidaten die niet aan een harde eis voldoen",
+        "footprints": "Gebouwcontouren (beste {n}, vanaf zoomniveau {z})",
+        "area_layer": "Gebiedsgrens",
+        "reception": "Bestaande opvang",
+        "places": "{n} plaatsen",
+        "balance": "Opvangplaatsen per 1000 inwoners",
+        "balance_tip": "{name}: {value} opvangplaatsen per 1000 inwoners (peildatum {date})",
+        "no_data": "geen gegevens",
+        "no_background": "Geen achtergrond",
+        "tiles_offline": "Achtergrondkaart niet beschikbaar (geen internet); de gegevens zijn "
+        "compleet.",
+        "rank": "Rang {rank} van {n}",
+        "suitability": "Geschiktheid {s} van 100: {cls}",
+        "passes_all": "Voldoet aan alle harde eisen.",
+        "fails_list": "Voldoet niet aan: {list}.",
         "criterion": "Criterium",
         "distance": "Afstand",
+        "measured": "Gemeten",
+        "pressure": "druk: {v} plaatsen",
+        "value": "waarde: {v}",
+        "at_distance": "dichtstbij op {d}",
         "score": "Score",
         "weight": "Gewicht",
         "limit": "Harde eis",
-        "ok": "voldoet",
-        "fails": "voldoet niet",
-        "none": "geen",
-        "legend": "Geschiktheid (0–100)",
-        "failing": "voldoet niet aan een harde eis",
-        "nearest": "Dichtstbijzijnde",
-        "osm_date": "OSM-gegevens t/m",
-        "made": "Gemaakt met geoschikt",
-        "of": "van",
-        "reception": "Bestaande opvang",
-        "places": "plaatsen",
+        "met": "voldoet",
+        "not_met": "voldoet niet",
+        "nearest": "dichtstbij: {name}",
+        "none_within": "geen binnen {m} m",
+        "not_assessed_cell": "niet beoordeeld",
+        "off_network": "onbekend: meer dan {m} m van het netwerk",
+        "total_note": "De geschiktheid is het gewogen gemiddelde van de scores (0–100); hoe "
+        "elke score loopt, staat onder ‘Zo wordt gescoord’.",
+        "how_scored": "Zo wordt gescoord",
+        "curve_towards": "100 tot {near} m, 0 vanaf {far} m",
+        "curve_away": "0 tot {near} m, 100 vanaf {far} m",
+        "curve_value": "100 bij {full} en 0 bij {zero}{unit}",
+        "unit_places": " opvangplaatsen in de buurt",
+        "weight_of": "gewicht {w}",
+        "candidate": "Kandidaat op rang {rank}",
+        "same_cell": "Ook in dit vak van {m} m:",
+        "approx": "ca. {d}",
+        "made_with": "Gemaakt met geoschikt {version}",
+        "close": "Sluiten",
+        "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet worden geladen. Deze kaart is "
+        "gemaakt met --cdn en heeft internet nodig; maak haar zonder --cdn voor gebruik "
+        "zonder internet.",
     },
     "en": {
-        "candidates": "Candidate buildings",
+        "title": "Suitability for small-scale reception",
+        "scored": "{n} candidate buildings scored on {date}; {passing} meet all hard limits.",
         "area": "Area",
-        "rank": "Rank",
-        "suitability": "Suitability",
+        "data": "Data",
+        "osm": "OpenStreetMap ({file}), as of {date}",
+        "reception_file": "existing reception: {file}",
+        "balance_src": "CBS municipal figures (reference date {date})",
+        "config": "Settings",
+        "distance_network": "Distances are walking routes over the street and path network.",
+        "distance_euclidean": "Distances are straight lines.",
+        "blurred": "Locations are blurred to squares of {m} m. Addresses, names, footprints "
+        "and exact distances are left out of this map.",
+        "not_assessed": "Not assessed (no data): {list}.",
+        "legend": "Suitability (0–100)",
+        "legend_note": "Weighted mean of the criterion scores.",
+        "failing": "fails a hard limit",
+        "limits": "Hard limits",
+        "click": "Click a building to see how its score is made up.",
+        "cand_pass": "Candidates meeting the hard limits",
+        "cand_fail": "Candidates failing a hard limit",
+        "footprints": "Footprints (best {n}, from zoom level {z})",
+        "area_layer": "Area boundary",
+        "reception": "Existing reception",
+        "places": "{n} places",
+        "balance": "Reception places per 1000 residents",
+        "balance_tip": "{name}: {value} reception places per 1000 residents (reference date "
+        "{date})",
+        "no_data": "no data",
+        "no_background": "No background",
+        "tiles_offline": "Background map unavailable (no internet); the data are complete.",
+        "rank": "Rank {rank} of {n}",
+        "suitability": "Suitability {s} of 100: {cls}",
+        "passes_all": "Meets all hard limits.",
+        "fails_list": "Fails: {list}.",
         "criterion": "Criterion",
         "distance": "Distance",
+        "measured": "Measured",
+        "pressure": "pressure: {v} places",
+        "value": "value: {v}",
+        "at_distance": "nearest at {d}",
         "score": "Score",
         "weight": "Weight",
         "limit": "Hard limit",
-        "ok": "met",
-        "fails": "not met",
-        "none": "none",
-        "legend": "Suitability (0–100)",
-        "failing": "fails a hard limit",
-        "nearest": "Nearest",
-        "osm_date": "OSM data up to",
-        "made": "Made with geoschikt",
-        "of": "of",
-        "reception": "Existing reception",
-        "places": "places",
+        "met": "met",
+        "not_met": "not met",
+        "nearest": "nearest: {name}",
+        "none_within": "none within {m} m",
+        "not_assessed_cell": "not assessed",
+        "off_network": "unknown: more than {m} m from the network",
+        "total_note": "Suitability is the weighted mean of the scores (0–100); how each score "
+        "runs is listed under ‘How scores work’.",
+        "how_scored": "How scores work",
+        "curve_towards": "100 up to {near} m, 0 from {far} m",
+        "curve_away": "0 up to {near} m, 100 from {far} m",
+        "curve_value": "100 at {full} and 0 at {zero}{unit}",
+        "unit_places": " reception places nearby",
+        "weight_of": "weight {w}",
+        "candidate": "Candidate ranked {rank}",
+        "same_cell": "Also in this {m} m square:",
+        "approx": "about {d}",
+        "made_with": "Made with geoschikt {version}",
+        "close": "Close",
+        "no_leaflet": "The map library (Leaflet) could not be loaded. This map was made with "
+        "--cdn and needs the internet; make it without --cdn to use it offline.",
     },
 }
 
 
-def colour(suitability: float) -> str:
-    """Fill colour of a suitability class."""
-    for low, col in CLASSES:
-        if suitability >= low:
-            return col
-    return CLASSES[-1][1]
+@dataclass(frozen=True)
+class MapOptions:
+    """How the map is made: language, blurring, footprints and where Leaflet comes from."""
 
+    lang: str = "nl"
+    blur_m: float = 0.0
+    footprints: int = 2000
+    assets: str = "inline"
 
-def esc(value) -> str:
-    """HTML-escape any value for the map (None/NaN -> empty)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
-
-
-def popup_html(row, criteria, lang: str, n_total: int) -> str:
-    """A candidate's breakdown: rank, total and one line per criterion."""
-    t = TEXT[lang]
-    title = esc(row.get("name")) or esc(row["candidate_id"])
-    lines = [
-        f"<b>{title}</b><br><small>{esc(row['candidate_id'])}</small><br>",
-        f"{t['rank']}: <b>{int(row['rank'])}</b> {t['of']} {n_total} &middot; "
-        f"{t['suitability']}: <b>{row['suitability']:.0f}</b>/100<br>",
-        "<table class='gs-breakdown'><tr>"
-        f"<th>{t['criterion']}</th><th>{t['distance']}</th><th>{t['score']}</th>"
-        f"<th>{t['weight']}</th><th>{t['limit']}</th></tr>",
-    ]
-    for c in criteria:
-        d = row.get(dist_col(c.key))
-        note = row.get(note_col(c.key)) or ""
-        dist = f"{d:,.0f} m" if d is not None and np.isfinite(d) else esc(note) or t["none"]
-        s = row.get(score_col(c.key))
-        s_txt = "" if s is None or not np.isfinite(s) else f"{s:.0f}"
-        limit = ""
-        if c.max_m is not None or c.min_m is not None:
-            failed = f"{c.key}:" in (row.get("fails") or "")
-            bound = f"≤ {c.max_m:,.0f} m" if c.max_m is not None else f"≥ {c.min_m:,.0f} m"
-            limit = f"{bound}: {t['fails'] if failed else t['ok']}"
-        near = esc(row.get(nearest_col(c.key)))
-        near_txt = f"<br><small>{t['nearest']}: {near}</small>" if near else ""
-        lines.append(
-            f"<tr><td>{esc(c.label(lang))}{near_txt}</td><td>{dist}</td><td>{s_txt}</td>"
-            f"<td>{c.weight:g}</td><td>{esc(limit)}</td></tr>"
+    @classmethod
+    def from_config(cls, config) -> MapOptions:
+        """Options from the ``[map]`` section of a Config."""
+        raw = dict(config.raw.get("map", {}))
+        return cls(
+            lang=config.lang,
+            blur_m=float(raw.get("blur_m", 0) or 0),
+            footprints=int(raw.get("footprints", cls.footprints)),
+            assets=str(raw.get("assets", cls.assets)),
         )
-    lines.append("</table>")
-    return "".join(lines)
 
 
-def write_map(result, path: Path) -> None:
-    """A folium map of ``result`` written to ``path``."""
-    lang = result.config.lang
-    t = TEXT[lang]
+def write_map(result, path: str | Path, options: MapOptions | None = None) -> None:
+    """Write the map of ``result`` to ``path`` (options default to the run's ``[map]`` config)."""
+    options = options or MapOptions.from_config(result.config)
+    Path(path).write_text(render_map(result, options), encoding="utf-8")
+
+
+def render_map(result, options: MapOptions) -> str:
+    """The map page of ``result`` as one HTML string."""
+    data = map_data(result, options)
+    title = f"{TEXT[options.lang]['title']} – {data['meta']['area']}"
+    return render_page(data, title=title, lang=options.lang, cdn=options.assets == "cdn")
+
+
+# ---------------------------------------------------------------------------------------------
+# the data block
+
+
+def map_data(result, options: MapOptions) -> dict[str, Any]:
+    """Everything the page script needs, as plain JSON-able data."""
+    lang = options.lang
     criteria = result.config.criteria
-    cands = to_crs(result.candidates, WGS84)
+    not_assessed = set(result.provenance.get("criteria_not_assessed", {}))
+    cands = result.candidates.sort_values(["rank", "candidate_id"], kind="stable")
     area = to_crs(result.area, WGS84)
-    left, bottom, right, top = area.total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION, name="OpenStreetMap").add_to(fmap)
-    fmap.fit_bounds([[bottom, left], [top, right]])
-
-    folium.GeoJson(
-        area.__geo_interface__,
-        name=t["area"],
-        style_function=lambda _: {"color": "#333", "weight": 2, "fill": False, "dashArray": "6 4"},
-    ).add_to(fmap)
-
-    n = len(cands)
-    features = []
-    for (_, row), geom in zip(cands.iterrows(), cands.geometry, strict=True):
-        suit = float(row["suitability"]) if np.isfinite(row["suitability"]) else 0.0
-        features.append(
+    balance = getattr(result, "balance", None)
+    balance = balance if isinstance(balance, gpd.GeoDataFrame) and len(balance) else None
+    return {
+        "lang": lang,
+        "t": TEXT[lang],
+        "version": __version__,
+        "meta": _meta(result, options, balance),
+        "classes": [[low, col, nl if lang == "nl" else en] for low, col, nl, en in CLASSES],
+        "fail_colour": FAIL_COLOUR,
+        "crit": [
             {
-                "type": "Feature",
-                "geometry": geom.__geo_interface__,
-                "properties": {
-                    "popup": popup_html(row, criteria, lang, n),
-                    "tip": f"{esc(row.get('name')) or esc(row['candidate_id'])}: {suit:.0f}",
-                    "fill": colour(suit),
-                    "passes": bool(row["passes"]),
-                },
+                "key": c.key,
+                "label": c.label(lang),
+                "weight": c.weight,
+                "max_m": c.max_m,
+                "min_m": c.min_m,
+                "reach_m": c.reach_m,
+                "measure": getattr(c, "measure", "distance"),
+                "source": c.source,
+                "curve": _curve(c, lang),
+                "colour": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
+                "assessed": c.key not in not_assessed,
+            }
+            for i, c in enumerate(criteria)
+        ],
+        "cand": _candidates(cands, criteria, options, result.crs),
+        "pois": _pois(result.pois, criteria, area.total_bounds),
+        "reception": _reception(result.reception, options, result.crs),
+        "area": [_polygons(g, OUTLINE_SCALE) for g in area.geometry.simplify(1e-5)],
+        "balance": _balance(balance),
+        "attribution": _attribution(result, lang, balance),
+        "tiles": TILE_URL,
+        "svg_max": SVG_MAX,
+        "fp_zoom": FOOTPRINT_ZOOM,
+        "blur_m": options.blur_m,
+    }
+
+
+def _curve(c, lang: str) -> str:
+    """How a criterion's score runs, in words."""
+    t = TEXT[lang]
+    measure = getattr(c, "measure", "distance")
+    if measure == "distance" and c.near_m is not None and c.far_m is not None:
+        key = "curve_towards" if c.direction == "towards" else "curve_away"
+        return t[key].format(near=_fmt(c.near_m, lang), far=_fmt(c.far_m, lang))
+    full, zero = getattr(c, "full_at", None), getattr(c, "zero_at", None)
+    if full is None or zero is None:
+        return ""
+    unit = t["unit_places"] if measure == "pressure" else ""
+    return t["curve_value"].format(full=_fmt(full, lang), zero=_fmt(zero, lang), unit=unit)
+
+
+def _fmt(value: float, lang: str) -> str:
+    """A number with thousands separators in the map's language (1.234,5 or 1,234.5)."""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+    return text.translate(str.maketrans(",.", ".,")) if lang == "nl" else text
+
+
+def _meta(result, options: MapOptions, balance) -> dict[str, Any]:
+    prov = result.provenance
+    inputs = prov.get("inputs", [])
+    criteria = result.config.criteria
+    not_assessed = prov.get("criteria_not_assessed", {})
+    cands = result.candidates
+    return {
+        "area": str(prov.get("area", {}).get("name") or ""),
+        "started": str(prov.get("started") or "")[:10],
+        "osm_date": str(prov.get("osm_data_timestamp") or "?")[:10],
+        "osm_file": _input_name(inputs, "osm"),
+        "reception_file": _input_name(inputs, "reception"),
+        "balance_date": _balance_date(balance),
+        "config": [Path(s).name for s in prov.get("config_sources", result.config.sources)],
+        "distance": result.config.distance,
+        "n": len(cands),
+        "n_pass": int(cands["passes"].sum()) if len(cands) else 0,
+        "not_assessed": [c.label(options.lang) for c in criteria if c.key in not_assessed],
+    }
+
+
+def _input_name(inputs: list[dict], role: str) -> str | None:
+    for item in inputs:
+        if item.get("role") == role and item.get("path"):
+            return Path(str(item["path"])).name
+    return None
+
+
+def _attribution(result, lang: str, balance) -> list[str]:
+    """Plain-text sources after the OSM credit (which the page links itself)."""
+    t = TEXT[lang]
+    items = []
+    reception = _input_name(result.provenance.get("inputs", []), "reception")
+    if reception:
+        items.append(t["reception_file"].format(file=reception))
+    if balance is not None:
+        items.append("CBS")
+    items.append(t["made_with"].format(version=__version__))
+    return items
+
+
+def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str) -> dict:
+    blur = options.blur_m > 0
+    lon, lat = _points(cands)
+    if blur:
+        lon, lat = _snap_to_grid(lon, lat, options.blur_m, crs)
+    out: dict[str, Any] = {
+        "x": _ints(lon * POINT_SCALE),
+        "y": _ints(lat * POINT_SCALE),
+        "rank": _ints(cands["rank"].to_numpy(dtype=float)),
+        "suit": _rounded(cands["suitability"].to_numpy(dtype=float), 1),
+        "pass": cands["passes"].astype(bool).astype(int).tolist(),
+        "fail": _fail_bits(cands, criteria),
+        "d": [],
+        "v": [],
+        "s": [],
+        "note": [],
+        "note_t": [],
+    }
+    step = 50.0 if blur else 1.0
+    for c in criteria:
+        dist = _col(cands, dist_col(c.key))
+        out["d"].append(_ints(np.round(dist / step) * step))
+        has_value = value_col(c.key) in cands
+        out["v"].append(_rounded(_col(cands, value_col(c.key)), 1) if has_value else None)
+        out["s"].append(_ints(_col(cands, score_col(c.key))))
+        codes, table = _lookup(cands, note_col(c.key), where=np.isnan(dist))
+        out["note"].append([[i, v] for i, v in enumerate(codes) if v >= 0])
+        out["note_t"].append(table)
+    if not blur:
+        out["id"] = _strings(cands["candidate_id"])
+        out["label"] = _labels(cands)
+        near = [_lookup(cands, nearest_col(c.key)) for c in criteria]
+        out["near"] = [codes for codes, _ in near]
+        out["near_t"] = [table for _, table in near]
+        out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
+    return out
+
+
+def _points(cands: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat of the point each candidate's distances were measured from."""
+    if {"lon", "lat"} <= set(cands.columns):
+        return cands["lon"].to_numpy(dtype=float), cands["lat"].to_numpy(dtype=float)
+    pts = to_crs(
+        gpd.GeoSeries(shapely.point_on_surface(cands.geometry.values), crs=cands.crs), WGS84
+    )
+    return shapely.get_x(pts.values), shapely.get_y(pts.values)
+
+
+def _snap_to_grid(lon, lat, cell_m: float, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The centre of the ``cell_m`` grid square (in the metric ``crs``) each point lies in."""
+    x, y = transform_xy(lon, lat, WGS84, crs)
+    cx = (np.floor(np.asarray(x) / cell_m) + 0.5) * cell_m
+    cy = (np.floor(np.asarray(y) / cell_m) + 0.5) * cell_m
+    return transform_xy(cx, cy, crs, WGS84)
+
+
+def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
+    """Per candidate, bit i set when criterion i's hard limit is not met."""
+    fails = (
+        cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
+    )
+    keys = fails.map(lambda s: {part.split(":", 1)[0].strip() for part in s.split(";") if part})
+    bits = np.zeros(len(cands), dtype=np.int64)
+    for i, c in enumerate(criteria):
+        bits |= keys.map(lambda ks, key=c.key: key in ks).to_numpy(dtype=bool).astype(np.int64) << i
+    return bits.tolist()
+
+
+def _labels(cands: pd.DataFrame) -> list[str | None]:
+    """A readable name per candidate: its name, else its street address, else None."""
+    name = _clean(cands["name"]) if "name" in cands else pd.Series(None, cands.index)
+    if "addr:street" in cands:
+        street = _clean(cands["addr:street"])
+        number = _clean(cands["addr:housenumber"]) if "addr:housenumber" in cands else None
+        address = street if number is None else (street + " " + number.fillna("")).str.strip()
+        name = name.fillna(address)
+    return _strings(name)
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    """Strings with blanks and missing values as None."""
+    text = series.astype("string").str.strip()
+    return text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
+
+
+def _lookup(cands: pd.DataFrame, column: str, where: np.ndarray | None = None):
+    """(codes, table): each row's index into the table of distinct strings, or -1."""
+    n = len(cands)
+    if column not in cands:
+        return [-1] * n, []
+    values = _clean(cands[column])
+    if where is not None:
+        values = values.where(where, None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.tolist(), [str(u) for u in uniques]
+
+
+def _footprints(geoms: gpd.GeoSeries) -> list[list]:
+    """[row, polygons] of each polygonal footprint, simplified to 0.5 m."""
+    if geoms.empty:
+        return []
+    simple = gpd.GeoSeries(shapely.simplify(geoms.values, 0.5), crs=geoms.crs)
+    simple = to_crs(simple, WGS84)
+    out = []
+    for i, geom in enumerate(simple.values):
+        polys = _polygons(geom, SHAPE_SCALE)
+        if polys:
+            out.append([i, polys])
+    return out
+
+
+def _polygons(geom, scale: float) -> list[list[list[int]]]:
+    """Polygons -> rings -> delta-coded integer [x0, y0, dx1, dy1, ...] (closing point dropped)."""
+    if geom is None or geom.is_empty:
+        return []
+    parts = getattr(geom, "geoms", [geom])
+    out = []
+    for part in parts:
+        if part.geom_type != "Polygon":
+            continue
+        rings = []
+        for ring in (part.exterior, *part.interiors):
+            xy = np.round(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
+            if len(xy) >= 3:
+                rings.append(np.diff(xy, axis=0, prepend=[[0, 0]]).ravel().tolist())
+        if rings:
+            out.append(rings)
+    return out
+
+
+def _pois(pois: gpd.GeoDataFrame, criteria, bounds) -> list[dict]:
+    """Features per criterion near the area (reception-file rows are shown with capacity)."""
+    pois = to_crs(pois, WGS84)
+    left, bottom, right, top = bounds
+    pad_x, pad_y = (right - left) * 0.5, (top - bottom) * 0.5
+    pois = pois.cx[left - pad_x : right + pad_x, bottom - pad_y : top + pad_y]
+    if "source" in pois:
+        pois = pois[pois["source"].astype(str) != "reception file"]
+    pts = shapely.point_on_surface(pois.geometry.values)
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    out = []
+    for c in criteria:
+        sel = (pois["category"] == c.key).to_numpy()
+        names = _clean(pois["name"][sel]) if "name" in pois else pd.Series([None] * sel.sum())
+        out.append(
+            {
+                "key": c.key,
+                "x": _ints(x[sel] * POINT_SCALE),
+                "y": _ints(y[sel] * POINT_SCALE),
+                "name": _strings(names),
             }
         )
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=t["candidates"],
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.8 if f["properties"]["passes"] else 0.35,
-            "color": "#222" if f["properties"]["passes"] else "#777",
-            "weight": 1,
-            "dashArray": None if f["properties"]["passes"] else "3 3",
-        },
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    )
-    layer.add_to(fmap)
-
-    pois = to_crs(result.pois, WGS84)
-    pad_x, pad_y = (right - left) * 0.5, (top - bottom) * 0.5
-    for i, crit in enumerate(criteria):
-        sub = pois[pois["category"] == crit.key]
-        sub = sub.cx[left - pad_x : right + pad_x, bottom - pad_y : top + pad_y]
-        group = folium.FeatureGroup(name=esc(crit.label(lang)), show=True)
-        col = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
-        for name, geom in zip(sub["name"], sub.geometry, strict=True):
-            label = esc(crit.label(lang)) + (f": {esc(name)}" if esc(name) else "")
-            folium.CircleMarker(
-                [geom.y, geom.x],
-                radius=5,
-                color=col,
-                fill=True,
-                fill_opacity=0.9,
-                weight=1,
-                tooltip=label,
-            ).add_to(group)
-        group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(result, t)))
-    fmap.save(str(path))
+    return out
 
 
-def _legend(result, t) -> str:
-    rows = "".join(
-        f"<div><span style='background:{col};display:inline-block;width:14px;height:10px;"
-        f"margin-right:4px;border:1px solid #555'></span>{low}–{min(low + 20, 100)}</div>"
-        for low, col in CLASSES
+def _reception(reception, options: MapOptions, crs: str) -> dict | None:
+    if reception is None or not len(reception):
+        return None
+    rec = to_crs(reception, WGS84)
+    pts = shapely.point_on_surface(rec.geometry.values)
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    names = _clean(rec["name"]) if "name" in rec else pd.Series([None] * len(rec))
+    if options.blur_m > 0:
+        lon, lat = _snap_to_grid(lon, lat, options.blur_m, crs)
+        names = pd.Series([None] * len(rec))
+    cap = pd.to_numeric(rec["capacity"], errors="coerce") if "capacity" in rec else None
+    return {
+        "x": _ints(lon * POINT_SCALE),
+        "y": _ints(lat * POINT_SCALE),
+        "name": _strings(names),
+        "cap": _ints(cap.to_numpy(dtype=float)) if cap is not None else [None] * len(rec),
+    }
+
+
+def _balance(balance: gpd.GeoDataFrame | None) -> dict | None:
+    """Municipal choropleth: places per 1000 residents."""
+    if balance is None:
+        return None
+    frame = to_crs(balance, WGS84)
+    geoms = frame.geometry.simplify(3e-4, preserve_topology=True)
+    values = pd.to_numeric(frame["places_per_1000"], errors="coerce").to_numpy(dtype=float)
+    return {
+        "breaks": list(BALANCE_BREAKS),
+        "colours": list(BALANCE_COLOURS),
+        "date": _balance_date(frame),
+        "code": _strings(_clean(frame["statcode"])) if "statcode" in frame else None,
+        "name": _strings(_clean(frame["statnaam"])),
+        "value": _rounded(values, 2),
+        "shape": [_polygons(g, OUTLINE_SCALE) for g in geoms],
+    }
+
+
+def _balance_date(balance) -> str | None:
+    if balance is None or "reference_date" not in balance:
+        return None
+    dates = _clean(balance["reference_date"]).dropna().unique()
+    return ", ".join(sorted(str(d)[:10] for d in dates)) or None
+
+
+def _col(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _ints(values) -> list[int | None]:
+    arr = np.asarray(values, dtype=float)
+    out = np.round(arr).astype(object)
+    out[~np.isfinite(arr)] = None
+    return [None if v is None else int(v) for v in out]
+
+
+def _rounded(values, digits: int) -> list[float | None]:
+    arr = np.round(np.asarray(values, dtype=float), digits)
+    return [float(v) if np.isfinite(v) else None for v in arr]
+
+
+def _strings(values) -> list[str | None]:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------
+# the page
+
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+
+def script_json(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>``, ``&``, U+2028/9."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _check_inlinable(code: str, tag: str) -> str:
+    if f"</{tag}" in code.lower():
+        raise ValueError(f"inlined code contains '</{tag}' and would end its element early")
+    return code
+
+
+def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = False) -> str:
+    """Fill ``static/page.html`` with Leaflet, the map's code and ``data``."""
+    for colour in [*(c[1] for c in data["classes"]), *(c["colour"] for c in data["crit"])]:
+        if not _HEX.match(colour):
+            raise ValueError(f"colour {colour!r} is not #rrggbb")
+    lf = assets.leaflet()
+    app = _check_inlinable(assets.own("map.js"), "script")
+    scripts = [app]
+    if cdn:
+        leaflet_css = (
+            f'<link rel="stylesheet" href="{lf.cdn_css}" integrity="{lf.css_sri}" '
+            'crossorigin="anonymous">'
+        )
+        leaflet_js = (
+            f'<script src="{lf.cdn_js}" integrity="{lf.js_sri}" crossorigin="anonymous"></script>'
+        )
+        origin = "https://unpkg.com"
+    else:
+        leaflet_css = f"<style>{_check_inlinable(lf.css, 'style')}</style>"
+        leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
+        scripts.append(lf.js)
+        origin = ""
+    script_src = " ".join([origin, *(assets.csp_hash(s) for s in scripts)]).strip()
+    style_src = " ".join(["'unsafe-inline'", origin]).strip()
+    csp = (
+        f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
+        f"img-src data: {TILE_ORIGIN}; base-uri 'none'; form-action 'none'"
     )
-    stamp = esc(result.provenance.get("osm_data_timestamp") or "?")
-    meta = json.dumps({"osm_data_timestamp": result.provenance.get("osm_data_timestamp")})
-    return (
-        "<div id='gs-legend' style='position:fixed;bottom:24px;left:10px;z-index:1000;"
-        "background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif'>"
-        f"<b>{t['legend']}</b>{rows}"
-        "<div><span style='display:inline-block;width:14px;height:10px;margin-right:4px;"
-        f"border:1px dashed #777'></span>{t['failing']}</div>"
-        f"<div style='margin-top:4px;color:#444'>{t['osm_date']} {stamp[:10]} &middot; "
-        f"{ATTRIBUTION} &middot; {t['made']}</div>"
-        f"<script type='application/json' id='gs-meta'>{esc(meta)}</script></div>"
-    )
+    slots = {
+        "lang": lang,
+        "title": html.escape(title),
+        "csp": html.escape(csp),
+        "version": html.escape(__version__),
+        "leaflet_css": leaflet_css,
+        "map_css": _check_inlinable(assets.own("map.css"), "style"),
+        "data": script_json(data),
+        "leaflet_js": leaflet_js,
+        "map_js": app,
+    }
+    return _SLOT.sub(lambda m: slots[m.group(1)], assets.own("page.html"))

@@ -1,0 +1,293 @@
+"""The map file, checked without a browser: self-contained, escaped, compact, explainable."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geoschikt.cli import cli
+from geoschikt.config import load_config
+from geoschikt.errors import ConfigError
+from geoschikt.geo import WGS84, transform_xy
+from geoschikt.outputs import assets
+from geoschikt.outputs.webmap import MapOptions, render_map, script_json, write_map
+from geoschikt.pipeline import ScoreResult
+
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
+BREAKOUT = "</script><script>document.title='pwned2'</script><!--"
+# URLs the page may contain: the tile template and its origin (CSP), links that are never
+# fetched (OSM copyright in the attribution, Leaflet's licence comment) and the SVG namespace.
+ALLOWED_URLS = {
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "https://tile.openstreetmap.org",
+    "https://www.openstreetmap.org/copyright",
+    "https://leafletjs.com",
+    "http://www.w3.org/2000/svg",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _WithBalance(ScoreResult):
+    balance: gpd.GeoDataFrame | None = None
+
+
+def with_balance(result: ScoreResult, balance: gpd.GeoDataFrame) -> ScoreResult:
+    """``result`` carrying the municipal balance layer (the attribute write_map looks for)."""
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    if "balance" in fields:
+        return dataclasses.replace(result, balance=balance)
+    return _WithBalance(**fields, balance=balance)
+
+
+def data_of(page: str) -> dict:
+    block = re.search(r'<script type="application/json" id="gs-data">(.*?)</script>', page, re.S)
+    assert block, "no data block"
+    return json.loads(block.group(1))
+
+
+def with_candidates(result: ScoreResult, **columns) -> ScoreResult:
+    """``result`` with some candidate columns set on the best-ranked rows (a copy)."""
+    cands = result.candidates.sort_values(["rank", "candidate_id"]).copy()
+    for column, values in columns.items():
+        cands[column] = cands[column].astype(object)
+        for i, value in enumerate(values):
+            cands.iloc[i, cands.columns.get_loc(column)] = value
+    return dataclasses.replace(result, candidates=cands)
+
+
+@pytest.fixture(scope="module")
+def page(helsinki_result) -> str:
+    return render_map(helsinki_result, MapOptions())
+
+
+def test_page_is_self_contained(page):
+    urls = set(re.findall(r"[a-z]+://[^\s\"'()<>;]+", page))
+    assert urls <= ALLOWED_URLS, urls - ALLOWED_URLS
+    assert re.search(r"<script[^>]*\bsrc=", page) is None
+    assert re.search(r"<link\b", page) is None
+    assert "@import" not in page
+    for target in re.findall(r"url\(\s*['\"]?([^'\")]+)", page):
+        assert target.startswith(("data:", "#")), target
+    assert f"Leaflet {assets.leaflet().version}" in page
+
+
+def test_cdn_variant_pins_leaflet_with_integrity(helsinki_result):
+    page = render_map(helsinki_result, MapOptions(assets="cdn"))
+    lf = assets.leaflet()
+    assert f'src="{lf.cdn_js}" integrity="{lf.js_sri}"' in page
+    assert f'href="{lf.cdn_css}" integrity="{lf.css_sri}"' in page
+    assert f"Leaflet {lf.version}" not in page  # not inlined
+    assert len(page) < len(render_map(helsinki_result, MapOptions())) - 100_000
+
+
+def test_leaflet_comes_from_the_installed_package():
+    from xstatic.pkg import leaflet as xs
+
+    lf = assets.leaflet()
+    js = (Path(xs.BASE_DIR) / "leaflet.js").read_bytes()
+    assert lf.js.encode() == js
+    assert lf.js_sri == "sha384-" + base64.b64encode(hashlib.sha384(js).digest()).decode()
+    assert "images/" not in lf.css and "data:image/png;base64," in lf.css
+
+
+def test_every_inline_script_is_allowed_by_the_csp_and_nothing_else(page):
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    csp = csp.replace("&#x27;", "'")
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(scripts) == 2  # Leaflet and the map code
+    for script in scripts:
+        assert assets.csp_hash(script) in csp
+    assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
+    assert "img-src data: https://tile.openstreetmap.org" in csp
+
+
+@pytest.mark.parametrize(
+    "text", [HOSTILE, BREAKOUT, "a\u2028b\u2029c", "<!-- & -->", "{{data}} \\ \" '"]
+)
+def test_script_json_cannot_leave_its_script_element(text):
+    encoded = script_json({"name": text, "list": [text]})
+    assert not set(encoded) & {"<", ">", "&", "\u2028", "\u2029"}
+    assert json.loads(encoded) == {"name": text, "list": [text]}
+
+
+def test_untrusted_names_and_ids_are_data_not_markup(helsinki_result):
+    result = with_candidates(
+        helsinki_result, name=[HOSTILE, BREAKOUT], candidate_id=["way/1", "{{map_js}}<b>"]
+    )
+    page = render_map(result, MapOptions())
+    assert HOSTILE not in page and BREAKOUT not in page and "<b>" not in page
+    assert page.count("</script>") == 3  # the data block, Leaflet, the map code
+    data = data_of(page)
+    assert {HOSTILE, BREAKOUT} <= set(data["cand"]["label"])
+    assert "{{map_js}}<b>" in data["cand"]["id"]
+
+
+def test_data_block_matches_the_candidates(helsinki_result, page):
+    data = data_of(page)
+    cands = helsinki_result.candidates.sort_values(["rank", "candidate_id"])
+    c = data["cand"]
+    n = len(cands)
+    assert len(c["rank"]) == len(c["x"]) == len(c["pass"]) == len(c["id"]) == n
+    assert c["rank"] == cands["rank"].tolist()
+    assert c["id"] == cands["candidate_id"].tolist()
+    assert sum(c["pass"]) == int(cands["passes"].sum()) == data["meta"]["n_pass"]
+    assert np.allclose(np.array(c["x"]) / 1e5, cands["lon"], atol=1e-5)
+    keys = [k["key"] for k in data["crit"]]
+    assert keys == [cr.key for cr in helsinki_result.config.criteria]
+    for j, key in enumerate(keys):
+        dist = cands[f"dist_{key}_m"].to_numpy()
+        got = np.array([np.nan if v is None else v for v in c["d"][j]], dtype=float)
+        assert np.allclose(got, np.round(dist), equal_nan=True)
+        fails = cands["fails"].fillna("").str.contains(rf"(?:^|; ){key}:").to_numpy()
+        assert [(b >> j) & 1 for b in c["fail"]] == fails.astype(int).tolist()
+    assert len(c["fp"]) == min(n, 2000)  # the best footprints
+    assert data["meta"]["osm_date"] == helsinki_result.provenance["osm_data_timestamp"][:10]
+
+
+def test_title_block_legend_and_attribution(page, helsinki_result):
+    data = data_of(page)
+    meta = data["meta"]
+    assert meta["area"] == helsinki_result.provenance["area"]["name"]
+    assert meta["osm_file"] == "Helsinki.osm.pbf"
+    assert meta["config"] == ["default.toml"]
+    assert [c[2] for c in data["classes"]] == [
+        "zeer geschikt",
+        "geschikt",
+        "matig geschikt",
+        "weinig geschikt",
+        "ongeschikt",
+    ]
+    assert "© OpenStreetMap contributors" in page
+    assert '<html lang="nl">' in page
+    transit = helsinki_result.config.criterion("transit")
+    near, far = (f"{v:,.0f}".replace(",", ".") for v in (transit.near_m, transit.far_m))
+    assert data["crit"][0]["curve"] == f"100 tot {near} m, 0 vanaf {far} m"
+
+
+def test_english_with_lang_en(helsinki_result):
+    data = data_of(render_map(helsinki_result, MapOptions(lang="en")))
+    assert data["lang"] == "en"
+    assert data["t"]["legend"] == "Suitability (0–100)"
+    assert data["classes"][0][2] == "very suitable"
+    assert data["crit"][0]["label"] == helsinki_result.config.criteria[0].label_en
+
+
+def test_blur_snaps_to_grid_and_drops_identifying_details(helsinki_result):
+    result = with_candidates(helsinki_result, name=["Secret shelter address 12"])
+    page = render_map(result, MapOptions(blur_m=250))
+    data = data_of(page)
+    c = data["cand"]
+    assert not {"id", "label", "near", "near_t", "fp"} & set(c)
+    assert "Secret shelter address 12" not in page
+    assert not set(result.candidates["candidate_id"]) & set(re.findall(r"way/\d+", page))
+    x, y = transform_xy(np.array(c["x"]) / 1e5, np.array(c["y"]) / 1e5, WGS84, result.crs)
+    assert np.allclose(np.mod(x, 250), 125, atol=1.5)
+    assert np.allclose(np.mod(y, 250), 125, atol=1.5)
+    dists = [v for col in c["d"] for v in col if v is not None]
+    assert dists and all(v % 50 == 0 for v in dists)
+    assert data["blur_m"] == 250 and "250" not in data["t"]["blurred"]  # filled in by the page
+    assert "{m} m" in data["t"]["blurred"]
+
+
+def test_reception_and_balance_layers_with_their_sources(helsinki_result):
+    centre = helsinki_result.area.geometry.union_all().centroid
+    reception = gpd.GeoDataFrame(
+        {"name": ["AZC <Noord>", None], "capacity": [300, 40]},
+        geometry=[centre, shapely.Point(centre.x + 0.005, centre.y)],
+        crs=WGS84,
+    )
+    balance = gpd.GeoDataFrame(
+        {
+            "statcode": ["GM0001", "GM0002"],
+            "statnaam": ["Westdorp", "Oostdorp"],
+            "places_per_1000": [0.0, 7.25],
+            "reference_date": ["2016-01-01", "2016-01-01"],
+        },
+        geometry=[
+            centre.buffer(0.02),
+            shapely.box(centre.x, centre.y, centre.x + 0.03, centre.y + 0.01),
+        ],
+        crs=WGS84,
+    )
+    prov = dict(helsinki_result.provenance)
+    prov["inputs"] = [*prov["inputs"], {"role": "reception", "path": "/secret/dir/azc.csv"}]
+    result = dataclasses.replace(helsinki_result, reception=reception, provenance=prov)
+    result = with_balance(result, balance)
+    data = data_of(render_map(result, MapOptions()))
+    assert data["reception"]["cap"] == [300, 40]
+    assert data["reception"]["name"] == ["AZC <Noord>", None]
+    assert data["balance"]["name"] == ["Westdorp", "Oostdorp"]
+    assert data["balance"]["value"] == [0.0, 7.25]
+    assert data["balance"]["date"] == "2016-01-01"
+    assert data["meta"]["reception_file"] == "azc.csv"  # the file name, not the user's folders
+    assert any("azc.csv" in a for a in data["attribution"]) and "CBS" in data["attribution"]
+    assert all(len(shape) >= 1 for shape in data["balance"]["shape"])
+
+
+def test_file_stays_small(helsinki_result, tmp_path):
+    path = tmp_path / "map.html"
+    write_map(helsinki_result, path)
+    n = len(helsinki_result.candidates)
+    leaflet = len(assets.leaflet().js) + len(assets.leaflet().css)
+    assert (path.stat().st_size - leaflet) / n < 600  # bytes per candidate, footprints included
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"map": {"blur_m": -5}}, "map.blur_m"),
+        ({"map": {"footprints": 1.5}}, "map.footprints"),
+        ({"map": {"assets": "web"}}, "map.assets"),
+        ({"map": {"blurm": 3}}, "did you mean 'blur_m'"),
+    ],
+)
+def test_map_settings_are_validated(overrides, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(overrides=overrides)
+
+
+def test_cli_blur_and_cdn_reach_the_map(delft_pbf, tmp_path):
+    out = tmp_path / "out"
+    args = ["-q", "score", "--osm", str(delft_pbf), "--distance", "euclidean", "--blur", "250"]
+    res = CliRunner().invoke(cli, [*args, "--cdn", "--lang", "en", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["config"]["map"] == {**run["config"]["map"], "blur_m": 250, "assets": "cdn"}
+    page = (out / "map.html").read_text()
+    data = data_of(page)
+    assert data["blur_m"] == 250 and data["lang"] == "en" and "id" not in data["cand"]
+    assert assets.leaflet().cdn_js in page
+    table = pd.read_csv(out / "candidates.csv")
+    assert len(data["cand"]["rank"]) == len(table)
+
+
+def test_reception_file_values_and_sites_reach_the_map(delft_pbf, tmp_path):
+    sites = tmp_path / "azc.csv"
+    sites.write_text(
+        "name,capacity,lon,lat\nAZC <Delft>,300,4.3700,52.0000\nKlein,40,4.38,52.003\n"
+    )
+    out = tmp_path / "out"
+    args = ["-q", "score", "--osm", str(delft_pbf), "--distance", "euclidean"]
+    res = CliRunner().invoke(cli, [*args, "--reception", str(sites), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = data_of((out / "map.html").read_text())
+    table = pd.read_csv(out / "candidates.csv")
+    j = [c["key"] for c in data["crit"]].index("reception")
+    crit = data["crit"][j]
+    assert crit["assessed"] and crit["curve"]
+    if crit["measure"] != "distance":  # scored on a value: shown next to the distance
+        assert np.allclose(data["cand"]["v"][j], table["value_reception"].round(1), equal_nan=True)
+    assert data["reception"]["name"] == ["AZC <Delft>", "Klein"]
+    assert data["reception"]["cap"] == [300, 40]
+    assert data["meta"]["reception_file"] == "azc.csv"

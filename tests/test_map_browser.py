@@ -1,0 +1,239 @@
+"""The Delft map in a real browser (headless Chromium, network disabled): it renders, shows one
+shape per candidate, explains a candidate on click, and runs nothing from hostile names."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geoschikt.geo import WGS84
+from geoschikt.outputs import webmap, write_outputs
+from geoschikt.outputs.browser import Browser, chromium_path
+from geoschikt.outputs.webmap import MapOptions, write_map
+from geoschikt.pipeline import ScoreResult
+from tests.test_map import BREAKOUT, HOSTILE, with_balance
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        chromium_path() is None,
+        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium) "
+        "or $GEOSCHIKT_CHROMIUM",
+    ),
+]
+
+READY = "document.documentElement.dataset.gsReadyMs"
+TILES = "https://tile.openstreetmap.org/"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser(offline=True) as b:
+        yield b
+
+
+def hostile(result: ScoreResult) -> ScoreResult:
+    """``result`` with script payloads as the names of the two best candidates, as the nearest
+    stop of the best one and as the name of a feature."""
+    cands = result.candidates.sort_values(["rank", "candidate_id"]).copy()
+    for column, values in (("name", [HOSTILE, BREAKOUT]), ("nearest_transit", [HOSTILE])):
+        cands[column] = cands[column].astype(object)
+        for i, value in enumerate(values):
+            cands.iloc[i, cands.columns.get_loc(column)] = value
+    pois = result.pois.copy()
+    pois["name"] = pois["name"].astype(object)
+    pois.iloc[0, pois.columns.get_loc("name")] = HOSTILE
+    return dataclasses.replace(result, candidates=cands, pois=pois)
+
+
+@pytest.fixture(scope="module")
+def delft_out(delft_result, tmp_path_factory):
+    out = tmp_path_factory.mktemp("map") / "delft"
+    write_outputs(hostile(delft_result), out)
+    return out
+
+
+@pytest.fixture
+def open_map(browser):
+    pages = []
+
+    def opener(path, ready=READY, width=1280, height=800):
+        page = browser.new_page(width, height)
+        pages.append(page)
+        page.open(path, ready=ready)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
+
+
+def click_candidate(page, i: int, zoom: int = 19) -> None:
+    """Zoom onto candidate ``i`` and click it with the mouse."""
+    page.evaluate(f"geoschikt.map.setView(geoschikt.latLng({i}), {zoom}, {{animate: false}}), 1")
+    page.browser.pump(0.2)
+    x, y = page.evaluate(
+        f"""(() => {{
+        const p = geoschikt.map.latLngToContainerPoint(geoschikt.latLng({i}));
+        const r = geoschikt.map.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }})()"""
+    )
+    page.click(x, y)
+
+
+def text(page, selector: str) -> str:
+    return page.evaluate(f"document.querySelector({selector!r}).textContent")
+
+
+def test_map_renders_offline_with_title_legend_layers_and_attribution(
+    open_map, delft_out, delft_result
+):
+    page = open_map(delft_out / "map.html")
+    assert page.console_errors == []
+    assert page.evaluate("document.querySelectorAll('.leaflet-container').length") == 1
+    meta = text(page, "#gs-meta")
+    assert delft_result.provenance["area"]["name"] in meta
+    assert "tudelft.osm.pbf" in meta and "augustus 2025" in meta and "default.toml" in meta
+    legend = text(page, "#gs-legend")
+    assert "zeer geschikt" in legend and "voldoet niet aan een harde eis" in legend
+    assert "© OpenStreetMap contributors" in text(page, ".leaflet-control-attribution")
+    overlays = page.evaluate(
+        "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+        ".map(l => l.textContent.trim())"
+    )
+    for label in ("Kandidaten die aan", "Bus-, tram- of treinhalte", "Supermarkt", "Gebiedsgrens"):
+        assert any(o.startswith(label) for o in overlays), overlays
+    # nothing but the page itself and background tiles was even requested
+    external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
+    assert all(u.startswith(TILES) for u in external), external
+    assert page.evaluate("document.querySelector('.gs-offline') !== null")  # tiles failed
+
+
+def test_one_shape_per_candidate_written(open_map, delft_out):
+    table = pd.read_csv(delft_out / "candidates.csv")
+    page = open_map(delft_out / "map.html")
+    assert page.evaluate("document.querySelectorAll('path.gs-cand').length") == len(table)
+    failing = page.evaluate("document.querySelectorAll('path.gs-cand.gs-fail').length")
+    assert failing == int((~table["passes"]).sum()) > 0
+
+
+def test_click_shows_the_breakdown(open_map, delft_out, delft_result):
+    table = pd.read_csv(delft_out / "candidates.csv")  # sorted by rank: row i is candidate i
+    page = open_map(delft_out / "map.html")
+    i = 2
+    click_candidate(page, i)
+    row = table.iloc[i]
+    detail = text(page, "#gs-detail")
+    assert f"Rang {row['rank']} van" in detail
+    assert f"Geschiktheid {row['suitability']:.0f} van 100" in detail
+    assert ("Voldoet aan alle harde eisen." in detail) == bool(row["passes"])
+    cells = page.evaluate(
+        "[...document.querySelectorAll('#gs-detail tbody tr')]"
+        ".map(tr => [...tr.cells].map(td => td.textContent))"
+    )
+    criteria = delft_result.config.criteria
+    assert len(cells) == len(criteria)
+    for crit, (label, distance, score, weight, limit) in zip(criteria, cells, strict=True):
+        assert label.startswith(crit.label_nl)
+        d = row[f"dist_{crit.key}_m"]
+        if pd.notna(d) and crit.measure == "distance":
+            assert int(re.sub(r"\D", "", distance)) == round(d)
+            assert score == f"{row[f'score_{crit.key}']:.0f}"
+        assert weight == f"{crit.weight:g}"
+        if crit.max_m is not None:
+            failed = f"{crit.key}:" in str(row["fails"])
+            assert limit.endswith("voldoet niet" if failed else "voldoet")
+    assert "geen binnen 3.000 m" in detail  # no pharmacy in the extract, said in words
+
+
+def test_hostile_names_are_shown_as_text_and_run_nothing(open_map, delft_out):
+    page = open_map(delft_out / "map.html")
+    title = page.evaluate("document.title")
+    assert title.startswith("Geschiktheid voor kleinschalige opvang")
+    click_candidate(page, 0)
+    assert text(page, "#gs-detail h2") == HOSTILE
+    assert f"dichtstbij: {HOSTILE}" in text(page, "#gs-detail tbody")
+    assert HOSTILE in text(page, ".leaflet-tooltip")  # the mouse is over the candidate
+    click_candidate(page, 1)
+    assert text(page, "#gs-detail h2") == BREAKOUT
+    page.evaluate(
+        "geoschikt.map.eachLayer(l => l.gsName && l.fire('mouseover', {latlng: l.getLatLng()})), 1"
+    )
+    page.browser.pump(0.3)
+    assert page.evaluate("document.title") == title
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"], #gs-app script').length") == 0
+    assert page.dialogs == [] and page.console_errors == []
+
+
+def test_many_candidates_are_drawn_on_a_canvas_and_stay_clickable(
+    open_map, delft_result, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(webmap, "SVG_MAX", 100)
+    path = tmp_path / "map.html"
+    write_map(delft_result, path)
+    page = open_map(path)
+    assert page.evaluate("document.querySelectorAll('path.gs-cand').length") == 0
+    assert page.evaluate("document.querySelectorAll('canvas.gs-points').length") == 2
+    assert page.evaluate("geoschikt.count") == len(delft_result.candidates)
+    click_candidate(page, 0)
+    assert "Rang 1 van" in text(page, "#gs-detail")
+
+
+def test_blurred_english_map_hides_ids_and_footprints(open_map, delft_result, tmp_path):
+    path = tmp_path / "map.html"
+    write_map(delft_result, path, MapOptions(lang="en", blur_m=250))
+    page = open_map(path)
+    assert "blurred to squares of 250 m" in text(page, "#gs-meta")
+    n = len(delft_result.candidates)
+    assert page.evaluate("document.querySelectorAll('path.gs-cand').length") == n
+    assert page.evaluate("document.querySelectorAll('path.gs-fp').length") == 0
+    click_candidate(page, 0, zoom=16)
+    detail = text(page, "#gs-detail")
+    assert "Rank 1 of" in detail and "Also in this 250 m square" in detail
+    assert re.search(r"(way|node|relation)/\d", page.evaluate("document.body.innerText")) is None
+
+
+def test_balance_choropleth_can_be_switched_on(open_map, delft_result, tmp_path):
+    left, bottom, right, top = delft_result.area.total_bounds
+    mid = (left + right) / 2
+    balance = gpd.GeoDataFrame(
+        {
+            "statcode": ["GM0503", "GM1926"],
+            "statnaam": ["Delft", "Pijnacker-Nootdorp"],
+            "places_per_1000": [3.1, 0.0],
+            "reference_date": ["2016-01-01"] * 2,
+        },
+        geometry=[shapely.box(left, bottom, mid, top), shapely.box(mid, bottom, right, top)],
+        crs=WGS84,
+    )
+    path = tmp_path / "map.html"
+    write_map(with_balance(delft_result, balance), path)
+    page = open_map(path)
+    assert "CBS" in text(page, ".leaflet-control-attribution")
+    assert "Opvangplaatsen per 1000 inwoners" in text(page, "#gs-explain")
+    assert page.evaluate("document.querySelectorAll('path.gs-balance').length") == 0  # off
+    x, y = page.evaluate(
+        """(() => {
+        const label = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+            .find(l => l.textContent.includes('Opvangplaatsen per 1000'));
+        const r = label.querySelector('input').getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2];
+    })()"""
+    )
+    page.click(x, y)
+    assert page.evaluate("document.querySelectorAll('path.gs-balance').length") == 2
+
+
+def test_cdn_variant_offline_says_what_is_missing(open_map, delft_result, tmp_path):
+    path = tmp_path / "map.html"
+    write_map(delft_result, path, MapOptions(assets="cdn"))
+    page = open_map(path, ready="!!document.querySelector('.gs-error')")
+    assert "--cdn" in text(page, ".gs-error")
+    external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
+    assert external and all(u.startswith("https://unpkg.com/leaflet@") for u in external)
