@@ -1,4 +1,4 @@
-"""Writers: GeoPackage and CSV tables, the web map and the provenance record."""
+"""Writers: GeoPackage and CSV tables, raw distances, the web map, the provenance record."""
 
 from geoschikt.outputs.atomic import atomic_directory, check_output_dir
 from geoschikt.outputs.write import write_outputs
