@@ -296,15 +296,7 @@ def run_region(task: RegionTask) -> dict:
             overwrite=True,
             command=f"geoschikt batch (region {task.region_id})",
         )
-        suit = result.candidates["suitability"]
-        status.update(
-            status=STATUS_OK,
-            candidates=len(suit),
-            passing=int(result.candidates["passes"].sum()),
-            best_suitability=float(suit.max()),
-            median_suitability=float(suit.median()),
-            reason="",
-        )
+        status.update(status=STATUS_OK, reason="", **region_stats(result.candidates))
     except NoCandidatesError as exc:
         status.update(status=STATUS_EMPTY, candidates=0, passing=0, reason=str(exc))
     except GeoschiktError as exc:
@@ -320,6 +312,17 @@ def run_region(task: RegionTask) -> dict:
     status["seconds"] = round(time.perf_counter() - start, 2)
     _atomic_bytes(Path(task.status_path), json.dumps(status, indent=1).encode())
     return status
+
+
+def region_stats(candidates: pd.DataFrame) -> dict:
+    """Summary figures of a scored region."""
+    suit = candidates["suitability"]
+    return {
+        "candidates": len(suit),
+        "passing": int(candidates["passes"].sum()),
+        "best_suitability": float(suit.max()),
+        "median_suitability": float(suit.median()),
+    }
 
 
 Progress = Callable[[dict, int, int, int, float], None]
@@ -539,17 +542,8 @@ def rescore_batch(src: Path, config: Config, out: Path, *, overwrite: bool = Fal
                 overwrite=True,
                 command=f"geoschikt rescore {src} (region {row['region_id']})",
             )
-            suit = result.candidates["suitability"]
-            rows.append(
-                dict(
-                    row,
-                    candidates=len(suit),
-                    passing=int(result.candidates["passes"].sum()),
-                    best_suitability=float(suit.max()),
-                    median_suitability=float(suit.median()),
-                    seconds=round(time.perf_counter() - t0, 2),
-                )
-            )
+            stats = region_stats(result.candidates)
+            rows.append(dict(row, **stats, seconds=round(time.perf_counter() - t0, 2)))
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
         write_batch_outputs(
             tmp, tasks, summary, regions, config, Path(batch_osm), time.perf_counter() - start
