@@ -14,7 +14,6 @@ Every result is in places a planner can read, not a normalised probability densi
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import BallTree
 
 from geoschikt.errors import ConfigError, InputFileError
 
@@ -109,6 +108,8 @@ def nearest_site(
     eligible = np.flatnonzero(cap >= min_capacity)
     if len(cand) == 0 or len(eligible) == 0:
         return distance, index
+    from sklearn.neighbors import BallTree  # imported late: it costs ~1 s at start-up
+
     dist, idx = BallTree(sites[eligible]).query(cand, k=1)
     return dist[:, 0], eligible[idx[:, 0]]
 
@@ -161,6 +162,8 @@ def _pairs(
     """All (candidate, site, distance) with distance <= radius, as flat arrays."""
     if len(cand) == 0 or len(sites) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    from sklearn.neighbors import BallTree
+
     idx, dist = BallTree(sites).query_radius(cand, r=radius, return_distance=True)
     counts = np.fromiter((len(a) for a in idx), dtype=np.int64, count=len(idx))
     j = np.repeat(np.arange(len(cand), dtype=np.int64), counts)
