@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -91,12 +90,21 @@ def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: flo
 
 
 def _same_edge(ce, ct, coff, fe, ft, foff, Lc):
-    """Direct along-edge distances for candidate/feature pairs that share an edge."""
-    feats = pd.DataFrame({"edge": fe, "ft": ft, "foff": foff, "which": np.arange(len(fe))})
-    cands = pd.DataFrame({"edge": ce, "ct": ct, "coff": coff, "L": Lc, "pos": np.arange(len(ce))})
-    pairs = cands.merge(feats, on="edge", how="inner")
-    if pairs.empty:
+    """Direct along-edge distances for candidate/feature pairs that share an edge: per such
+    candidate (ascending), the shortest one and the feature giving it (the first on ties)."""
+    order = np.argsort(fe, kind="stable")
+    fe_sorted = fe[order]
+    lo = np.searchsorted(fe_sorted, ce, side="left")
+    count = np.searchsorted(fe_sorted, ce, side="right") - lo
+    pos = np.flatnonzero(count)
+    if len(pos) == 0:
         return None
-    pairs["d"] = pairs["coff"] + pairs["foff"] + (pairs["ct"] - pairs["ft"]).abs() * pairs["L"]
-    best = pairs.loc[pairs.groupby("pos")["d"].idxmin()]
-    return best["pos"].to_numpy(), best["d"].to_numpy(), best["which"].to_numpy()
+    reps = count[pos]
+    group = np.cumsum(reps) - reps  # where each candidate's pairs start
+    cpos = np.repeat(pos, reps)
+    which = order[np.repeat(lo[pos], reps) + np.arange(reps.sum()) - np.repeat(group, reps)]
+    d = coff[cpos] + foff[which] + np.abs(ct[cpos] - ft[which]) * Lc[cpos]
+    best = np.minimum.reduceat(d, group)
+    at_min = np.flatnonzero(d == np.repeat(best, reps))
+    first = at_min[np.searchsorted(at_min, group)]
+    return pos, best, which[first]

@@ -79,9 +79,12 @@ def default_extent(osm: OsmData) -> shapely.Polygon:
         return shapely.box(*osm.header_bounds)
     if len(osm.buildings):
         return shapely.box(*osm.buildings.total_bounds)
-    if len(osm.ways.lon):
+    if np.isfinite(osm.ways.lon).any():
         return shapely.box(
-            osm.ways.lon.min(), osm.ways.lat.min(), osm.ways.lon.max(), osm.ways.lat.max()
+            np.nanmin(osm.ways.lon),
+            np.nanmin(osm.ways.lat),
+            np.nanmax(osm.ways.lon),
+            np.nanmax(osm.ways.lat),
         )
     raise AreaError(f"{osm.path} has no buildings or streets to take an extent from")
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from geoschikt.acquire import NetworkWays
 from geoschikt.config import NetworkRules
@@ -102,20 +104,51 @@ class Network:
     def n_nodes(self) -> int:
         return len(self.x)
 
+    @cached_property
+    def snap_index(self) -> _SnapIndex | None:
+        """Points every ~10 m along the edges in a KD-tree, for fast exact snapping (built on
+        first use; None when an edge is not a straight two-point segment)."""
+        return _SnapIndex.build(self.segments)
+
+    @cached_property
+    def _base_csr(self) -> sp.csr_matrix:
+        n = self.n_nodes
+        return sp.csr_matrix(
+            (
+                np.concatenate([self.length, self.length]),
+                (np.concatenate([self.u, self.v]), np.concatenate([self.v, self.u])),
+            ),
+            shape=(n, n),
+        )
+
     def csr(
         self, extra_rows=None, extra_cols=None, extra_w=None, n_extra: int = 0
     ) -> sp.csr_matrix:
         """Symmetric adjacency matrix, optionally with directed edges from ``n_extra`` new nodes."""
-        n = self.n_nodes + n_extra
-        rows = [self.u, self.v]
-        cols = [self.v, self.u]
-        data = [self.length, self.length]
-        if n_extra:
-            rows.append(extra_rows)
-            cols.append(extra_cols)
-            data.append(extra_w)
+        n = self.n_nodes
+        base = self._base_csr  # built once per network; new nodes' rows are appended to it
+        if not n_extra:
+            return base.copy()
+        rows = np.asarray(extra_rows, dtype=np.int64)
+        cols = np.asarray(extra_cols, dtype=np.int64)
+        w = np.asarray(extra_w, dtype=float)
+        order = np.lexsort((cols, rows))  # canonical CSR order: by row, then column
+        rows, cols, w = rows[order], cols[order], w[order]
+        repeated = (rows[1:] == rows[:-1]) & (cols[1:] == cols[:-1])
+        if len(rows) and rows[0] >= n and not repeated.any():
+            counts = np.bincount(rows - n, minlength=n_extra)
+            indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+            return sp.csr_matrix(
+                (np.concatenate([base.data, w]), np.concatenate([base.indices, cols]), indptr),
+                shape=(n + n_extra, n + n_extra),
+            )
+        size = n + n_extra  # general case: let scipy sum repeated entries
         return sp.csr_matrix(
-            (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+            (
+                np.concatenate([self.length, self.length, w]),
+                (np.concatenate([self.u, self.v, rows]), np.concatenate([self.v, self.u, cols])),
+            ),
+            shape=(size, size),
         )
 
 
@@ -123,7 +156,14 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     """Graph of all usable way segments, without fragments under ``min_component_nodes``."""
     ok_way = usable_ways(ways.tags, mode)
     same_way = ways.way[:-1] == ways.way[1:]
-    take = same_way & ok_way[ways.way[:-1]] & (ways.refs[:-1] != ways.refs[1:])
+    located = np.isfinite(ways.lon)  # nodes missing from a clipped extract have NaN
+    take = (
+        same_way
+        & ok_way[ways.way[:-1]]
+        & (ways.refs[:-1] != ways.refs[1:])
+        & located[:-1]
+        & located[1:]
+    )
     a = np.flatnonzero(take)
     if len(a) == 0:
         raise AreaError(f"the OSM data has no streets or paths usable for mode '{mode}'")
@@ -134,8 +174,10 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     lon, lat = ways.lon[first], ways.lat[first]
     u, v = inverse[: len(a)], inverse[len(a) :]
     u, v = np.minimum(u, v), np.maximum(u, v)
-    pairs = np.unique(np.stack([u, v], axis=1), axis=0)
-    u, v = pairs[:, 0], pairs[:, 1]
+    # unique (u, v) pairs in (u, v) order, via one int64 key (much faster than axis=0)
+    pairs = np.sort(u * np.int64(len(node_ids)) + v)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # np.unique, without its slow path
+    u, v = pairs // len(node_ids), pairs % len(node_ids)
 
     # drop fragments
     n = len(node_ids)
@@ -192,11 +234,101 @@ def snap_to_edges(network: Network, x: np.ndarray, y: np.ndarray, max_snap_m: fl
     offset = np.full(n, np.nan)
     if n == 0:
         return Snapped(edge, t, offset)
-    pts = shapely.points(x, y)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    index = network.snap_index
+    todo = np.arange(n)
+    if index is not None:
+        for lo in range(0, n, _SNAP_CHUNK):
+            part = todo[lo : lo + _SNAP_CHUNK]
+            e, tt, d, exact = index.nearest(x[part], y[part], max_snap_m)
+            hit = exact & (e >= 0)
+            edge[part[hit]], t[part[hit]], offset[part[hit]] = e[hit], tt[hit], d[hit]
+            slow = part[~exact]
+            if len(slow):
+                _snap_with_tree(network, x, y, slow, max_snap_m, edge, t, offset)
+        return Snapped(edge, t, offset)
+    _snap_with_tree(network, x, y, todo, max_snap_m, edge, t, offset)
+    return Snapped(edge, t, offset)
+
+
+def _snap_with_tree(network, x, y, which, max_snap_m, edge, t, offset) -> None:
+    """GEOS STRtree nearest-edge search for the points ``which`` (fills the output arrays)."""
+    pts = shapely.points(x[which], y[which])
     (ip, ie), dist = network.tree.query_nearest(
         pts, max_distance=max_snap_m, return_distance=True, all_matches=False
     )
-    edge[ip] = ie
-    offset[ip] = dist
-    t[ip] = shapely.line_locate_point(network.segments[ie], pts[ip], normalized=True)
-    return Snapped(edge, t, offset)
+    edge[which[ip]] = ie
+    offset[which[ip]] = dist
+    t[which[ip]] = shapely.line_locate_point(network.segments[ie], pts[ip], normalized=True)
+
+
+_SNAP_STEP_M = 10.0  # spacing of the index points along each edge
+_SNAP_K = 12  # index points fetched per query point
+_SNAP_CHUNK = 200_000  # query points per vectorised batch (bounds temporary memory)
+
+
+@dataclass(frozen=True)
+class _SnapIndex:
+    """Exact nearest-segment search with a KD-tree of points sampled along the segments.
+
+    Every point of a segment lies within ``half`` of one of its samples, so a segment at
+    distance D from a query point has a sample within D + half. The query takes the ``k``
+    nearest samples, measures the exact point-to-segment distance to their segments and keeps
+    the best, D*; the answer is proven exact when the k-th sample is farther than D* + half
+    (no unseen segment can be closer). Points where that fails go to the STRtree.
+    """
+
+    ax: np.ndarray
+    ay: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    len2: np.ndarray
+    sample_edge: np.ndarray
+    half: float
+    tree: cKDTree
+
+    @classmethod
+    def build(cls, segments: np.ndarray) -> _SnapIndex | None:
+        if len(segments) == 0 or not (shapely.get_num_coordinates(segments) == 2).all():
+            return None
+        xy = shapely.get_coordinates(segments).reshape(-1, 2, 2)
+        ax, ay = xy[:, 0, 0], xy[:, 0, 1]
+        dx, dy = xy[:, 1, 0] - ax, xy[:, 1, 1] - ay
+        seg_len = np.hypot(dx, dy)
+        pieces = np.maximum(np.ceil(seg_len / _SNAP_STEP_M), 1).astype(np.int64)
+        sample_edge = np.repeat(np.arange(len(segments)), pieces)
+        first = np.cumsum(pieces) - pieces
+        frac = (np.arange(len(sample_edge)) - first[sample_edge] + 0.5) / pieces[sample_edge]
+        sx = ax[sample_edge] + frac * dx[sample_edge]
+        sy = ay[sample_edge] + frac * dy[sample_edge]
+        half = float((seg_len / pieces).max()) / 2 * (1 + 1e-9) + 1e-9
+        return cls(
+            ax, ay, dx, dy, dx * dx + dy * dy, sample_edge, half, cKDTree(np.column_stack([sx, sy]))
+        )
+
+    def nearest(self, px: np.ndarray, py: np.ndarray, max_dist: float):
+        """(edge or -1, fraction t from u, distance, exact?) per point."""
+        k = min(_SNAP_K, len(self.sample_edge))
+        sd, si = self.tree.query(
+            np.column_stack([px, py]), k=k, distance_upper_bound=max_dist + self.half, workers=-1
+        )
+        sd, si = sd.reshape(len(px), k), si.reshape(len(px), k)
+        valid = si < len(self.sample_edge)
+        cand = np.where(valid, self.sample_edge[np.minimum(si, len(self.sample_edge) - 1)], -1)
+        e = np.maximum(cand, 0)
+        len2 = self.len2[e]
+        # GEOS's point-to-segment projection factor and distance, vectorised
+        r = ((px[:, None] - self.ax[e]) * self.dx[e] + (py[:, None] - self.ay[e]) * self.dy[e])
+        r = np.where(len2 > 0, r / np.where(len2 > 0, len2, 1.0), 0.0)
+        r = np.clip(r, 0.0, 1.0)
+        qx = self.ax[e] + r * self.dx[e]
+        qy = self.ay[e] + r * self.dy[e]
+        dist = np.where(valid, np.hypot(px[:, None] - qx, py[:, None] - qy), np.inf)
+        best = np.argmin(dist, axis=1)  # equal distances (a shared end node): the nearer sample
+        rows = np.arange(len(px))
+        d_best = dist[rows, best]
+        e_best = np.where(np.isfinite(d_best) & (d_best <= max_dist), cand[rows, best], -1)
+        t_best = r[rows, best]
+        exact = sd[:, -1] > np.minimum(d_best, max_dist) + self.half
+        return e_best, t_best, np.where(e_best >= 0, d_best, np.nan), exact
