@@ -15,7 +15,6 @@ from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
 from geoschikt.errors import AreaError
 from geoschikt.network import Network, Snapped, build_network, snap_to_edges
-from geoschikt.rasters import sample_raster
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.scoring import Measured, nearest_col, snap_col
 
@@ -67,6 +66,8 @@ class Measurer:
             geoms = self.pois.geometry.values[sel]
             fx, fy = shapely.get_x(geoms), shapely.get_y(geoms)
             if crit.measure == "raster":
+                from geoschikt.rasters import sample_raster  # rasterio only when needed
+
                 value = sample_raster(crit.raster, crit.band, x, y, self.crs)
                 measured.append(
                     Measured(
@@ -171,12 +172,13 @@ def nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np
     found = near.feature >= 0
     if not found.any():
         return labels
-    rows = pois.iloc[sel[near.feature[found]]]
+    rows = pois.iloc[sel]  # one label per feature, then indexed per point
     ident = np.where(
         rows["osm_type"].notna(),
         rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
         rows["source"].astype(str),
     )
     names = rows["name"].fillna("").astype(str).to_numpy()
-    labels[found] = np.where(names != "", names + " (" + ident + ")", ident)
+    per_feature = np.where(names != "", names + " (" + ident + ")", ident).astype(object)
+    labels[found] = per_feature[near.feature[found]]
     return labels

@@ -1,4 +1,6 @@
-"""Rasters in and out: sampling a user raster at candidates, and the suitability surface grid."""
+"""Rasters in and out: sampling a user raster at candidates, and the suitability surface grid.
+
+rasterio is imported only where a raster is read or written (it adds to every start-up)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyproj
-import rasterio
-import rasterio.errors
 import shapely
-from rasterio.transform import Affine
 
 from geoschikt.errors import CRSError, InputFileError
 
@@ -24,6 +23,10 @@ def sample_raster(path: Path, band: int, x: np.ndarray, y: np.ndarray, crs: str)
     """Values of ``band`` of the raster at points (``x``, ``y`` in ``crs``); NaN off the raster
     or on nodata. Points are transformed into the raster's CRS (exact; the raster is not
     resampled)."""
+    import rasterio
+    import rasterio.errors
+    import rasterio.windows
+
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"raster {path} does not exist; check the path in the config")
@@ -86,6 +89,8 @@ class Grid:
 
     @property
     def transform(self):
+        from rasterio.transform import Affine
+
         return Affine(self.resolution, 0.0, self.left, 0.0, -self.resolution, self.top)
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +124,8 @@ class Surface:
 
 def write_geotiff(surface: Surface, path: Path, tags: dict[str, str] | None = None) -> None:
     """A tiled, compressed GeoTIFF with one described band per array and nodata set."""
+    import rasterio
+
     g = surface.grid
     data = np.where(np.isnan(surface.bands), NODATA, surface.bands).astype("float32")
     profile = {

@@ -14,6 +14,7 @@ Every result is in places a planner can read, not a normalised probability densi
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from geoschikt.errors import ConfigError, InputFileError
 
@@ -108,10 +109,8 @@ def nearest_site(
     eligible = np.flatnonzero(cap >= min_capacity)
     if len(cand) == 0 or len(eligible) == 0:
         return distance, index
-    from sklearn.neighbors import BallTree  # imported late: it costs ~1 s at start-up
-
-    dist, idx = BallTree(sites[eligible]).query(cand, k=1)
-    return dist[:, 0], eligible[idx[:, 0]]
+    dist, idx = cKDTree(sites[eligible]).query(cand, k=1)
+    return dist, eligible[idx]
 
 
 def _positive(name: str, value: float) -> float:
