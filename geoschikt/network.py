@@ -45,24 +45,9 @@ WALK_HIGHWAYS = frozenset(
         "road",
     }
 )
-BIKE_HIGHWAYS = frozenset(
-    {
-        "cycleway",
-        "path",
-        "living_street",
-        "residential",
-        "service",
-        "unclassified",
-        "tertiary",
-        "tertiary_link",
-        "secondary",
-        "secondary_link",
-        "primary",
-        "primary_link",
-        "track",
-        "road",
-    }
-)
+# cyclists: the same ways except those meant for pedestrians only (footways and pedestrian
+# streets count where bicycle=yes/designated/permissive, see usable_ways)
+BIKE_HIGHWAYS = WALK_HIGHWAYS - {"footway", "pedestrian", "steps", "bridleway", "corridor"}
 _YES = {"yes", "designated", "permissive"}
 _NO = {"no", "private"}
 

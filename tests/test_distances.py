@@ -236,3 +236,26 @@ def test_off_network_points_are_not_snapped():
     s = snap_to_edges(net, np.array([50_000.0]), np.array([50_000.0]), 500.0)
     assert s.edge[0] == -1 and np.isnan(s.offset_m[0])
     assert NetworkRules(500.0, 50).max_snap_m == 500.0
+
+
+def test_which_ways_walkers_and_cyclists_may_use():
+    import pandas as pd
+
+    from geoschikt.network import usable_ways
+
+    tags = pd.DataFrame(
+        [
+            ("footway", None, None, None, None, None),
+            ("footway", None, "yes", None, None, None),
+            ("cycleway", None, None, None, None, None),
+            ("motorway", None, None, None, None, None),
+            ("residential", "no", None, None, None, None),
+            ("service", None, None, "private", None, None),
+            ("service", "yes", None, "private", None, None),
+            ("pedestrian", None, None, None, "yes", None),
+            ("steps", None, None, None, None, None),
+        ],
+        columns=["highway", "foot", "bicycle", "access", "area", "service"],
+    )
+    assert usable_ways(tags, "walk").tolist() == [True, True, True, False, False, False, True, False, True]
+    assert usable_ways(tags, "bike").tolist() == [False, True, True, False, True, False, False, False, False]
