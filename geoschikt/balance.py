@@ -37,6 +37,7 @@ from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.write import describe_files
 
 log = logging.getLogger(__name__)
 
@@ -628,10 +629,7 @@ def write_balance(
             "command": command,
             **balance.summary,
             "warnings": balance.warnings(),
-            "outputs": {
-                p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
-                for p in sorted(tmp.iterdir())
-            },
+            "outputs": describe_files(tmp),
         }
         (tmp / RECORD).write_text(
             json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8"

