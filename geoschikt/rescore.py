@@ -75,12 +75,14 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
         )
     gpkg = src / "candidates.gpkg"
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
-    cands = gpd.read_file(gpkg, layer="candidates", engine="pyogrio")
-    pois = gpd.read_file(gpkg, layer="pois", engine="pyogrio")
-    area = to_crs(gpd.read_file(gpkg, layer="area", engine="pyogrio"), WGS84)
+    cands = gpd.read_file(gpkg, layer="candidates", engine="pyogrio", use_arrow=True)
+    pois = gpd.read_file(gpkg, layer="pois", engine="pyogrio", use_arrow=True)
+    area = to_crs(gpd.read_file(gpkg, layer="area", engine="pyogrio", use_arrow=True), WGS84)
     reception = None
     if "reception" in layers:
-        reception = to_crs(gpd.read_file(gpkg, layer="reception", engine="pyogrio"), WGS84)
+        reception = to_crs(
+            gpd.read_file(gpkg, layer="reception", engine="pyogrio", use_arrow=True), WGS84
+        )
     stored = load_distances(src / DISTANCES)
     if not np.array_equal(
         stored.candidate_id, np.asarray(cands["candidate_id"].astype(str), dtype=str)
