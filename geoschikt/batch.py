@@ -34,6 +34,7 @@ from geoschikt.config import Config
 from geoschikt.errors import GeoschiktError, InputFileError, NoCandidatesError, OutputError
 from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
+from geoschikt.outputs.write import write_layer
 
 log = logging.getLogger(__name__)
 
@@ -467,18 +468,23 @@ def write_batch_outputs(
     for t, status in zip(tasks, summary["status"], strict=True):
         if status == STATUS_OK:
             part = gpd.read_file(
-                Path(t.out_dir) / "candidates.gpkg", layer="candidates", engine="pyogrio"
+                Path(t.out_dir) / "candidates.gpkg",
+                layer="candidates",
+                engine="pyogrio",
+                use_arrow=True,
             )
+            if frames and part.crs != frames[0].crs:  # regions in different UTM zones
+                part = part.to_crs(frames[0].crs)
             part.insert(0, "region_id", t.region_id)
             part.insert(1, "region_name", t.region_name)
             frames.append(part)
-    tmp_gpkg = out / f".candidates_all.gpkg.tmp-{os.getpid()}"
+    tmp_gpkg = out / f".candidates_all.tmp-{os.getpid()}.gpkg"
     tmp_gpkg.unlink(missing_ok=True)
     overview = regions.merge(summary.drop(columns=["region_name"]), on="region_id", how="left")
-    overview.to_file(tmp_gpkg, layer="regions", driver="GPKG", engine="pyogrio")
+    write_layer(overview, tmp_gpkg, "regions")
     if frames:
         combined = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-        combined.to_file(tmp_gpkg, layer="candidates", driver="GPKG", engine="pyogrio")
+        write_layer(combined, tmp_gpkg, "candidates")
     os.replace(tmp_gpkg, out / "candidates_all.gpkg")
 
     from geoschikt.outputs.overview import write_overview_map

@@ -395,10 +395,10 @@ def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
     fails = (
         cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
     )
-    keys = fails.map(lambda s: {part.split(":", 1)[0].strip() for part in s.split(";") if part})
     bits = np.zeros(len(cands), dtype=np.int64)
-    for i, c in enumerate(criteria):
-        bits |= keys.map(lambda ks, key=c.key: key in ks).to_numpy(dtype=bool).astype(np.int64) << i
+    for i, c in enumerate(criteria):  # entries look like "transit: 640 m > 500 m; school: ..."
+        hit = fails.str.contains(rf"(?:^|;\s*){re.escape(c.key)}:", regex=True)
+        bits |= hit.to_numpy(dtype=bool).astype(np.int64) << i
     return bits.tolist()
 
 
