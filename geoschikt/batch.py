@@ -507,10 +507,12 @@ def write_batch_outputs(
     _atomic_bytes(out / BATCH_MARK, json.dumps(record, indent=1, ensure_ascii=False).encode())
 
 
-def rescore_batch(src: Path, config: Config, out: Path, *, overwrite: bool = False) -> pd.DataFrame:
-    """Re-score every scored region of the batch in ``src`` into a new batch directory ``out``."""
-    from geoschikt.outputs import atomic_directory, write_outputs
-    from geoschikt.rescore import rescore_run
+def rescore_batch(
+    src: Path, config: Config, out: Path, *, overwrite: bool = False, jobs: int = 1
+) -> pd.DataFrame:
+    """Re-score every scored region of the batch in ``src`` into a new batch directory ``out``
+    (``jobs`` regions at a time)."""
+    from geoschikt.outputs import atomic_directory
 
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
@@ -521,40 +523,60 @@ def rescore_batch(src: Path, config: Config, out: Path, *, overwrite: bool = Fal
     regions = to_wgs84(regions[["region_id", "region_name", "geometry"]])
     regions.attrs["source"] = f"as in {src}"
     batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]["path"]
-    rows, tasks = [], []
+    records = old.to_dict("records")
     with atomic_directory(out, overwrite) as tmp:
-        for row in old.to_dict("records"):
-            name = safe_name(str(row["region_id"]))
-            task = RegionTask(
-                str(row["region_id"]),
-                str(row["region_name"]),
+        tasks = [
+            RegionTask(
+                str(r["region_id"]),
+                str(r["region_name"]),
                 "",
-                str(tmp / "regions" / name),
+                str(tmp / "regions" / safe_name(str(r["region_id"]))),
                 "",
                 "",
                 {},
                 (),
                 None,
             )
-            tasks.append(task)
-            if row["status"] != STATUS_OK:
-                rows.append(row)
-                continue
-            t0 = time.perf_counter()
-            result = rescore_run(src / "regions" / name, config)
-            write_outputs(
-                result,
-                task.out_dir,
-                overwrite=True,
-                command=f"geoschikt rescore {src} (region {row['region_id']})",
-            )
-            stats = region_stats(result.candidates)
-            rows.append(dict(row, **stats, seconds=round(time.perf_counter() - t0, 2)))
+            for r in records
+        ]
+        work = [
+            (src, t.out_dir, r, config)
+            for t, r in zip(tasks, records, strict=True)
+            if r["status"] == STATUS_OK
+        ]
+        if jobs > 1 and len(work) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+                done = list(pool.map(_rescore_region, work))
+        else:
+            done = [_rescore_region(w) for w in work]
+        by_id = {row["region_id"]: row for row in done}
+        rows = [by_id.get(r["region_id"], r) for r in records]
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
         write_batch_outputs(
             tmp, tasks, summary, regions, config, Path(batch_osm), time.perf_counter() - start
         )
     return summary
+
+
+def _rescore_region(work: tuple) -> dict:
+    """Re-score one region's run directory into ``out_dir``; returns its summary row."""
+    from geoschikt.outputs import write_outputs
+    from geoschikt.rescore import rescore_run
+
+    src, out_dir, row, config = work
+    t0 = time.perf_counter()
+    result = rescore_run(Path(src) / "regions" / Path(out_dir).name, config)
+    write_outputs(
+        result,
+        out_dir,
+        overwrite=True,
+        command=f"geoschikt rescore {src} (region {row['region_id']})",
+    )
+    stats = region_stats(result.candidates)
+    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2))
 
 
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

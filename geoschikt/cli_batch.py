@@ -150,7 +150,14 @@ def batch_cmd(
 @click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the maps.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
-def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool):
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Regions re-scored in parallel (batch directories).",
+)
+def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, jobs: int):
     """Re-score a finished `score` or `batch` output with new weights, curves or limits.
 
     Reuses the measured distances (distances.npz), so it takes a small fraction of the original
@@ -171,7 +178,7 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool):
         config = run_config(first.parent, config_file, lang)
         from geoschikt.batch import rescore_batch
 
-        summary = rescore_batch(source, config, out, overwrite=overwrite)
+        summary = rescore_batch(source, config, out, overwrite=overwrite, jobs=jobs)
         click.echo(f"Re-scored {len(summary)} region(s) in {time.perf_counter() - start:.1f} s.")
         sys.exit(_summarise(summary, out))
     config = run_config(source, config_file, lang)

@@ -187,6 +187,19 @@ def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_p
     assert_same_outputs(full, rescored)
 
 
+def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
+    tiles = grid_regions(tmp_path, 3)
+    out = tmp_path / "batch"
+    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+    cfg = tmp_path / "new.toml"
+    cfg.write_text("[criteria.school]\nweight = 5\n")
+    one, two = tmp_path / "r1", tmp_path / "r2"
+    assert run("-q", "rescore", out, "--config", cfg, "--out", one).exit_code == 0
+    assert run("-q", "rescore", out, "--config", cfg, "--jobs", 2, "--out", two).exit_code == 0
+    assert_same_outputs(one, two)
+    assert outputs_of(one).keys() >= {"T00", "T01", "T02"}
+
+
 def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     first = tmp_path / "first"
     assert run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", first).exit_code == 0
