@@ -138,20 +138,12 @@ def distance_geoschikt(name: str) -> None:
 def distance_pandana(name: str) -> None:
     """pandana on geoschikt's node/edge arrays: Network (contraction hierarchies) +
     get_node_ids (node snapping) + set_pois/nearest_pois per criterion."""
-    import pandana
     import pandas as pd
 
     blob = _load(name)
     net, _ = _network(blob)  # the same graph as geoschikt's; not timed
     t0 = time.perf_counter()
-    pnet = pandana.Network(
-        pd.Series(net.x),
-        pd.Series(net.y),
-        pd.Series(net.u),
-        pd.Series(net.v),
-        pd.DataFrame({"length": net.length}),
-        twoway=True,
-    )
+    pnet = _pandana_network(net)
     t1 = time.perf_counter()
     cand_node = pnet.get_node_ids(pd.Series(blob["cx"]), pd.Series(blob["cy"])).to_numpy()
     t2 = time.perf_counter()
@@ -181,7 +173,10 @@ def _nx_graph(net):
     import networkx as nx
 
     g = nx.MultiDiGraph(crs=net.crs)
-    g.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(zip(net.x, net.y, strict=True)))
+    g.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)})
+        for i, (x, y) in enumerate(zip(net.x, net.y, strict=True))
+    )
     lengths = net.length.tolist()
     u, v = net.u.tolist(), net.v.tolist()
     g.add_edges_from((a, b, {"length": w}) for a, b, w in zip(u, v, lengths, strict=True))
@@ -238,7 +233,6 @@ def distance_accuracy(name: str, n_points: int) -> None:
     """Points placed exactly on network nodes (so node and edge snapping agree): geoschikt and
     pandana against an exact Dijkstra (networkx multi-source, independent of both)."""
     import networkx as nx
-    import pandana
     import pandas as pd
 
     from geoschikt.accessibility import nearest_network
@@ -252,14 +246,7 @@ def distance_accuracy(name: str, n_points: int) -> None:
     g.add_weighted_edges_from(
         zip(net.u.tolist(), net.v.tolist(), net.length.tolist(), strict=True), weight="length"
     )
-    pnet = pandana.Network(
-        pd.Series(net.x),
-        pd.Series(net.y),
-        pd.Series(net.u),
-        pd.Series(net.v),
-        pd.DataFrame({"length": net.length}),
-        twoway=True,
-    )
+    pnet = _pandana_network(net)
     csnap = snap_to_edges(net, net.x[cand], net.y[cand], cfg.network.max_snap_m)
     cnode_p = pnet.get_node_ids(pd.Series(net.x[cand]), pd.Series(net.y[cand])).to_numpy()
     out = {"points": len(cand), "per_criterion": {}}
@@ -398,6 +385,21 @@ def cli_score(name: str) -> None:
     if not ok:
         raise SystemExit("geoschikt score wrote no outputs")
     emit({"ok": ok})
+
+
+def _pandana_network(net):
+    """pandana's Network (with its contraction-hierarchy preparation) of geoschikt's arrays."""
+    import pandana
+    import pandas as pd
+
+    return pandana.Network(
+        pd.Series(net.x),
+        pd.Series(net.y),
+        pd.Series(net.u),
+        pd.Series(net.v),
+        pd.DataFrame({"length": net.length}),
+        twoway=True,
+    )
 
 
 def main() -> None:

@@ -16,6 +16,20 @@ DELFT_XML = SHARED / "delft" / "tudelft.osm.bz2"
 NL = SHARED / "nl"
 
 
+def assert_one_clear_error(result, *fragments: str, out: Path | None = None) -> None:
+    """Bad input: exit code 2, exactly one `geoschikt: error:` line holding every fragment,
+    no traceback, and (with ``out``) no output directory or temporary leftovers."""
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("geoschikt: error:")]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    for frag in fragments:
+        assert frag in lines[0], lines[0]
+    if out is not None:
+        assert not out.exists()
+        assert not list(out.parent.glob(f".{out.name}.tmp-*"))
+
+
 def _need(path: Path) -> Path:
     if not path.is_file():
         pytest.skip(f"needs {path} (the project's shared data next to the repo, ../shared)")

@@ -15,18 +15,11 @@ from click.testing import CliRunner
 from geoschikt.acquire import file_sha256
 from geoschikt.cli import cli
 
+from .conftest import assert_one_clear_error
+
 
 def run(*args):
     return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
-
-
-def assert_one_clear_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.output.splitlines() if ln.startswith("geoschikt: error:")]
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    for frag in fragments:
-        assert frag in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from geoschikt.accessibility import nearest_network, nearest_straight
-from geoschikt.config import NetworkRules, load_config
+from geoschikt.config import load_config
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.network import Network, snap_to_edges
 from geoschikt.pipeline import score_area
@@ -235,7 +235,6 @@ def test_off_network_points_are_not_snapped():
     net = synthetic_network(3)
     s = snap_to_edges(net, np.array([50_000.0]), np.array([50_000.0]), 500.0)
     assert s.edge[0] == -1 and np.isnan(s.offset_m[0])
-    assert NetworkRules(500.0, 50).max_snap_m == 500.0
 
 
 def test_which_ways_walkers_and_cyclists_may_use():
@@ -257,5 +256,25 @@ def test_which_ways_walkers_and_cyclists_may_use():
         ],
         columns=["highway", "foot", "bicycle", "access", "area", "service"],
     )
-    assert usable_ways(tags, "walk").tolist() == [True, True, True, False, False, False, True, False, True]
-    assert usable_ways(tags, "bike").tolist() == [False, True, True, False, True, False, False, False, False]
+    assert usable_ways(tags, "walk").tolist() == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert usable_ways(tags, "bike").tolist() == [
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
