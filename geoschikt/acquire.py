@@ -83,11 +83,55 @@ def read_osm(
     path: str | Path,
     feature_keys: Iterable[str],
     is_feature: Callable[[object], bool] | None = None,
+    *,
+    sha256: str | None = None,
 ) -> OsmData:
     """Read network ways, buildings, tagged features and boundaries from an OSM file.
 
     ``feature_keys`` are the tag keys of features that criteria may select (e.g. ``amenity``);
     ``is_feature(tags)`` keeps only objects some criterion selects (default: any such key).
+    ``sha256`` is the file's hash when the caller has it already.
+    """
+    chunks: list[OsmChunk] = []
+    meta = stream_osm(path, feature_keys, is_feature, on_chunk=chunks.append, sha256=sha256)
+    data = chunks[0] if len(chunks) == 1 else concat_chunks(chunks)
+    return OsmData(
+        ways=data.ways,
+        buildings=data.buildings,
+        features=data.features,
+        boundaries=data.boundaries,
+        **meta,
+    )
+
+
+@dataclass(frozen=True)
+class OsmChunk:
+    """A run of consecutive objects of an OSM file, parsed (see ``stream_osm``)."""
+
+    ways: NetworkWays
+    buildings: gpd.GeoDataFrame
+    features: gpd.GeoDataFrame
+    boundaries: gpd.GeoDataFrame
+
+    def __len__(self) -> int:
+        return len(self.ways.tags) + len(self.buildings) + len(self.features)
+
+
+def stream_osm(
+    path: str | Path,
+    feature_keys: Iterable[str],
+    is_feature: Callable[[object], bool] | None = None,
+    *,
+    on_chunk: Callable[[OsmChunk], None],
+    chunk_objects: int = 0,
+    node_store: str = "flex_mem",
+    sha256: str | None = None,
+) -> dict:
+    """Read an OSM file like ``read_osm`` but hand the data to ``on_chunk`` in pieces of about
+    ``chunk_objects`` ways, buildings and features (0: one piece), so that a caller can cut a
+    large extract without holding it. ``node_store`` is the pyosmium node location index
+    (e.g. ``"sparse_file_array,/tmp/nodes"`` to keep it on disk). Returns the metadata fields
+    of ``OsmData``.
     """
     path = Path(path)
     if not path.is_file():
@@ -98,34 +142,64 @@ def read_osm(
         )
     header_bounds, header_time = _read_header(path)
     header_time = header_time or _overpass_base_time(path)
+    total = 0
+
+    def count(chunk: OsmChunk) -> None:
+        nonlocal total
+        total += len(chunk)
+        on_chunk(chunk)
+
     try:
-        data = _scan(
-            path, tuple(dict.fromkeys(feature_keys)), is_feature, need_newest=not header_time
+        newest = _scan(
+            path,
+            tuple(dict.fromkeys(feature_keys)),
+            is_feature,
+            need_newest=not header_time,
+            on_chunk=count,
+            chunk_objects=chunk_objects,
+            node_store=node_store,
         )
     except RuntimeError as exc:
         raise InputFileError(
             f"OSM file {path} could not be read ({_first_line(exc)}); it is corrupt or truncated: "
             "download or export it again"
         ) from None
-    if len(data["ways"].refs) == 0 and data["buildings"].empty and data["features"].empty:
+    if total == 0:
         raise InputFileError(
             f"OSM file {path} holds no streets, buildings or features; is it empty?"
         )
-    newest = data.pop("newest")
     if header_time:
         timestamp, source = header_time, "file header (replication timestamp / Overpass osm_base)"
     elif newest is not None:
         timestamp, source = newest.isoformat().replace("+00:00", "Z"), "newest object read"
     else:
         timestamp, source = None, "unknown (no timestamps in the file)"
-    return OsmData(
-        path=path,
-        sha256=file_sha256(path),
-        header_bounds=header_bounds,
-        timestamp=timestamp,
-        timestamp_source=source,
-        **data,
+    return {
+        "path": path,
+        "sha256": sha256 or file_sha256(path),
+        "header_bounds": header_bounds,
+        "timestamp": timestamp,
+        "timestamp_source": source,
+    }
+
+
+def concat_chunks(chunks: list[OsmChunk]) -> OsmChunk:
+    """One chunk holding the rows of ``chunks`` in order."""
+    offsets = np.cumsum([0] + [len(c.ways.tags) for c in chunks[:-1]])
+
+    def frames(name: str) -> gpd.GeoDataFrame:
+        parts = [getattr(c, name) for c in chunks]
+        parts = [p for p in parts if len(p)] or parts[:1]  # pandas warns on empty parts
+        return gpd.GeoDataFrame(_concat_like_one_read(parts), crs=parts[0].crs)
+
+    ways = NetworkWays(
+        refs=np.concatenate([c.ways.refs for c in chunks]),
+        lon=np.concatenate([c.ways.lon for c in chunks]),
+        lat=np.concatenate([c.ways.lat for c in chunks]),
+        way=np.concatenate([c.ways.way + o for c, o in zip(chunks, offsets, strict=True)]),
+        tags=_concat_like_one_read([c.ways.tags for c in chunks]),
     )
+    return OsmChunk(ways, frames("buildings"), frames("features"), frames("boundaries"))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -165,10 +239,74 @@ def _overpass_base_time(path: Path) -> str | None:
 _PRECISION = 10_000_000  # libosmium stores degrees as integers of 1e-7 degree
 
 
+class _Rows:
+    """The rows ``_scan`` collects until they are handed over as an ``OsmChunk``."""
+
+    def __init__(self) -> None:
+        self.hw_nodes: list[tuple[int, int, int]] = []  # (ref, x, y) of every highway way node
+        self.hw_count: list[int] = []  # nodes per highway way
+        self.way_tags: list[tuple] = []
+        self.bld_rows: list[tuple] = []
+        self.bld_geom: list[str] = []
+        self.feat_rows: list[tuple] = []
+        self.feat_geom: list = []
+        self.bnd_rows: list[tuple] = []
+        self.bnd_geom: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows)
+
+    def chunk(self) -> OsmChunk:
+        return OsmChunk(
+            ways=_network_ways(self.hw_nodes, self.hw_count, self.way_tags),
+            buildings=gpd.GeoDataFrame(
+                pd.DataFrame(self.bld_rows, columns=["osm_type", "osm_id", *BUILDING_TAGS]),
+                geometry=_from_hex_wkb(self.bld_geom),
+                crs="EPSG:4326",
+            ),
+            features=gpd.GeoDataFrame(
+                pd.DataFrame(self.feat_rows, columns=["osm_type", "osm_id", "name", "tags"]),
+                geometry=self.feat_geom,
+                crs="EPSG:4326",
+            ),
+            boundaries=gpd.GeoDataFrame(
+                pd.DataFrame(self.bnd_rows, columns=["osm_id", *BOUNDARY_TAGS]),
+                geometry=_from_hex_wkb(self.bnd_geom),
+                crs="EPSG:4326",
+            ),
+        )
+
+
+def _concat_like_one_read(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenated rows with the dtypes one frame of all of them would have had: a column that
+    holds text in one part and only missing values in another is text, not object."""
+    frame = pd.concat(parts, ignore_index=True)
+    for col in frame.columns:
+        if col != "geometry" and frame[col].dtype == object:
+            text = [p[col].dtype for p in parts if isinstance(p[col].dtype, pd.StringDtype)]
+            if text:
+                frame[col] = frame[col].astype(text[0])
+    return frame
+
+
+def empty_chunk() -> OsmChunk:
+    """A chunk without rows (with the columns of a real one)."""
+    return _Rows().chunk()
+
+
 def _scan(
-    path: Path, feature_keys: tuple[str, ...], is_feature, *, need_newest: bool = True
-) -> dict:
-    """One pass over the file (two for multipolygon relations), collecting what we need.
+    path: Path,
+    feature_keys: tuple[str, ...],
+    is_feature,
+    *,
+    need_newest: bool,
+    on_chunk: Callable[[OsmChunk], None],
+    chunk_objects: int = 0,
+    node_store: str = "flex_mem",
+):
+    """One pass over the file (two for multipolygon relations), collecting what we need and
+    handing it to ``on_chunk`` every ``chunk_objects`` objects (0: once, at the end). Returns the
+    newest object timestamp when ``need_newest``.
 
     The Python work per object is kept to a few attribute reads: tag-key checks run before the
     (slower) ``is_feature`` predicate, highway node coordinates are gathered as libosmium's
@@ -176,26 +314,22 @@ def _scan(
     (the file header has no data date).
     """
     wkb = osmium.geom.WKBFactory()
-    wanted = ("highway", "building", "boundary", *feature_keys)
+    area_keys = ("building", "boundary", *feature_keys)
+    wanted = ("highway", *area_keys)
     proc = (
         osmium.FileProcessor(str(path))
-        .with_locations()
-        .with_areas(osmium.filter.KeyFilter("building", "boundary", *feature_keys))
+        .with_locations(node_store)
+        .with_areas(osmium.filter.KeyFilter(*area_keys))
         .with_filter(osmium.filter.KeyFilter(*wanted))
     )
-    hw_nodes: list[tuple[int, int, int]] = []  # (ref, x, y) of every highway way node
-    hw_count: list[int] = []  # nodes per highway way
-    way_tags: list[tuple] = []
-    bld_rows: list[tuple] = []
-    bld_geom: list[str] = []
-    feat_rows: list[tuple] = []
-    feat_geom: list = []
+    rows = _Rows()
     pending_ways: dict[int, tuple] = {}  # closed feature ways waiting for their area
-    plain_ways: set[int] = set()  # ways known not to be features, until their area is read
-    bnd_rows: list[tuple] = []
-    bnd_geom: list[str] = []
+    plain_ways: set[int] = set()  # closed ways known not to be features, until their area is read
     newest = None
     Node, Way, Area = osmium.osm.Node, osmium.osm.Way, osmium.osm.Area
+
+    def _may_be_area(tags) -> bool:  # the area filter below lets an area of it through
+        return any(key in tags for key in area_keys)
 
     def keep(tags) -> bool:
         for key in feature_keys:  # cheap C++ look-ups first: most objects have none
@@ -218,71 +352,53 @@ def _scan(
                 continue
             building = tags.get("building")
             if building is not None and building != "no":
-                bld_rows.append(
+                rows.bld_rows.append(
                     ("way" if from_way else "relation", osm_id, building)
                     + tuple(tags.get(k) for k in BUILDING_TAGS[1:])
                 )
-                bld_geom.append(geom)
+                rows.bld_geom.append(geom)
             if not from_way and tags.get("boundary") == "administrative":
-                bnd_rows.append((osm_id, *(tags.get(k) for k in BOUNDARY_TAGS)))
-                bnd_geom.append(geom)
+                rows.bnd_rows.append((osm_id, *(tags.get(k) for k in BOUNDARY_TAGS)))
+                rows.bnd_geom.append(geom)
             if from_way and osm_id in plain_ways:  # its way was checked: not a feature
                 plain_ways.discard(osm_id)
             elif keep(tags):
                 if from_way:
                     pending_ways.pop(osm_id, None)
                 osm_type = "way" if from_way else "relation"
-                feat_rows.append((osm_type, osm_id, tags.get("name"), dict(tags)))
-                feat_geom.append(shapely.from_wkb(geom))
+                rows.feat_rows.append((osm_type, osm_id, tags.get("name"), dict(tags)))
+                rows.feat_geom.append(shapely.from_wkb(geom))
         elif isinstance(obj, Way):
             if "highway" in tags:
                 nodes = [(nd.ref, nd.x, nd.y) for nd in obj.nodes]
-                hw_nodes.extend(nodes)
-                hw_count.append(len(nodes))
-                way_tags.append(tuple(tags.get(k) for k in NETWORK_TAGS))
+                rows.hw_nodes.extend(nodes)
+                rows.hw_count.append(len(nodes))
+                rows.way_tags.append(tuple(tags.get(k) for k in NETWORK_TAGS))
             if not keep(tags):
-                plain_ways.add(obj.id)  # e.g. a building: its area comes right after it
+                if obj.is_closed() and _may_be_area(tags):
+                    plain_ways.add(obj.id)  # e.g. a building: its area comes right after it
             else:
                 row = ("way", obj.id, tags.get("name"), dict(tags))
                 line = _way_line(obj)
                 if obj.is_closed() and len(obj.nodes) >= 4:
                     pending_ways[obj.id] = (row, line)
                 elif line is not None:
-                    feat_rows.append(row)
-                    feat_geom.append(line)
+                    rows.feat_rows.append(row)
+                    rows.feat_geom.append(line)
         elif isinstance(obj, Node) and keep(tags):
             loc = obj.location
             if loc.valid():
-                feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
-                feat_geom.append(shapely.Point(loc.lon, loc.lat))
+                rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
+                rows.feat_geom.append(shapely.Point(loc.lon, loc.lat))
+        if chunk_objects and len(rows) >= chunk_objects:
+            on_chunk(rows.chunk())
+            rows = _Rows()
     for row, line in pending_ways.values():  # closed ways that did not assemble into an area
         if line is not None:
-            feat_rows.append(row)
-            feat_geom.append(line)
-
-    ways = _network_ways(hw_nodes, hw_count, way_tags)
-    buildings = gpd.GeoDataFrame(
-        pd.DataFrame(bld_rows, columns=["osm_type", "osm_id", *BUILDING_TAGS]),
-        geometry=_from_hex_wkb(bld_geom),
-        crs="EPSG:4326",
-    )
-    features = gpd.GeoDataFrame(
-        pd.DataFrame(feat_rows, columns=["osm_type", "osm_id", "name", "tags"]),
-        geometry=feat_geom,
-        crs="EPSG:4326",
-    )
-    boundaries = gpd.GeoDataFrame(
-        pd.DataFrame(bnd_rows, columns=["osm_id", *BOUNDARY_TAGS]),
-        geometry=_from_hex_wkb(bnd_geom),
-        crs="EPSG:4326",
-    )
-    return {
-        "ways": ways,
-        "buildings": buildings,
-        "features": features,
-        "boundaries": boundaries,
-        "newest": newest,
-    }
+            rows.feat_rows.append(row)
+            rows.feat_geom.append(line)
+    on_chunk(rows.chunk())
+    return newest
 
 
 def _from_hex_wkb(hex_wkb: list[str]) -> np.ndarray | list:

@@ -1,0 +1,104 @@
+"""Cutting an extract into region inputs while it is read: reading in chunks gives the same data
+as one read, and each region's streamed cut equals a plain in-memory cut of the whole parse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geoschikt.acquire import NetworkWays, OsmChunk, read_osm, stream_osm
+from geoschikt.cut import RegionCut, read_region_input, split_extract
+from geoschikt.errors import InputFileError
+from geoschikt.pipeline import feature_keys, feature_predicate
+
+
+def reference_cut(osm, bounds) -> OsmChunk:
+    """The obvious cut of a fully parsed extract: ways with a node inside the box (numpy masks),
+    buildings and features that intersect it (``GeoDataFrame.cx``)."""
+    left, bottom, right, top = bounds
+    w = osm.ways
+    inside = (w.lon >= left) & (w.lon <= right) & (w.lat >= bottom) & (w.lat <= top)
+    keep = np.unique(w.way[inside])
+    rows = np.isin(w.way, keep)
+    remap = np.full(len(w.tags), -1)
+    remap[keep] = np.arange(len(keep))
+    ways = NetworkWays(w.refs[rows], w.lon[rows], w.lat[rows], remap[w.way[rows]],
+                       w.tags.iloc[keep].reset_index(drop=True))
+    return OsmChunk(
+        ways,
+        osm.buildings.cx[left:right, bottom:top].reset_index(drop=True),
+        osm.features.cx[left:right, bottom:top].reset_index(drop=True),
+        osm.boundaries.iloc[0:0],
+    )
+
+
+def assert_same(a, b) -> None:
+    for name in ("refs", "lon", "lat", "way"):
+        np.testing.assert_array_equal(getattr(a.ways, name), getattr(b.ways, name), err_msg=name)
+    pd.testing.assert_frame_equal(a.ways.tags, b.ways.tags)
+    for name in ("buildings", "features"):
+        left, right = getattr(a, name), getattr(b, name)
+        assert len(left) == len(right), name
+        if len(left):
+            pd.testing.assert_frame_equal(left.drop(columns="geometry"),
+                                          right.drop(columns="geometry"), obj=name)
+            assert shapely.equals_exact(left.geometry.values, right.geometry.values, 0).all()
+
+
+@pytest.fixture(scope="module")
+def keys(config):
+    return feature_keys(config), feature_predicate(config)
+
+
+@pytest.fixture(scope="module")
+def delft_whole(delft_pbf, keys):
+    return read_osm(delft_pbf, *keys)
+
+
+def test_reading_in_chunks_gives_the_same_data_as_one_read(delft_pbf, delft_whole, keys):
+    from geoschikt.acquire import concat_chunks
+
+    chunks = []
+    meta = stream_osm(delft_pbf, *keys, on_chunk=chunks.append, chunk_objects=700)
+    assert len(chunks) > 5  # really chunked (Delft has ~6k ways, buildings and features)
+    assert max(len(c) for c in chunks) <= 700 + 1
+    assert_same(concat_chunks(chunks), delft_whole)
+    assert meta["sha256"] == delft_whole.sha256 and meta["timestamp"] == delft_whole.timestamp
+
+
+BOXES = {  # made-up boxes (lon/lat) over the real Delft extract, and one far away
+    "west": (4.355, 51.995, 4.366, 52.005),
+    "middle": (4.362, 51.990, 4.378, 52.010),  # overlaps west: objects go to both
+    "east": (4.375, 51.996, 4.392, 52.003),
+    "nowhere": (5.0, 53.0, 5.01, 53.01),
+}
+
+
+def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, keys, tmp_path):
+    cuts = [
+        RegionCut(tmp_path / f"{name}.osmcut", bounds, area=None) for name, bounds in BOXES.items()
+    ]
+    split_extract(delft_pbf, cuts, *keys, work_dir=tmp_path, chunk_objects=500)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.osmcut" for n in BOXES)
+    for cut in cuts:
+        osm, _ = read_region_input(cut.path)
+        expected = reference_cut(delft_whole, cut.bounds)
+        assert_same(osm, expected)
+        assert osm.sha256 == delft_whole.sha256 and osm.path == delft_whole.path
+    middle, _ = read_region_input(tmp_path / "middle.osmcut")
+    assert len(middle.buildings) > 100 and len(middle.ways.tags) > 100
+    nowhere, _ = read_region_input(tmp_path / "nowhere.osmcut")
+    assert len(nowhere.buildings) == 0 and len(nowhere.ways.refs) == 0
+
+
+def test_a_failed_read_leaves_no_region_files(tmp_path, keys):
+    bad = tmp_path / "in" / "broken.osm.pbf"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all" * 50)
+    work = tmp_path / "work"
+    cuts = [RegionCut(work / "a.osmcut", BOXES["west"], area=None)]
+    with pytest.raises(InputFileError, match="could not be read"):
+        split_extract(bad, cuts, *keys, work_dir=work)
+    assert list(work.iterdir()) == []
