@@ -1,9 +1,10 @@
 """Cut one OSM extract into per-region inputs in a single streaming pass.
 
 A province extract is read once, in chunks of consecutive objects. Each chunk is cut at once
-into the pieces that fall in each region's box (the region grown by the longest reach, so that
-facilities across a border count) and every piece is appended to that region's input file. So
-what is held in memory is one chunk, not the extract; node locations go to a disk-backed index.
+into the pieces that fall in each region's box (the region grown by the longest reach plus the
+snap distance, so that facilities across a border count; every path that matters lies in it)
+and every piece is appended to that region's input file. So what is held in memory is one chunk
+and one piece, not the extract; node locations go to a disk-backed index.
 
 A region's input file is a stream of pickles: its pieces, then one ``RegionEnd`` record with the
 extract's metadata and the region polygon. The file only gets its final name once complete.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,44 +55,84 @@ class RegionEnd:
     area: gpd.GeoDataFrame
 
 
-def take_ways(ways: NetworkWays, keep: np.ndarray) -> NetworkWays:
-    """The ways with (sorted, unique) indices ``keep``, renumbered from 0."""
-    rows = np.isin(ways.way, keep)
-    remap = np.full(len(ways.tags), -1, dtype=np.int64)
-    remap[keep] = np.arange(len(keep))
+def clip_ways(ways: NetworkWays, rows: np.ndarray, inside: np.ndarray) -> NetworkWays:
+    """The parts of the ways whose node rows are ``rows`` (sorted; whole ways) around the nodes
+    where ``inside`` is true: each run of inside nodes plus one neighbour on either side (so an
+    edge crossing the box edge stays) becomes a way of its own, with its way's tags. Long ways
+    (a trunk road across a province) thus cost a region only what lies in its box."""
+    w = ways.way[rows]
+    same = w[1:] == w[:-1]
+    keep = inside.copy()
+    keep[1:] |= inside[:-1] & same
+    keep[:-1] |= inside[1:] & same
+    kept, w = rows[keep], w[keep]
+    start = np.ones(len(kept), dtype=bool)
+    start[1:] = (np.diff(kept) != 1) | (w[1:] != w[:-1])
     return NetworkWays(
-        refs=ways.refs[rows],
-        lon=ways.lon[rows],
-        lat=ways.lat[rows],
-        way=remap[ways.way[rows]],
-        tags=ways.tags.iloc[keep].reset_index(drop=True),
+        refs=ways.refs[kept],
+        lon=ways.lon[kept],
+        lat=ways.lat[kept],
+        way=np.cumsum(start) - 1,
+        tags=ways.tags.iloc[w[start]].reset_index(drop=True),
     )
 
 
-def cut_chunk(chunk: OsmChunk, boxes: list[shapely.Polygon]) -> dict[int, OsmChunk]:
-    """The piece of ``chunk`` in each box, by box index (boxes it misses are left out).
+def _by_box(rows: np.ndarray, box: np.ndarray, n_boxes: int) -> list[np.ndarray]:
+    """The (sorted) ``rows`` paired with each box, from STRtree query pairs."""
+    order = np.lexsort((rows, box))
+    bounds = np.searchsorted(box[order], np.arange(n_boxes + 1))
+    return [rows[order[bounds[i] : bounds[i + 1]]] for i in range(n_boxes)]
 
-    A piece holds the whole ways with a node in the box, and the buildings and features whose
-    geometry intersects it (what ``GeoDataFrame.cx`` selects). Boundaries are dropped.
+
+def cut_chunk(
+    chunk: OsmChunk, bounds: list[tuple[float, float, float, float]]
+) -> Iterator[tuple[int, OsmChunk]]:
+    """(box index, the piece of ``chunk`` in that box) for every box (lon/lat ``bounds``) the
+    chunk reaches.
+
+    A piece holds the ways clipped to the box (``clip_ways``), and the buildings and features
+    whose geometry intersects the box (what ``GeoDataFrame.cx`` selects). Boundaries are
+    dropped. Boxes are matched to whole ways first (an R-tree of their boxes), then to nodes, one
+    box at a time: only the chunk and one piece are held, however many boxes a node falls in.
     """
+    boxes = shapely.box(*np.asarray(bounds, dtype=float).T)
     tree = shapely.STRtree(boxes)
     w = chunk.ways
-    ok = ~np.isnan(w.lon)
-    node_idx = np.flatnonzero(ok)
-    hits_n, boxes_n = tree.query(shapely.points(w.lon[ok], w.lat[ok]), predicate="intersects")
-    way_box = np.unique(np.stack([boxes_n, w.way[node_idx[hits_n]]]), axis=1)
-    bld_in, bld_box = tree.query(chunk.buildings.geometry.values, predicate="intersects")
-    feat_in, feat_box = tree.query(chunk.features.geometry.values, predicate="intersects")
+    start = np.flatnonzero(np.r_[True, w.way[1:] != w.way[:-1]]) if len(w.way) else w.way
+    end = np.r_[start[1:], len(w.way)]
+    lon_min, lon_max = np.fmin.reduceat(w.lon, start), np.fmax.reduceat(w.lon, start)
+    lat_min, lat_max = np.fmin.reduceat(w.lat, start), np.fmax.reduceat(w.lat, start)
+    located = np.flatnonzero(~np.isnan(lon_min))  # ways with at least one located node
+    hit, box = tree.query(
+        shapely.box(lon_min[located], lat_min[located], lon_max[located], lat_max[located]),
+        predicate="intersects",
+    )
+    ways = _by_box(located[hit], box, len(boxes))
+    buildings = _by_box(
+        *tree.query(chunk.buildings.geometry.values, predicate="intersects"), len(boxes)
+    )
+    features = _by_box(
+        *tree.query(chunk.features.geometry.values, predicate="intersects"), len(boxes)
+    )
     empty = chunk.boundaries.iloc[0:0]
-    pieces = {}
-    for b in np.unique(np.concatenate([way_box[0], bld_box, feat_box])):
-        pieces[int(b)] = OsmChunk(
-            ways=take_ways(w, way_box[1][way_box[0] == b]),
-            buildings=chunk.buildings.iloc[np.sort(bld_in[bld_box == b])].reset_index(drop=True),
-            features=chunk.features.iloc[np.sort(feat_in[feat_box == b])].reset_index(drop=True),
-            boundaries=empty,
+    for i, (left, bottom, right, top) in enumerate(bounds):
+        if not (len(ways[i]) or len(buildings[i]) or len(features[i])):
+            continue
+        size = end[ways[i]] - start[ways[i]]
+        rows = np.repeat(start[ways[i]] - np.cumsum(np.r_[0, size[:-1]]), size) + np.arange(
+            size.sum()
         )
-    return pieces
+        lon, lat = w.lon[rows], w.lat[rows]
+        inside = (lon >= left) & (lon <= right) & (lat >= bottom) & (lat <= top)
+        yield (
+            i,
+            OsmChunk(
+                ways=clip_ways(w, rows, inside),
+                buildings=chunk.buildings.iloc[buildings[i]].reset_index(drop=True),
+                features=chunk.features.iloc[features[i]].reset_index(drop=True),
+                boundaries=empty,
+            ),
+        )
 
 
 def split_extract(
@@ -111,11 +152,11 @@ def split_extract(
     for tmp in partial:
         tmp.write_bytes(b"")
     nodes = work_dir / f".nodes.{tag}"
-    boxes = [shapely.box(*r.bounds) for r in regions]
+    bounds = [r.bounds for r in regions]
     try:
 
         def write(chunk: OsmChunk) -> None:
-            for i, piece in cut_chunk(chunk, boxes).items():
+            for i, piece in cut_chunk(chunk, bounds):
                 _append(partial[i], piece)
 
         meta = stream_osm(

@@ -15,17 +15,27 @@ from geoschikt.pipeline import feature_keys, feature_predicate
 
 
 def reference_cut(osm, bounds) -> OsmChunk:
-    """The obvious cut of a fully parsed extract: ways with a node inside the box (numpy masks),
-    buildings and features that intersect it (``GeoDataFrame.cx``)."""
+    """The obvious cut of a fully parsed extract, way by way in Python: each run of nodes inside
+    the box, with one neighbour either side, is a way; buildings and features that intersect the
+    box (``GeoDataFrame.cx``)."""
     left, bottom, right, top = bounds
     w = osm.ways
-    inside = (w.lon >= left) & (w.lon <= right) & (w.lat >= bottom) & (w.lat <= top)
-    keep = np.unique(w.way[inside])
-    rows = np.isin(w.way, keep)
-    remap = np.full(len(w.tags), -1)
-    remap[keep] = np.arange(len(keep))
-    ways = NetworkWays(w.refs[rows], w.lon[rows], w.lat[rows], remap[w.way[rows]],
-                       w.tags.iloc[keep].reset_index(drop=True))
+    starts = np.flatnonzero(np.r_[True, w.way[1:] != w.way[:-1]])
+    ends = np.r_[starts[1:], len(w.way)]
+    rows, way, tag_rows = [], [], []
+    for s, e in zip(starts, ends):
+        inside = [left <= w.lon[i] <= right and bottom <= w.lat[i] <= top for i in range(s, e)]
+        keep = [inside[j] or (j > 0 and inside[j - 1]) or (j + 1 < e - s and inside[j + 1])
+                for j in range(e - s)]
+        for j in range(e - s):
+            if keep[j]:
+                if j == 0 or not keep[j - 1]:
+                    tag_rows.append(w.way[s])
+                rows.append(s + j)
+                way.append(len(tag_rows) - 1)
+    rows = np.array(rows, dtype=np.int64)
+    ways = NetworkWays(w.refs[rows], w.lon[rows], w.lat[rows], np.array(way, dtype=np.int64),
+                       w.tags.iloc[tag_rows].reset_index(drop=True))
     return OsmChunk(
         ways,
         osm.buildings.cx[left:right, bottom:top].reset_index(drop=True),
@@ -89,6 +99,15 @@ def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, key
         assert osm.sha256 == delft_whole.sha256 and osm.path == delft_whole.path
     middle, _ = read_region_input(tmp_path / "middle.osmcut")
     assert len(middle.buildings) > 100 and len(middle.ways.tags) > 100
+    # long ways are clipped: every kept node is inside the box or next to one that is
+    left, bottom, right, top = BOXES["middle"]
+    w = middle.ways
+    inside = (w.lon >= left) & (w.lon <= right) & (w.lat >= bottom) & (w.lat <= top)
+    same = w.way[1:] == w.way[:-1]
+    near = inside.copy()
+    near[1:] |= inside[:-1] & same
+    near[:-1] |= inside[1:] & same
+    assert near.all() and not inside.all()
     nowhere, _ = read_region_input(tmp_path / "nowhere.osmcut")
     assert len(nowhere.buildings) == 0 and len(nowhere.ways.refs) == 0
 
@@ -102,3 +121,22 @@ def test_a_failed_read_leaves_no_region_files(tmp_path, keys):
     with pytest.raises(InputFileError, match="could not be read"):
         split_extract(bad, cuts, *keys, work_dir=work)
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("lat", [-40.0, 0.0, 51.9, 60.1, 69.0])
+def test_region_buffer_is_at_least_the_reach_on_every_side(lat):
+    """The box a region's cut takes is grown by at least the reach, checked geodesically."""
+    from pyproj import Geod
+
+    from geoschikt.batch import buffered_bounds
+
+    geod = Geod(ellps="WGS84")
+    region = shapely.box(4.30, lat, 4.45, lat + 0.2)
+    left, bottom, right, top = buffered_bounds(region, 3000.0)
+    for lat_edge in (lat, lat + 0.2):  # both corners' parallels: the top one is the narrowest
+        west = geod.inv(4.30, lat_edge, left, lat_edge)[2]
+        east = geod.inv(4.45, lat_edge, right, lat_edge)[2]
+        assert 3000 <= min(west, east) < 3000 * 1.03
+    south = geod.inv(4.30, lat, 4.30, bottom)[2]
+    north = geod.inv(4.30, lat + 0.2, 4.30, top)[2]
+    assert 3000 <= min(south, north) < 3000 * 1.03
