@@ -36,6 +36,7 @@ class Measurer:
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[str, Snapped] = {}
         self.network_info: dict[str, dict] = {}
+        self.warned: set[str] = set()  # warnings given once per run, not per measured point set
         if "snap_m" not in pois:
             pois["snap_m"] = np.nan
 
@@ -135,7 +136,8 @@ class Measurer:
         ``within_m`` and the straight distance to the nearest site (for hard limits)."""
         cap = self.pois["capacity"].to_numpy(dtype=float)[sel]
         known = np.isfinite(cap)
-        if (~known).any():
+        if (~known).any() and crit.key not in self.warned:
+            self.warned.add(crit.key)
             log.warning(
                 "%d reception location(s) without a capacity (OSM capacity tag) count for the "
                 "distance to the nearest site, not for the number of places nearby",
