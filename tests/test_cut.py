@@ -140,3 +140,18 @@ def test_region_buffer_is_at_least_the_reach_on_every_side(lat):
     south = geod.inv(4.30, lat, 4.30, bottom)[2]
     north = geod.inv(4.30, lat + 0.2, 4.30, top)[2]
     assert 3000 <= min(south, north) < 3000 * 1.03
+
+
+def test_leftovers_of_a_read_killed_mid_way_are_removed(tmp_path):
+    """kill -9 during the read leaves partial region files and the node index under temporary
+    names; the next run removes them and keeps finished inputs."""
+    from geoschikt.batch import clean_leftovers
+
+    work = tmp_path / ".work"
+    work.mkdir()
+    done = work / "GM0503-abc.osmcut"
+    done.write_bytes(b"finished")
+    for name in (".GM1926-def.osmcut.tmp-4242", ".nodes.tmp-4242"):
+        (work / name).write_bytes(b"partial")
+    clean_leftovers(tmp_path)
+    assert sorted(p.name for p in work.iterdir()) == [done.name]
