@@ -20,8 +20,9 @@ from geoschikt.cli import cli
 from geoschikt.config import load_config
 from geoschikt.errors import ConfigError
 from geoschikt.geo import WGS84, transform_xy
-from geoschikt.outputs import assets
+from geoschikt.outputs import assets, webmap
 from geoschikt.outputs.webmap import MapOptions, render_map, script_json, write_map
+from geoschikt.outputs.webmap import map_data as render_map_data
 from geoschikt.pipeline import ScoreResult
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
@@ -291,3 +292,70 @@ def test_reception_file_values_and_sites_reach_the_map(delft_pbf, tmp_path):
     assert data["reception"]["name"] == ["AZC <Delft>", "Klein"]
     assert data["reception"]["cap"] == [300, 40]
     assert data["meta"]["reception_file"] == "azc.csv"
+
+
+def _reference_polygons(geom, scale: float) -> list[list[list[int]]]:
+    """The plain per-geometry encoder that ``encode_polygons`` replaces (kept as the reference):
+    polygons -> rings -> delta-coded [x0, y0, dx1, dy1, ...], closing point dropped."""
+    if geom is None or geom.is_empty:
+        return []
+    out = []
+    for part in getattr(geom, "geoms", [geom]):
+        if part.geom_type != "Polygon":
+            continue
+        rings = []
+        for ring in (part.exterior, *part.interiors):
+            xy = np.round(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
+            if len(xy) >= 3:
+                rings.append(np.diff(xy, axis=0, prepend=[[0, 0]]).ravel().tolist())
+        if rings:
+            out.append(rings)
+    return out
+
+
+def _awkward_shapes(footprints: np.ndarray) -> list:
+    """Real footprints combined into multipolygons and collections, plus empties, non-polygons,
+    3D coordinates and a polygon with a hole cut into it."""
+    parts = shapely.get_parts(footprints)
+    with_hole = next(p for p in parts if p.area > 2e-9)
+    with_hole = with_hole.difference(with_hole.centroid.buffer(with_hole.length / 40))
+    return [
+        shapely.MultiPolygon(list(parts[:3])),
+        shapely.MultiPolygon([with_hole, parts[5]]),
+        shapely.GeometryCollection(
+            [parts[6].centroid, parts[7], shapely.MultiPolygon(parts[8:10])]
+        ),
+        shapely.force_3d(parts[10], 7.5),
+        shapely.Polygon([(4.0, 52.0), (4.00001, 52.0), (4.0, 52.00001)]),  # a bare triangle
+        parts[11].exterior,
+        shapely.Point(4, 52),
+        shapely.Polygon(),
+        shapely.MultiPolygon(),
+        shapely.GeometryCollection(),
+        None,
+    ]
+
+
+@pytest.mark.parametrize("fixture", ["helsinki_result", "delft_result"])
+def test_polygon_encoding_equals_the_plain_reference(fixture, request):
+    result = request.getfixturevalue(fixture)
+    real = gpd.GeoSeries(result.candidates.geometry.values, crs=result.crs).to_crs(WGS84).values
+    geoms = [*real, *_awkward_shapes(real)]
+    if fixture == "helsinki_result":  # real footprints with holes are part of the test
+        assert (shapely.get_num_interior_rings(shapely.get_parts(real)) > 0).sum() > 10
+    for scale in (webmap.SHAPE_SCALE, webmap.OUTLINE_SCALE):
+        got = webmap.encode_polygons(geoms, scale)
+        assert script_json(got) == script_json([_reference_polygons(g, scale) for g in geoms])
+    assert webmap.encode_polygons([], 1e6) == []
+
+
+def test_footprints_in_the_map_equal_the_plain_reference(helsinki_result):
+    data = render_map_data(helsinki_result, MapOptions(footprints=10**6))
+    cands = helsinki_result.candidates.sort_values(["rank", "candidate_id"], kind="stable")
+    simple = gpd.GeoSeries(shapely.simplify(cands.geometry.values, 0.5), crs=cands.crs)
+    expected = []
+    for i, geom in enumerate(simple.to_crs(WGS84).values):
+        if polys := _reference_polygons(geom, webmap.SHAPE_SCALE):
+            expected.append([i, polys])
+    assert script_json(data["cand"]["fp"]) == script_json(expected)
+    assert len(expected) == len(cands)

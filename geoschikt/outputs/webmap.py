@@ -263,7 +263,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
         "cand": _candidates(cands, criteria, options, result.crs),
         "pois": _pois(result.pois, criteria, area.total_bounds),
         "reception": _reception(result.reception, options, result.crs),
-        "area": [_polygons(g, OUTLINE_SCALE) for g in area.geometry.simplify(1e-5)],
+        "area": encode_polygons(area.geometry.simplify(1e-5).values, OUTLINE_SCALE),
         "balance": _balance(balance),
         "attribution": _attribution(result, lang, balance),
         "tiles": TILE_URL,
@@ -359,8 +359,9 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         has_value = value_col(c.key) in cands
         out["v"].append(_rounded(_col(cands, value_col(c.key)), 1) if has_value else None)
         out["s"].append(_ints(_col(cands, score_col(c.key))))
-        codes, table = _lookup(cands, note_col(c.key), where=np.isnan(dist))
-        out["note"].append([[i, v] for i, v in enumerate(codes) if v >= 0])
+        codes, table = _codes(cands, note_col(c.key), where=np.isnan(dist))
+        rows = np.flatnonzero(codes >= 0)
+        out["note"].append(np.column_stack([rows, codes[rows]]).tolist())
         out["note_t"].append(table)
     if not blur:
         out["id"] = _strings(cands["candidate_id"])
@@ -395,11 +396,13 @@ def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
     fails = (
         cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
     )
-    bits = np.zeros(len(cands), dtype=np.int64)
+    codes, texts = pd.factorize(fails)  # few distinct texts: match each once
+    bits = np.zeros(len(texts), dtype=np.int64)
     for i, c in enumerate(criteria):  # entries look like "transit: 640 m > 500 m; school: ..."
-        hit = fails.str.contains(rf"(?:^|;\s*){re.escape(c.key)}:", regex=True)
-        bits |= hit.to_numpy(dtype=bool).astype(np.int64) << i
-    return bits.tolist()
+        entry = re.compile(rf"(?:^|;\s*){re.escape(c.key)}:")
+        hit = np.fromiter((entry.search(t) is not None for t in texts), bool, len(texts))
+        bits |= hit.astype(np.int64) << i
+    return bits[codes].tolist()
 
 
 def _labels(cands: pd.DataFrame) -> list[str | None]:
@@ -415,20 +418,50 @@ def _labels(cands: pd.DataFrame) -> list[str | None]:
 
 def _clean(series: pd.Series) -> pd.Series:
     """Strings with blanks and missing values as None."""
-    text = series.astype("string").str.strip()
-    return text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
+    if _is_text(series):  # clean each distinct string once
+        codes, uniques = pd.factorize(series)
+        cleaned = _stripped(pd.Series(uniques, dtype=object))
+        out = np.full(len(series), None, dtype=object)
+        known = codes >= 0
+        out[known] = cleaned[codes[known]]
+    else:
+        out = _stripped(series)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _is_text(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "string"
+
+
+def _stripped(series: pd.Series) -> np.ndarray:
+    """The values as stripped strings (an object array), None where blank or missing."""
+    text = series.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+    text[text == ""] = None
+    return text
 
 
 def _lookup(cands: pd.DataFrame, column: str, where: np.ndarray | None = None):
-    """(codes, table): each row's index into the table of distinct strings, or -1."""
+    """(codes, table): each row's index into the table of distinct strings, or -1; rows not
+    ``where`` get -1."""
+    codes, table = _codes(cands, column, where)
+    return codes.tolist(), table
+
+
+def _codes(cands: pd.DataFrame, column: str, where: np.ndarray | None = None):
+    """:func:`_lookup` with the codes as an array."""
     n = len(cands)
+    codes = np.full(n, -1, dtype=np.int64)
     if column not in cands:
-        return [-1] * n, []
-    values = _clean(cands[column])
-    if where is not None:
-        values = values.where(where, None)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.tolist(), [str(u) for u in uniques]
+        return codes, []
+    values = cands[column]
+    rows = None if where is None else np.flatnonzero(where)
+    if rows is not None:  # only these rows count: clean and number them alone
+        values = values.iloc[rows]
+    found, uniques = pd.factorize(_clean(values), use_na_sentinel=True)
+    codes[slice(None) if rows is None else rows] = found
+    return codes, [str(u) for u in uniques]
 
 
 def _footprints(geoms: gpd.GeoSeries) -> list[list]:
@@ -437,30 +470,45 @@ def _footprints(geoms: gpd.GeoSeries) -> list[list]:
         return []
     simple = gpd.GeoSeries(shapely.simplify(geoms.values, 0.5), crs=geoms.crs)
     simple = to_crs(simple, WGS84)
-    out = []
-    for i, geom in enumerate(simple.values):
-        polys = _polygons(geom, SHAPE_SCALE)
-        if polys:
-            out.append([i, polys])
-    return out
+    encoded = encode_polygons(simple.values, SHAPE_SCALE)
+    return [[i, polys] for i, polys in enumerate(encoded) if polys]
 
 
-def _polygons(geom, scale: float) -> list[list[list[int]]]:
-    """Polygons -> rings -> delta-coded integer [x0, y0, dx1, dy1, ...] (closing point dropped)."""
-    if geom is None or geom.is_empty:
-        return []
-    parts = getattr(geom, "geoms", [geom])
-    out = []
-    for part in parts:
-        if part.geom_type != "Polygon":
-            continue
-        rings = []
-        for ring in (part.exterior, *part.interiors):
-            xy = np.round(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
-            if len(xy) >= 3:
-                rings.append(np.diff(xy, axis=0, prepend=[[0, 0]]).ravel().tolist())
-        if rings:
-            out.append(rings)
+def encode_polygons(geoms, scale: float) -> list[list[list[list[int]]]]:
+    """Per geometry: polygons -> rings -> delta-coded integer [x0, y0, dx1, dy1, ...].
+
+    The closing point of each ring is dropped, and so are rings with fewer than three points
+    left, polygons without rings and parts that are not polygons. Vectorised: one pass of
+    shapely and numpy over all geometries, then list slicing.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[list] = [[] for _ in range(len(geoms))]
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    is_poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    parts, part_of = parts[is_poly], part_of[is_poly]
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, point_of = shapely.get_coordinates(rings, return_index=True)
+    if len(xy) == 0:
+        return out
+    counts = np.bincount(point_of, minlength=len(rings))
+    last = np.zeros(len(xy), dtype=bool)
+    last[np.cumsum(counts)[counts > 0] - 1] = True  # the closing point of each ring
+    ints = np.round(xy[~last] * scale).astype(np.int64)
+    kept = np.maximum(counts - 1, 0)  # points per ring without its closing point
+    k_ends = np.cumsum(kept)
+    k_starts = k_ends - kept
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    deltas[k_starts[kept > 0]] = ints[k_starts[kept > 0]]  # each ring starts absolute
+    flat = deltas.ravel().tolist()
+    current_part = -1
+    polygon: list = []
+    for r in np.flatnonzero(kept >= 3).tolist():
+        p = int(ring_of[r])
+        if p != current_part:
+            polygon = []
+            out[int(part_of[p])].append(polygon)
+            current_part = p
+        polygon.append(flat[2 * int(k_starts[r]) : 2 * int(k_ends[r])])
     return out
 
 
@@ -522,7 +570,7 @@ def _balance(balance: gpd.GeoDataFrame | None) -> dict | None:
         "code": _strings(_clean(frame["statcode"])) if "statcode" in frame else None,
         "name": _strings(_clean(frame["statnaam"])),
         "value": _rounded(values, 2),
-        "shape": [_polygons(g, OUTLINE_SCALE) for g in geoms],
+        "shape": encode_polygons(geoms.values, OUTLINE_SCALE),
     }
 
 
@@ -541,17 +589,25 @@ def _col(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _ints(values) -> list[int | None]:
     arr = np.asarray(values, dtype=float)
-    out = np.round(arr).astype(object)
-    out[~np.isfinite(arr)] = None
-    return [None if v is None else int(v) for v in out]
+    finite = np.isfinite(arr)
+    return _with_none(np.round(np.where(finite, arr, 0.0)).astype(np.int64).tolist(), finite)
 
 
 def _rounded(values, digits: int) -> list[float | None]:
     arr = np.round(np.asarray(values, dtype=float), digits)
-    return [float(v) if np.isfinite(v) else None for v in arr]
+    return _with_none(arr.tolist(), np.isfinite(arr))
+
+
+def _with_none(items: list, keep: np.ndarray) -> list:
+    """``items`` with None where ``keep`` is False."""
+    for i in np.flatnonzero(~keep).tolist():
+        items[i] = None
+    return items
 
 
 def _strings(values) -> list[str | None]:
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)  # iterating numpy is faster than Arrow
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
