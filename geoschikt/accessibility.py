@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from geoschikt.network import Network, Snapped
 
@@ -32,6 +30,8 @@ def nearest_straight(
     n = len(cx)
     if len(fx) == 0 or n == 0:
         return Nearest(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+    from scipy.spatial import cKDTree  # here, not on import: re-scoring does not need scipy
+
     tree = cKDTree(np.column_stack([fx, fy]))
     dist, idx = tree.query(np.column_stack([cx, cy]), k=1, distance_upper_bound=reach_m)
     idx = np.where(np.isfinite(dist), idx, -1).astype(np.int64)
@@ -40,6 +40,8 @@ def nearest_straight(
 
 def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: float) -> Nearest:
     """Network distance: snap offset + along-edge + shortest path + along-edge + snap offset."""
+    from scipy.sparse.csgraph import dijkstra
+
     n = len(cand.edge)
     dist = np.full(n, np.inf)
     nearest = np.full(n, -1, dtype=np.int64)

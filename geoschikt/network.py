@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from geoschikt.acquire import NetworkWays
 from geoschikt.config import NetworkRules
 from geoschikt.errors import AreaError
 from geoschikt.geo import WGS84, geodesic_lengths, transform_xy
+
+if TYPE_CHECKING:  # scipy is imported where it is used: commands that only re-score skip it
+    import scipy.sparse as sp
+    from scipy.spatial import cKDTree
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ class Network:
 
     @cached_property
     def _base_csr(self) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         n = self.n_nodes
         return sp.csr_matrix(
             (
@@ -110,6 +114,8 @@ class Network:
         self, extra_rows=None, extra_cols=None, extra_w=None, n_extra: int = 0
     ) -> sp.csr_matrix:
         """Symmetric adjacency matrix, optionally with directed edges from ``n_extra`` new nodes."""
+        import scipy.sparse as sp
+
         n = self.n_nodes
         base = self._base_csr  # built once per network; new nodes' rows are appended to it
         if not n_extra:
@@ -166,6 +172,9 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
 
     # drop fragments
     n = len(node_ids)
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
     adj = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     _, label = connected_components(adj, directed=False)
     size = np.bincount(label)
@@ -288,6 +297,8 @@ class _SnapIndex:
         sx = ax[sample_edge] + frac * dx[sample_edge]
         sy = ay[sample_edge] + frac * dy[sample_edge]
         half = float((seg_len / pieces).max()) / 2 * (1 + 1e-9) + 1e-9
+        from scipy.spatial import cKDTree  # see TYPE_CHECKING above
+
         return cls(
             ax, ay, dx, dy, dx * dx + dy * dy, sample_edge, half, cKDTree(np.column_stack([sx, sy]))
         )

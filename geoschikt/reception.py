@@ -14,7 +14,6 @@ Every result is in places a planner can read, not a normalised probability densi
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from geoschikt.errors import ConfigError, InputFileError
 
@@ -109,6 +108,8 @@ def nearest_site(
     eligible = np.flatnonzero(cap >= min_capacity)
     if len(cand) == 0 or len(eligible) == 0:
         return distance, index
+    from scipy.spatial import cKDTree  # here, not on import: re-scoring does not need scipy
+
     dist, idx = cKDTree(sites[eligible]).query(cand, k=1)
     return dist, eligible[idx]
 
