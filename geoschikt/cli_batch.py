@@ -164,8 +164,8 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
     run; refuses when the new config would need new measurements (other tags, modes, a longer
     reach).
     """
-    from geoschikt.outputs import check_output_dir, write_outputs
-    from geoschikt.rescore import is_run_dir, rescore_run, run_config
+    from geoschikt.outputs import check_output_dir
+    from geoschikt.rescore import is_run_dir, rescore, run_config, write_rescored
 
     _quiet_regions()
     start = time.perf_counter()
@@ -187,8 +187,9 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
         from geoschikt.errors import InputFileError
 
         raise InputFileError(f"{source} is not a geoschikt score or batch output directory")
-    result = rescore_run(source, config)
-    write_outputs(result, out, overwrite=overwrite, command="geoschikt rescore " + str(source))
+    rescored = rescore(source, config)
+    write_rescored(rescored, out, overwrite=overwrite, command="geoschikt rescore " + str(source))
+    result = rescored.result
     from geoschikt.cli import _report
 
     _report(result, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +16,9 @@ from geoschikt.acquire import file_sha256
 from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
-from geoschikt.outputs.distances import DISTANCES, load_distances
+from geoschikt.outputs.distances import DISTANCES, holds, load_distances
+from geoschikt.outputs.update import RowUpdate, diff_rows
+from geoschikt.outputs.write import Reuse, write_outputs
 from geoschikt.pipeline import ScoreResult
 from geoschikt.scoring import (
     Measured,
@@ -30,6 +32,18 @@ from geoschikt.scoring import (
 )
 
 SCORE_COLUMNS = ("suitability", "passes", "fails", "rank")
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """A re-scored run and what writing it can take over from the run it came from."""
+
+    result: ScoreResult
+    source: Path
+    before: pd.DataFrame  # the source's candidate attributes as read, indexed by fid
+    recomputed: list[str]  # the candidate columns made anew (the others are as read)
+    same_distances: bool  # distances.npz would be saved unchanged
+    layers: dict[str, gpd.GeoDataFrame]  # the source's other GeoPackage layers as read
 
 
 def is_run_dir(path: Path) -> bool:
@@ -57,6 +71,24 @@ def run_config(
 
 def rescore_run(src: str | Path, config: Config) -> ScoreResult:
     """A new ScoreResult for the run in ``src`` under ``config``, without measuring again."""
+    return rescore(src, config).result
+
+
+def write_rescored(
+    rescored: Rescored, out: str | Path, *, overwrite: bool = False, command: str | None = None
+) -> RowUpdate | None:
+    """Write a re-scored run like :func:`write_outputs`, copying what did not change from its
+    source; returns the changes to the candidates table (None: its columns changed)."""
+    result = rescored.result
+    after = pd.DataFrame(result.candidates.drop(columns=result.candidates.geometry.name))
+    change = diff_rows(rescored.before, after, compare=rescored.recomputed)
+    reuse = Reuse(rescored.source, change, rescored.same_distances, rescored.layers)
+    write_outputs(result, out, overwrite=overwrite, command=command, reuse=reuse)
+    return change
+
+
+def rescore(src: str | Path, config: Config) -> Rescored:
+    """Re-score the run in ``src`` under ``config``, keeping what its outputs can reuse."""
     src = Path(src)
     start = time.perf_counter()
     if not is_run_dir(src):
@@ -75,21 +107,30 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
         )
     gpkg = src / "candidates.gpkg"
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
-    cands = gpd.read_file(gpkg, layer="candidates", engine="pyogrio", use_arrow=True)
-    pois = gpd.read_file(gpkg, layer="pois", engine="pyogrio", use_arrow=True)
-    area = to_crs(gpd.read_file(gpkg, layer="area", engine="pyogrio", use_arrow=True), WGS84)
-    reception = None
-    if "reception" in layers:
-        reception = to_crs(
-            gpd.read_file(gpkg, layer="reception", engine="pyogrio", use_arrow=True), WGS84
-        )
+    cands = gpd.read_file(
+        gpkg, layer="candidates", engine="pyogrio", use_arrow=True, fid_as_index=True
+    )
+    before = pd.DataFrame(cands.drop(columns=cands.geometry.name))
+    cands = cands.reset_index(drop=True)
+    others = {  # as stored: written back unchanged if the candidates are written anew
+        name: gpd.read_file(gpkg, layer=name, engine="pyogrio", use_arrow=True)
+        for name in ("pois", "area", "reception")
+        if name in layers
+    }
+    pois, area = others["pois"], to_crs(others["area"], WGS84)
+    reception = to_crs(others["reception"], WGS84) if "reception" in others else None
     stored = load_distances(src / DISTANCES)
     if not np.array_equal(
         stored.candidate_id, np.asarray(cands["candidate_id"].astype(str), dtype=str)
     ):
         raise InputFileError(f"{src}: {DISTANCES} does not belong to candidates.gpkg; run again")
 
-    measured = []
+    per_key = (dist_col, value_col, score_col, points_col, note_col)
+    drop = [name(k) for k in stored.meta for name in per_key]
+    kept = {c.key for c in config.criteria}
+    drop += [nearest_col(k) for k in stored.meta if k not in kept]  # criteria now disabled
+    base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
+    measured, nearest = [], []
     for c in config.criteria:
         meta = stored.meta[c.key]
         d = stored.distance[c.key].copy()
@@ -104,12 +145,10 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
                 stored.value.get(c.key),
             )
         )
-        if nearest_col(c.key) in cands:
-            cands.loc[np.isinf(d), nearest_col(c.key)] = None
+        if nearest_col(c.key) in base and np.isinf(d).any():
+            base.loc[np.isinf(d), nearest_col(c.key)] = None
+            nearest.append(nearest_col(c.key))
 
-    per_key = (dist_col, value_col, score_col, points_col, note_col)
-    drop = [name(k) for k in stored.meta for name in per_key]
-    base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     scores = score(measured, lang=config.lang)
     scores.index = base.index
     geometry = base.geometry
@@ -133,6 +172,8 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
     prov["counts"] = dict(
         prov.get("counts", {}), candidates=len(result), passing=int(result["passes"].sum())
     )
-    return ScoreResult(
+    new = ScoreResult(
         result, pois, area, reception, config, str(cands.crs.to_string()), prov, tuple(measured)
     )
+    recomputed = [*nearest, *scores.columns]
+    return Rescored(new, src, before, recomputed, holds(stored, new), others)

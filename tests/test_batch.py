@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,12 +14,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
 
 from geoschikt.batch import read_regions
 from geoschikt.cli import cli
+from geoschikt.outputs import combined_update, write
 
 from .conftest import NL
 
@@ -64,6 +67,46 @@ def assert_same_outputs(a: Path, b: Path) -> None:
     assert left.keys() == right.keys()
     for key in left:
         pd.testing.assert_frame_equal(left[key], right[key], check_dtype=False, obj=key)
+
+
+def assert_same_geopackages(expected: Path, got: Path) -> None:
+    """Every GeoPackage in ``got`` reads back as the one in ``expected`` (all layers, columns,
+    types and geometries; timings aside), passes SQLite's integrity check and opens in GDAL."""
+    names = sorted(p.relative_to(expected) for p in expected.rglob("*.gpkg"))
+    assert names == sorted(p.relative_to(got) for p in got.rglob("*.gpkg"))
+    for name in names:
+        path = got / name
+        with sqlite3.connect(path) as con:
+            assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)], name
+        layers = pyogrio.list_layers(path).tolist()
+        assert layers == pyogrio.list_layers(expected / name).tolist(), name
+        for layer, _ in layers:
+            info = pyogrio.read_info(path, layer=layer)
+            assert info["features"] == pyogrio.read_info(expected / name, layer=layer)["features"]
+            a, b = (gpd.read_file(p, layer=layer).drop(columns=["seconds"], errors="ignore")
+                    for p in (expected / name, path))
+            pd.testing.assert_frame_equal(a, b, obj=f"{name}:{layer}")
+            assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()
+
+
+@pytest.fixture
+def how_written(monkeypatch) -> dict[str, list]:
+    """Records which region GeoPackages were written anew and whether candidates_all.gpkg was
+    updated in place (True) or not (False)."""
+    seen: dict[str, list] = {"anew": [], "combined_in_place": []}
+    write_gpkg, finish = write.write_gpkg, combined_update.CombinedUpdate.finish
+
+    def spy_write(result, gpkg, *args):  # into a temporary ".<region>.tmp-<tag>" directory
+        seen["anew"].append(Path(gpkg).parent.name.lstrip(".").split(".tmp-")[0])
+        return write_gpkg(result, gpkg, *args)
+
+    def spy_finish(self, path, overview):
+        seen["combined_in_place"].append(finish(self, path, overview))
+        return seen["combined_in_place"][-1]
+
+    monkeypatch.setattr(write, "write_gpkg", spy_write)
+    monkeypatch.setattr(combined_update.CombinedUpdate, "finish", spy_finish)
+    return seen
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +217,8 @@ def test_unreachable_scheduler_is_one_clear_line(delft_pbf, tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
 
 
-def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_pbf, tmp_path):
+def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_pbf, tmp_path,
+                                                      how_written):
     out, _ = two_region_batch
     cfg = tmp_path / "new.toml"
     cfg.write_text("[criteria.transit]\nweight = 1\nmax_m = 400\n[criteria.gp]\nweight = 5\n"
@@ -182,9 +226,12 @@ def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_p
     rescored, full = tmp_path / "rescored", tmp_path / "full"
     res = run("rescore", out, "--config", cfg, "--out", rescored)
     assert res.exit_code == 1, res.output  # the empty region is still reported
+    # the GeoPackages were copied from the batch and updated in place, not written anew
+    assert how_written == {"anew": [], "combined_in_place": [True]}
     assert run("-q", "batch", "--osm", delft_pbf, "--regions", regions_file(), "--codes", CODES,
                "--config", cfg, "--out", full).exit_code == 1
     assert_same_outputs(full, rescored)
+    assert_same_geopackages(full, rescored)
 
 
 def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
@@ -200,18 +247,21 @@ def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
     assert outputs_of(one).keys() >= {"T00", "T01", "T02"}
 
 
-def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
+def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path, how_written):
     first = tmp_path / "first"
     assert run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", first).exit_code == 0
     cfg = tmp_path / "w.toml"
     cfg.write_text("[criteria.school]\nweight = 9\n")
     again = tmp_path / "again"
+    how_written["anew"].clear()
     res = run("rescore", first, "--config", cfg, "--out", again)
     assert res.exit_code == 0, res.output
+    assert how_written["anew"] == []  # candidates.gpkg copied and updated in place
     full = tmp_path / "full"
     assert run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--config", cfg,
                "--out", full).exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(again / "candidates.csv"), pd.read_csv(full / "candidates.csv"))
+    assert_same_geopackages(full, again)
 
     longer = tmp_path / "longer.toml"
     longer.write_text("[criteria.school]\nfar_m = 6000\nmax_m = 6000\n")
@@ -219,6 +269,52 @@ def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     assert res.exit_code == 2
     assert "cannot re-score without measuring again: criterion 'school' now looks 6000 m far" in res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_rescore_writes_geopackages_anew_when_they_cannot_be_updated(delft_pbf, tmp_path,
+                                                                    monkeypatch, how_written):
+    tiles = grid_regions(tmp_path, 2)
+    out = tmp_path / "batch"
+    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+
+    # a criterion switched off: the candidate columns change, so the tables are written anew
+    off = tmp_path / "off.toml"
+    off.write_text("[criteria.pharmacy]\nenabled = false\n")
+    rescored, full = tmp_path / "rescored", tmp_path / "full"
+    how_written["anew"].clear()
+    assert run("-q", "rescore", out, "--config", off, "--out", rescored).exit_code == 0
+    assert how_written == {"anew": ["T00", "T01"], "combined_in_place": [False]}
+    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--config", off,
+               "--out", full).exit_code == 0
+    assert_same_outputs(full, rescored)
+    assert_same_geopackages(full, rescored)
+
+    # SQLite fails while updating: written anew, the same outputs as updated in place
+    weights = tmp_path / "w.toml"
+    weights.write_text("[criteria.school]\nweight = 7\n")
+    in_place, failing = tmp_path / "in_place", tmp_path / "failing"
+    how_written["anew"].clear()
+    how_written["combined_in_place"].clear()
+    assert run("-q", "rescore", out, "--config", weights, "--out", in_place).exit_code == 0
+    assert how_written == {"anew": [], "combined_in_place": [True]}
+    monkeypatch.setattr(write, "apply", lambda statements: False)
+    monkeypatch.setattr(combined_update, "copy_columns", lambda *args: False)
+    how_written["anew"].clear()
+    how_written["combined_in_place"].clear()
+    assert run("-q", "rescore", out, "--config", weights, "--out", failing).exit_code == 0
+    assert how_written == {"anew": ["T00", "T01"], "combined_in_place": [False]}
+    assert_same_outputs(in_place, failing)
+    assert_same_geopackages(in_place, failing)
+
+    # a failure while writing leaves no output directory and nothing half-written
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(write, "write_map", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run("-q", "rescore", out, "--config", weights, "--out", tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+    assert not list(tmp_path.glob(".never*"))
 
 
 def test_read_regions_by_province(delft_pbf):

@@ -23,7 +23,7 @@ def reference_cut(osm, bounds) -> OsmChunk:
     starts = np.flatnonzero(np.r_[True, w.way[1:] != w.way[:-1]])
     ends = np.r_[starts[1:], len(w.way)]
     rows, way, tag_rows = [], [], []
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         inside = [left <= w.lon[i] <= right and bottom <= w.lat[i] <= top for i in range(s, e)]
         keep = [inside[j] or (j > 0 and inside[j - 1]) or (j + 1 < e - s and inside[j + 1])
                 for j in range(e - s)]

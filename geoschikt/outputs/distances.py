@@ -26,6 +26,28 @@ class StoredDistances:
 
 def save_distances(result, path: Path) -> None:
     """Write the raw distances of ``result`` (a ScoreResult) to ``path``."""
+    arrays, meta = _contents(result)
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def holds(stored: StoredDistances, result) -> bool:
+    """Whether saving ``result`` would store exactly what ``stored`` holds (then the file can
+    be copied instead)."""
+    arrays, meta = _contents(result)
+    if list(stored.meta) != list(meta) or json.loads(json.dumps(meta)) != stored.meta:
+        return False
+    kept = {"candidate_id": stored.candidate_id}
+    kept.update({f"d_{k}": v for k, v in stored.distance.items()})
+    kept.update({f"v_{k}": v for k, v in stored.value.items()})
+    return kept.keys() == arrays.keys() and all(
+        kept[k].dtype == a.dtype and np.array_equal(kept[k], a, equal_nan=a.dtype.kind == "f")
+        for k, a in arrays.items()
+    )
+
+
+def _contents(result) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
     arrays = {"candidate_id": np.asarray(result.candidates["candidate_id"].astype(str), dtype=str)}
     meta = {}
     for m in result.measured:
@@ -38,9 +60,7 @@ def save_distances(result, path: Path) -> None:
             "why_not_assessed": m.why_not_assessed,
             "reach_m": m.criterion.reach_m,
         }
-    arrays["meta"] = np.array(json.dumps(meta))
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    return arrays, meta
 
 
 def load_distances(path: Path) -> StoredDistances:
