@@ -1,11 +1,11 @@
 """Score many regions (e.g. all municipalities of a province) from one OSM extract.
 
-The extract is parsed once and cut into one input per region (its buildings plus a buffer of
-network and features as wide as the longest reach, so facilities across a border count), stored
-on disk. Regions then run one by one, in local processes (``jobs``) or on a Dask cluster
-(``scheduler``). Each finished region leaves its outputs (written atomically) and a status record
-with the fingerprint of its inputs; re-running skips regions whose record matches and redoes the
-rest, so a killed batch resumes where it stopped.
+The extract is read once, in chunks, and cut as it is read into one input file per region (its
+buildings plus a buffer of network and features as wide as the longest reach, so facilities
+across a border count; see ``cut``). Regions then run one by one, in local processes (``jobs``)
+or on a Dask cluster (``scheduler``). Each finished region leaves its outputs (written
+atomically) and a status record with the fingerprint of its inputs; re-running skips regions
+whose record matches and redoes the rest, so a killed batch resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -14,26 +14,26 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import re
 import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geoschikt import __version__
-from geoschikt.acquire import NetworkWays, OsmData, file_sha256
+from geoschikt.acquire import file_sha256
 from geoschikt.config import Config
 from geoschikt.errors import GeoschiktError, InputFileError, NoCandidatesError, OutputError
 from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
+from geoschikt.outputs.combined import write_region_layers
+from geoschikt.outputs.combined_update import CombinedUpdate
 from geoschikt.outputs.write import write_layer
 
 log = logging.getLogger(__name__)
@@ -144,32 +144,6 @@ def safe_name(region_id: str) -> str:
 # ---- cutting the extract ----------------------------------------------------------------------
 
 
-def subset_osm(osm: OsmData, bounds: tuple[float, float, float, float]) -> OsmData:
-    """The part of ``osm`` within ``bounds`` (lon/lat): whole ways that touch it, buildings and
-    features that intersect it."""
-    left, bottom, right, top = bounds
-    w = osm.ways
-    inside = (w.lon >= left) & (w.lon <= right) & (w.lat >= bottom) & (w.lat <= top)
-    keep_ways = np.unique(w.way[inside])
-    rows = np.isin(w.way, keep_ways)
-    remap = np.full(len(w.tags), -1, dtype=np.int64)
-    remap[keep_ways] = np.arange(len(keep_ways))
-    ways = NetworkWays(
-        refs=w.refs[rows],
-        lon=w.lon[rows],
-        lat=w.lat[rows],
-        way=remap[w.way[rows]],
-        tags=w.tags.iloc[keep_ways].reset_index(drop=True),
-    )
-    return replace(
-        osm,
-        ways=ways,
-        buildings=osm.buildings.cx[left:right, bottom:top].reset_index(drop=True),
-        features=osm.features.cx[left:right, bottom:top].reset_index(drop=True),
-        boundaries=osm.boundaries.iloc[0:0],
-    )
-
-
 def buffered_bounds(geom, metres: float) -> tuple[float, float, float, float]:
     """Bounds of ``geom`` (lon/lat) grown by ``metres`` on every side."""
     from geoschikt.pipeline import _buffered_bounds
@@ -186,10 +160,10 @@ def fingerprint(*parts: object) -> str:
 
 
 def plan(
-    osm_path: Path, regions: gpd.GeoDataFrame, config: Config, out: Path, reception_file
+    osm_sha: str, regions: gpd.GeoDataFrame, config: Config, out: Path, reception_file
 ) -> tuple[list[RegionTask], list[RegionTask]]:
-    """(all tasks, tasks still to do): a task is done when its status record matches."""
-    osm_sha = file_sha256(osm_path)
+    """(all tasks, tasks still to do): a task is done when its status record matches.
+    ``osm_sha`` is the SHA-256 of the OSM extract."""
     rec_sha = file_sha256(reception_file) if reception_file else None
     tasks, todo = [], []
     for row in regions.itertuples():
@@ -206,7 +180,7 @@ def plan(
         task = RegionTask(
             region_id=row.region_id,
             region_name=row.region_name,
-            input_path=str(out / ".work" / f"{name}-{fp}.pkl"),
+            input_path=str(out / ".work" / f"{name}-{fp}.osmcut"),
             out_dir=str(out / "regions" / name),
             status_path=str(out / "status" / f"{name}.json"),
             fingerprint=fp,
@@ -238,28 +212,43 @@ def read_status(task: RegionTask) -> dict | None:
 
 
 def prepare_inputs(
-    osm_path: Path, tasks: list[RegionTask], regions: gpd.GeoDataFrame, config: Config
+    osm_path: Path,
+    tasks: list[RegionTask],
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    osm_sha: str | None = None,
 ) -> None:
-    """Parse the extract once and store each region's cut for the tasks that lack one."""
+    """Read the extract once, cutting an input for each task that lacks one (see ``cut``)."""
+    from geoschikt.cut import RegionCut, split_extract
+    from geoschikt.pipeline import feature_keys, feature_predicate
+
     missing = [t for t in tasks if not Path(t.input_path).is_file()]
     if not missing:
         return
-    from geoschikt.pipeline import load_osm
-
     log.info("reading %s once for %d region(s)", osm_path, len(missing))
-    osm = load_osm(osm_path, config)
     reach = max(c.reach_m for c in config.criteria) + config.network.max_snap_m
     geoms = dict(zip(regions["region_id"], regions.geometry, strict=True))
-    for task in missing:
-        geom = geoms[task.region_id]
-        part = subset_osm(osm, buffered_bounds(geom, reach))
-        area = gpd.GeoDataFrame(
-            {"name": [task.region_name], "source": [f"region {task.region_id}"]},
-            geometry=[geom],
-            crs=WGS84,
+    cuts = [
+        RegionCut(
+            path=Path(t.input_path),
+            bounds=buffered_bounds(geoms[t.region_id], reach),
+            area=gpd.GeoDataFrame(
+                {"name": [t.region_name], "source": [f"region {t.region_id}"]},
+                geometry=[geoms[t.region_id]],
+                crs=WGS84,
+            ),
         )
-        _atomic_bytes(Path(task.input_path), pickle.dumps((part, area), protocol=5))
-    del osm
+        for t in missing
+    ]
+    split_extract(
+        osm_path,
+        cuts,
+        feature_keys(config),
+        feature_predicate(config),
+        work_dir=Path(missing[0].input_path).parent,
+        sha256=osm_sha,
+    )
+    give_back_memory()
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
@@ -275,6 +264,7 @@ def _atomic_bytes(path: Path, data: bytes) -> None:
 def run_region(task: RegionTask) -> dict:
     """Score one region and record its status. Runs in a worker; never raises for bad data."""
     from geoschikt.config import config_from_dict
+    from geoschikt.cut import read_region_input
     from geoschikt.outputs import write_outputs
     from geoschikt.pipeline import score_osm
 
@@ -286,8 +276,7 @@ def run_region(task: RegionTask) -> dict:
         "inputs": task.inputs,
     }
     try:
-        with open(task.input_path, "rb") as fh:
-            part, area = pickle.load(fh)
+        part, area = read_region_input(task.input_path)
         config = config_from_dict(task.config_raw, ", ".join(task.config_sources))
         result = score_osm(part, config=config, area=area, reception_file=task.reception_file)
         result.provenance["region"] = {"id": task.region_id, "name": task.region_name}
@@ -312,7 +301,21 @@ def run_region(task: RegionTask) -> dict:
         )
     status["seconds"] = round(time.perf_counter() - start, 2)
     _atomic_bytes(Path(task.status_path), json.dumps(status, indent=1).encode())
+    give_back_memory()
     return status
+
+
+def give_back_memory() -> None:
+    """Return freed heap memory to the OS (glibc keeps it otherwise, so a process that scores
+    region after region would creep up to the sum of its fragments; see Dask's docs on
+    "memory trimming"). A no-op where there is no glibc."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def region_stats(candidates: pd.DataFrame) -> dict:
@@ -423,14 +426,15 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
     started = time.perf_counter()
-    tasks, todo = plan(Path(osm_path), regions, config, out, reception_file)
+    osm_sha = file_sha256(osm_path)
+    tasks, todo = plan(osm_sha, regions, config, out, reception_file)
     mark = {"geoschikt_version": __version__, "osm": str(osm_path), "regions": len(tasks)}
     _atomic_bytes(out / BATCH_MARK, json.dumps(mark, indent=1).encode())
     log.info(
         "%d region(s): %d finished earlier, %d to do", len(tasks), len(tasks) - len(todo), len(todo)
     )
     if todo:
-        prepare_inputs(Path(osm_path), todo, regions, config)
+        prepare_inputs(Path(osm_path), todo, regions, config, osm_sha)
         execute(todo, jobs=jobs, scheduler=scheduler, progress=progress)
     statuses = [
         read_status(t)
@@ -444,7 +448,7 @@ def run_batch(
     ]
     summary = pd.DataFrame(statuses).reindex(columns=SUMMARY_COLUMNS)
     write_batch_outputs(
-        out, tasks, summary, regions, config, osm_path, time.perf_counter() - started
+        out, tasks, summary, regions, config, osm_path, time.perf_counter() - started, osm_sha
     )
     if all(s.get("status") in (STATUS_OK, STATUS_EMPTY) for s in statuses):
         shutil.rmtree(out / ".work", ignore_errors=True)
@@ -452,9 +456,21 @@ def run_batch(
 
 
 def write_batch_outputs(
-    out: Path, tasks, summary: pd.DataFrame, regions, config: Config, osm_path, seconds: float
+    out: Path,
+    tasks,
+    summary: pd.DataFrame,
+    regions,
+    config: Config,
+    osm_path,
+    seconds: float,
+    osm_sha: str | None = None,
+    source: CombinedUpdate | None = None,
 ) -> None:
-    """summary.csv, candidates_all.gpkg, index.html (overview map) and batch.json, each atomic."""
+    """summary.csv, candidates_all.gpkg, index.html (overview map) and batch.json, each atomic.
+
+    With ``source`` (re-scoring), candidates_all.gpkg is the source batch's, updated in place
+    where that gives the same content.
+    """
     summary = summary.copy()
     summary["map"] = [
         f"regions/{safe_name(t.region_id)}/map.html" if s == STATUS_OK else ""
@@ -464,27 +480,18 @@ def write_batch_outputs(
     summary.to_csv(tmp, index=False)
     os.replace(tmp, out / "summary.csv")
 
-    frames = []
-    for t, status in zip(tasks, summary["status"], strict=True):
-        if status == STATUS_OK:
-            part = gpd.read_file(
-                Path(t.out_dir) / "candidates.gpkg",
-                layer="candidates",
-                engine="pyogrio",
-                use_arrow=True,
-            )
-            if frames and part.crs != frames[0].crs:  # regions in different UTM zones
-                part = part.to_crs(frames[0].crs)
-            part.insert(0, "region_id", t.region_id)
-            part.insert(1, "region_name", t.region_name)
-            frames.append(part)
     tmp_gpkg = out / f".candidates_all.tmp-{os.getpid()}.gpkg"
     tmp_gpkg.unlink(missing_ok=True)
     overview = regions.merge(summary.drop(columns=["region_name"]), on="region_id", how="left")
-    write_layer(overview, tmp_gpkg, "regions")
-    if frames:
-        combined = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-        write_layer(combined, tmp_gpkg, "candidates")
+    if source is None or not source.finish(tmp_gpkg, overview):
+        write_layer(overview, tmp_gpkg, "regions")
+        scored = [
+            (t.region_id, t.region_name, Path(t.out_dir) / "candidates.gpkg")
+            for t, status in zip(tasks, summary["status"], strict=True)
+            if status == STATUS_OK
+        ]
+        if scored:  # streamed: one region in memory at a time
+            write_region_layers(scored, tmp_gpkg, "candidates")
     os.replace(tmp_gpkg, out / "candidates_all.gpkg")
 
     from geoschikt.outputs.overview import write_overview_map
@@ -497,7 +504,7 @@ def write_batch_outputs(
 
     record = {
         "geoschikt_version": __version__,
-        "osm": {"path": str(osm_path), "sha256": file_sha256(osm_path)},
+        "osm": {"path": str(osm_path), "sha256": osm_sha or file_sha256(osm_path)},
         "config": config.to_dict(),
         "config_sources": list(config.sources),
         "regions": {s: int((summary["status"] == s).sum()) for s in summary["status"].unique()},
@@ -512,6 +519,8 @@ def rescore_batch(
 ) -> pd.DataFrame:
     """Re-score every scored region of the batch in ``src`` into a new batch directory ``out``
     (``jobs`` regions at a time)."""
+    import contextlib
+
     from geoschikt.outputs import atomic_directory
 
     src, out = Path(src), Path(out)
@@ -519,12 +528,18 @@ def rescore_batch(
         raise OutputError("--out must differ from the batch being re-scored")
     start = time.perf_counter()
     old = pd.read_csv(src / "summary.csv", dtype={"region_id": str})
-    regions = gpd.read_file(src / "candidates_all.gpkg", layer="regions", engine="pyogrio")
-    regions = to_wgs84(regions[["region_id", "region_name", "geometry"]])
+    old["reason"] = old["reason"].astype("string").fillna("").astype(str)  # as batch records it
+    combined = src / "candidates_all.gpkg"
+    regions = gpd.read_file(combined, layer="regions", engine="pyogrio", fid_as_index=True)
+    before = pd.DataFrame(regions.drop(columns=regions.geometry.name))
+    regions = to_wgs84(regions[["region_id", "region_name", "geometry"]].reset_index(drop=True))
     regions.attrs["source"] = f"as in {src}"
-    batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]["path"]
+    batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]
     records = old.to_dict("records")
-    with atomic_directory(out, overwrite) as tmp:
+    with (
+        atomic_directory(out, overwrite) as tmp,
+        CombinedUpdate(combined, tmp / ".candidates_all.update.gpkg", before) as update,
+    ):
         tasks = [
             RegionTask(
                 str(r["region_id"]),
@@ -544,39 +559,51 @@ def rescore_batch(
             for t, r in zip(tasks, records, strict=True)
             if r["status"] == STATUS_OK
         ]
-        if jobs > 1 and len(work) > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+        by_id = {}
+        with contextlib.ExitStack() as stack:
+            results = map(_rescore_region, work)
+            if jobs > 1 and len(work) > 1:
+                import multiprocessing as mp
+                from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-                done = list(pool.map(_rescore_region, work))
-        else:
-            done = [_rescore_region(w) for w in work]
-        by_id = {row["region_id"]: row for row in done}
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
+                results = stack.enter_context(pool).map(_rescore_region, work)
+            for (_, out_dir, _, _), (row, changed) in zip(work, results, strict=True):
+                update.add(row["region_id"], Path(out_dir) / "candidates.gpkg", changed)
+                by_id[row["region_id"]] = row
         rows = [by_id.get(r["region_id"], r) for r in records]
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
         write_batch_outputs(
-            tmp, tasks, summary, regions, config, Path(batch_osm), time.perf_counter() - start
+            tmp,
+            tasks,
+            summary,
+            regions,
+            config,
+            Path(batch_osm["path"]),
+            time.perf_counter() - start,
+            batch_osm.get("sha256"),
+            source=update,
         )
     return summary
 
 
-def _rescore_region(work: tuple) -> dict:
-    """Re-score one region's run directory into ``out_dir``; returns its summary row."""
-    from geoschikt.outputs import write_outputs
-    from geoschikt.rescore import rescore_run
+def _rescore_region(work: tuple) -> tuple[dict, list[str] | None]:
+    """Re-score one region's run directory into ``out_dir``; returns its summary row and the
+    candidate columns that changed (None: the set of columns changed)."""
+    from geoschikt.rescore import rescore, write_rescored
 
     src, out_dir, row, config = work
     t0 = time.perf_counter()
-    result = rescore_run(Path(src) / "regions" / Path(out_dir).name, config)
-    write_outputs(
-        result,
+    rescored = rescore(Path(src) / "regions" / Path(out_dir).name, config)
+    update = write_rescored(
+        rescored,
         out_dir,
         overwrite=True,
         command=f"geoschikt rescore {src} (region {row['region_id']})",
     )
-    stats = region_stats(result.candidates)
-    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2))
+    stats = region_stats(rescored.result.candidates)
+    changed = None if update is None else update.columns
+    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2)), changed
 
 
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -393,12 +393,16 @@ def _rules(config: Config) -> list[str]:
 
 
 def _buffered_bounds(bounds, metres: float) -> tuple[float, float, float, float]:
+    """``bounds`` (lon/lat) grown by at least ``metres`` on every side: a degree of latitude is
+    at least 110,574 m, and a degree of longitude at least 111,320 m x cos(latitude) at the
+    latitude farthest from the equator."""
     left, bottom, right, top = (float(b) for b in bounds)
-    dlat = metres / 111_320.0
-    dlon = metres / (111_320.0 * max(math.cos(math.radians((bottom + top) / 2)), 0.1))
-    return (
-        round(left - dlon, 6),
-        round(bottom - dlat, 6),
-        round(right + dlon, 6),
-        round(top + dlat, 6),
+    dlat = metres / 110_574.0
+    widest = max(abs(bottom), abs(top)) + dlat
+    dlon = metres / (111_320.0 * max(math.cos(math.radians(min(widest, 89.0))), 0.01))
+    return (  # rounded outwards to 1e-6 degree
+        math.floor((left - dlon) * 1e6) / 1e6,
+        math.floor((bottom - dlat) * 1e6) / 1e6,
+        math.ceil((right + dlon) * 1e6) / 1e6,
+        math.ceil((top + dlat) * 1e6) / 1e6,
     )
