@@ -232,6 +232,7 @@ def prepare_inputs(
         RegionCut(
             path=Path(t.input_path),
             bounds=buffered_bounds(geoms[t.region_id], reach),
+            building_bounds=tuple(geoms[t.region_id].bounds),
             area=gpd.GeoDataFrame(
                 {"name": [t.region_name], "source": [f"region {t.region_id}"]},
                 geometry=[geoms[t.region_id]],

@@ -40,11 +40,14 @@ CHUNK_OBJECTS = 20_000
 
 @dataclass(frozen=True)
 class RegionCut:
-    """Where one region's input goes: ``path``, its box (lon/lat) and its polygon frame."""
+    """Where one region's input goes (``path``), its polygon frame, the box (lon/lat) its ways
+    and features come from, and the box of its buildings: candidates lie in the region, so
+    buildings are only needed within its own bounds (default: ``bounds``)."""
 
     path: Path
     bounds: tuple[float, float, float, float]
     area: gpd.GeoDataFrame
+    building_bounds: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,16 @@ def _by_box(rows: np.ndarray, box: np.ndarray, n_boxes: int) -> list[np.ndarray]
 
 
 def cut_chunk(
-    chunk: OsmChunk, bounds: list[tuple[float, float, float, float]]
+    chunk: OsmChunk,
+    bounds: list[tuple[float, float, float, float]],
+    building_bounds: list[tuple[float, float, float, float]] | None = None,
 ) -> Iterator[tuple[int, OsmChunk]]:
     """(box index, the piece of ``chunk`` in that box) for every box (lon/lat ``bounds``) the
     chunk reaches.
 
-    A piece holds the ways clipped to the box (``clip_ways``), and the buildings and features
-    whose geometry intersects the box (what ``GeoDataFrame.cx`` selects). Boundaries are
+    A piece holds the ways clipped to the box (``clip_ways``), the features whose geometry
+    intersects the box and the buildings whose geometry intersects the box's entry in
+    ``building_bounds`` (default: the box), as ``GeoDataFrame.cx`` selects them. Boundaries are
     dropped. Boxes are matched to whole ways first (an R-tree of their boxes), then to nodes, one
     box at a time: only the chunk and one piece are held, however many boxes a node falls in.
     """
@@ -108,8 +114,11 @@ def cut_chunk(
         predicate="intersects",
     )
     ways = _by_box(located[hit], box, len(boxes))
+    bld_tree = tree
+    if building_bounds is not None:
+        bld_tree = shapely.STRtree(shapely.box(*np.asarray(building_bounds, dtype=float).T))
     buildings = _by_box(
-        *tree.query(chunk.buildings.geometry.values, predicate="intersects"), len(boxes)
+        *bld_tree.query(chunk.buildings.geometry.values, predicate="intersects"), len(boxes)
     )
     features = _by_box(
         *tree.query(chunk.features.geometry.values, predicate="intersects"), len(boxes)
@@ -153,10 +162,11 @@ def split_extract(
         tmp.write_bytes(b"")
     nodes = work_dir / f".nodes.{tag}"
     bounds = [r.bounds for r in regions]
+    building_bounds = [r.building_bounds or r.bounds for r in regions]
     try:
 
         def write(chunk: OsmChunk) -> None:
-            for i, piece in cut_chunk(chunk, bounds):
+            for i, piece in cut_chunk(chunk, bounds, building_bounds):
                 _append(partial[i], piece)
 
         meta = stream_osm(

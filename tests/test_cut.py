@@ -14,7 +14,7 @@ from geoschikt.errors import InputFileError
 from geoschikt.pipeline import feature_keys, feature_predicate
 
 
-def reference_cut(osm, bounds) -> OsmChunk:
+def reference_cut(osm, bounds, building_bounds=None) -> OsmChunk:
     """The obvious cut of a fully parsed extract, way by way in Python: each run of nodes inside
     the box, with one neighbour either side, is a way; buildings and features that intersect the
     box (``GeoDataFrame.cx``)."""
@@ -36,9 +36,10 @@ def reference_cut(osm, bounds) -> OsmChunk:
     rows = np.array(rows, dtype=np.int64)
     ways = NetworkWays(w.refs[rows], w.lon[rows], w.lat[rows], np.array(way, dtype=np.int64),
                        w.tags.iloc[tag_rows].reset_index(drop=True))
+    b_left, b_bottom, b_right, b_top = building_bounds or bounds
     return OsmChunk(
         ways,
-        osm.buildings.cx[left:right, bottom:top].reset_index(drop=True),
+        osm.buildings.cx[b_left:b_right, b_bottom:b_top].reset_index(drop=True),
         osm.features.cx[left:right, bottom:top].reset_index(drop=True),
         osm.boundaries.iloc[0:0],
     )
@@ -90,11 +91,15 @@ def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, key
     cuts = [
         RegionCut(tmp_path / f"{name}.osmcut", bounds, area=None) for name, bounds in BOXES.items()
     ]
+    # a region's own box for its buildings (candidates lie in the region), inside its buffer
+    cuts.append(RegionCut(tmp_path / "own.osmcut", BOXES["middle"], area=None,
+                          building_bounds=(4.366, 51.996, 4.372, 52.001)))
     split_extract(delft_pbf, cuts, *keys, work_dir=tmp_path, chunk_objects=500)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.osmcut" for n in BOXES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{n}.osmcut" for n in BOXES] + ["own.osmcut"])
     for cut in cuts:
         osm, _ = read_region_input(cut.path)
-        expected = reference_cut(delft_whole, cut.bounds)
+        expected = reference_cut(delft_whole, cut.bounds, cut.building_bounds)
         assert_same(osm, expected)
         assert osm.sha256 == delft_whole.sha256 and osm.path == delft_whole.path
     middle, _ = read_region_input(tmp_path / "middle.osmcut")
@@ -108,6 +113,9 @@ def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, key
     near[1:] |= inside[:-1] & same
     near[:-1] |= inside[1:] & same
     assert near.all() and not inside.all()
+    own, _ = read_region_input(tmp_path / "own.osmcut")
+    assert 0 < len(own.buildings) < len(middle.buildings) / 2
+    assert len(own.ways.refs) == len(middle.ways.refs)
     nowhere, _ = read_region_input(tmp_path / "nowhere.osmcut")
     assert len(nowhere.buildings) == 0 and len(nowhere.ways.refs) == 0
 
