@@ -176,10 +176,16 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
 
             raise InputFileError(f"{source} holds no scored region to re-score")
         config = run_config(first.parent, config_file, lang)
-        from geoschikt.batch import rescore_batch
+        from geoschikt.batch import STATUS_OK, rescore_batch
 
         summary = rescore_batch(source, config, out, overwrite=overwrite, jobs=jobs)
-        click.echo(f"Re-scored {len(summary)} region(s) in {time.perf_counter() - start:.1f} s.")
+        scored = int((summary["status"] == STATUS_OK).sum())
+        click.echo(
+            f"Re-scored {scored} of {len(summary)} region(s) (the others had no scores to "
+            f"change) in {time.perf_counter() - start:.1f} s."
+            if scored < len(summary)
+            else f"Re-scored {scored} region(s) in {time.perf_counter() - start:.1f} s."
+        )
         sys.exit(_summarise(summary, out))
     config = run_config(source, config_file, lang)
     check_output_dir(out, overwrite)
