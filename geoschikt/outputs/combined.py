@@ -11,9 +11,15 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geoschikt.outputs.write import _arrow_ready
+from geoschikt.outputs.write import arrow_ready
 
 _MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
+# multi layer type -> (shapely type id of its single parts, the multi constructor)
+_MAKE_MULTI = {
+    "MultiPoint": (0, shapely.MultiPoint),
+    "MultiLineString": (1, shapely.MultiLineString),
+    "MultiPolygon": (3, shapely.MultiPolygon),
+}
 
 
 def write_region_layers(
@@ -69,25 +75,16 @@ def _region_table(gpkg, layer, region_id, region_name, columns, crs, geometry_ty
     if part.crs != crs:
         part = part.to_crs(crs)
     geoms = part.geometry.values
-    if geometry_type in _MULTI.values():  # singles become multis, as in a mixed layer
-        single = shapely.get_type_id(geoms) == shapely.get_type_id(
-            shapely.from_wkt(f"{geometry_type.removeprefix('Multi').upper()} EMPTY")
-        )
+    if geometry_type in _MAKE_MULTI:  # singles become multis, as in a mixed layer
+        single_id, make_multi = _MAKE_MULTI[geometry_type]
         geoms = geoms.copy()
-        geoms[single] = [_to_multi(g) for g in geoms[single]]
-    frame = _arrow_ready(pd.DataFrame(part.drop(columns="geometry")).reindex(columns=columns))
+        single = shapely.get_type_id(geoms) == single_id
+        geoms[single] = [make_multi([g]) for g in geoms[single]]
+    frame = arrow_ready(pd.DataFrame(part.drop(columns="geometry")).reindex(columns=columns))
     frame.insert(0, "region_id", region_id)
     frame.insert(1, "region_name", region_name)
     frame["geometry"] = shapely.to_wkb(geoms)
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def _to_multi(geom):
-    return {
-        "Point": shapely.MultiPoint,
-        "LineString": shapely.MultiLineString,
-        "Polygon": shapely.MultiPolygon,
-    }[geom.geom_type]([geom])
 
 
 def common_geometry_type(types: Sequence[str]) -> str:

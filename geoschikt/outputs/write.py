@@ -159,7 +159,7 @@ def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statement
     return statements
 
 
-def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns as strings (all-empty ones would otherwise have Arrow's null type)."""
     frame = frame.copy()
     for col in frame.columns:
@@ -170,7 +170,7 @@ def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_layer(frame, gpkg: Path, layer: str) -> None:
     """One GeoPackage layer, written through Arrow."""
-    _arrow_ready(frame).to_file(gpkg, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
+    arrow_ready(frame).to_file(gpkg, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=True)
 
 
 def write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -182,7 +182,7 @@ def csv_table(table: pd.DataFrame, sort_by: list[str] | None = None) -> pa.Table
     """``table`` as the Arrow table :func:`save_csv` writes, rows ordered by ``sort_by``."""
     import pyarrow as pa
 
-    arrow = pa.Table.from_pandas(_arrow_ready(table), preserve_index=False)
+    arrow = pa.Table.from_pandas(arrow_ready(table), preserve_index=False)
     return arrow.sort_by([(c, "ascending") for c in sort_by]) if sort_by else arrow
 
 
