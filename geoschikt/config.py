@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ import tomli_w
 
 from geoschikt.errors import ConfigError
 
-MODES = ("walk", "bike", "straight")
+MODES = ("walk", "bike", "straight", "walk_or_bike")
 DECAYS = ("linear", "exponential", "logistic")
 DIRECTIONS = ("towards", "away")
-SOURCES = ("osm", "reception", "raster")
+SOURCES = ("osm", "reception", "raster", "osm_ways", "buildings")
 LANGS = ("nl", "en")
 
 _SECTION_KEYS: dict[str, tuple[str, ...]] = {
@@ -58,8 +59,22 @@ _CRITERION_KEYS = (
     "min_capacity",
     "raster",
     "band",
+    "require",
+    "names",
+    "walk_reach_m",
+    "bike_factor",
+    "of",
+    "residential",
 )
-MEASURES = ("distance", "pressure", "raster")
+MEASURES = ("distance", "pressure", "raster", "count", "share")
+# tags of a feature searched by a criterion's `names` pattern
+NAME_TAGS = ("name", "operator", "brand", "official_name")
+# way tags that an `osm_ways` criterion may select on (what the network reader keeps)
+WAY_TAG_KEYS = ("highway", "foot", "bicycle", "access", "area", "service")
+DEFAULT_RESIDENTIAL = (
+    "house", "residential", "apartments", "detached", "semidetached_house", "terrace",
+    "bungalow", "dormitory", "farm", "houseboat", "static_caravan",
+)  # fmt: skip
 KERNELS = ("gaussian", "epanechnikov", "quartic", "uniform")
 _DEFAULT_STEEPNESS = {"linear": 1.0, "exponential": 3.0, "logistic": 10.0}
 
@@ -129,17 +144,46 @@ class Criterion:
     min_capacity: float = 0.0  # reception sites counted for the nearest-site distance
     raster: Path | None = None
     band: int = 1
+    require: TagFilter = TagFilter(())  # optional: a feature must also match one of these
+    names: str | None = None  # optional regex a feature's name/operator/brand must match
+    walk_reach_m: float = 1000.0  # walk_or_bike: walking counts up to this distance
+    bike_factor: float = 1 / 3  # walk_or_bike: a cycling metre beyond it counts as this much
+    of: tuple[str, ...] = ()  # count: the criteria whose facilities are counted
+    residential: tuple[str, ...] = DEFAULT_RESIDENTIAL  # share: building types counted
 
     @property
     def reach_m(self) -> float:
-        """Farthest distance that is measured; beyond it a feature is 'not in reach'."""
+        """Farthest distance that is measured; beyond it a feature is 'not in reach'.
+
+        For ``walk_or_bike`` this is the reach of the effective distance (see ``bike_reach_m``).
+        """
         if self.measure == "pressure":
             extra = (self.cutoff_m, self.within_m)
         elif self.measure == "raster":
             extra = (0.0,)
+        elif self.measure in ("count", "share"):
+            extra = (self.within_m,)
         else:
             extra = (self.far_m,)
         return max(v for v in (*extra, self.max_m, self.min_m) if v is not None)
+
+    @property
+    def walk_search_m(self) -> float:
+        """How far walking distances are searched (``walk_or_bike``: at least its walking reach)."""
+        if self.mode == "walk_or_bike":
+            return max(self.reach_m, self.walk_reach_m)
+        return self.reach_m
+
+    @property
+    def bike_reach_m(self) -> float:
+        """``walk_or_bike``: the cycling distance whose effective distance is ``reach_m``."""
+        beyond = max(self.reach_m - self.walk_reach_m, 0.0)
+        return self.walk_reach_m + beyond / self.bike_factor
+
+    @property
+    def selects_features(self) -> bool:
+        """Whether the criterion selects OSM features (points/areas) by their tags."""
+        return self.source in ("osm", "reception")
 
     def label(self, lang: str) -> str:
         return self.label_nl if lang == "nl" else self.label_en
@@ -147,6 +191,12 @@ class Criterion:
     def matches(self, tags: Mapping[str, str]) -> str | None:
         hit = self.tags.match(tags)
         if hit is None or self.exclude.match(tags) is not None:
+            return None
+        if self.require.rules and self.require.match(tags) is None:
+            return None
+        if self.names is not None and not any(
+            re.search(self.names, tags.get(k) or "", re.IGNORECASE) for k in NAME_TAGS
+        ):
             return None
         return hit
 
@@ -253,7 +303,13 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
 
 def _measuring(c: Criterion) -> tuple:
     """What determines a criterion's measurement (not its scoring)."""
-    base = (c.tags, c.exclude, c.source, c.mode, c.measure)
+    base = (c.tags, c.exclude, c.require, c.names, c.source, c.mode, c.measure)
+    if c.mode == "walk_or_bike":
+        base = (*base, c.walk_reach_m, c.bike_factor)
+    if c.measure == "count":
+        return (*base, c.of, c.within_m)
+    if c.measure == "share":
+        return (*base, c.residential, c.within_m)
     if c.measure == "pressure":
         return (*base, c.kernel, c.bandwidth_m, c.cutoff_m, c.within_m, c.min_capacity)
     if c.measure == "raster":
@@ -377,6 +433,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             criteria.append(crit)
     if crit_raw and not criteria and not problems:
         problems.append("all criteria are disabled; enable at least one")
+    problems += _count_problems(criteria)
 
     if problems:
         raise ConfigError(_join(problems, sources[-1] if len(sources) > 1 else None))
@@ -391,6 +448,26 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         raw=raw,
         sources=sources,
     )
+
+
+def _count_problems(criteria: list[Criterion]) -> list[str]:
+    """Count criteria must count enabled distance criteria measured at least ``within_m`` far."""
+    problems = []
+    by_key = {c.key: c for c in criteria}
+    for c in criteria:
+        for key in c.of:
+            other = by_key.get(key)
+            if other is None or other.measure != "distance" or other.source == "osm_ways":
+                problems.append(
+                    f"criteria.{c.key}.of names '{key}', which is not an enabled criterion "
+                    "measuring the distance to OSM features"
+                )
+            elif other.walk_search_m < c.within_m:
+                problems.append(
+                    f"criteria.{c.key}.within_m ({c.within_m:g}) is beyond the {other.walk_search_m:g} m "
+                    f"that criterion '{key}' is measured; lower within_m or raise its far_m"
+                )
+    return problems
 
 
 def _number(spec, key, where, problems, *, positive=False, minimum=None, required=True):
@@ -436,16 +513,35 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         return _number(spec, name, where, problems, **kw)
 
     source = choice("source", SOURCES, "osm")
-    default_measure = {"osm": "distance", "reception": "distance", "raster": "raster"}.get(source)
+    default_measure = {
+        "osm": "distance",
+        "reception": "distance",
+        "raster": "raster",
+        "osm_ways": "distance",
+        "buildings": "share",
+    }.get(source)
     measure = choice("measure", MEASURES, default_measure)
-    allowed_measure = {"osm": ("distance",), "reception": ("distance", "pressure"),
-                       "raster": ("raster",)}.get(source, ())
+    allowed_measure = {
+        "osm": ("distance", "count"),
+        "reception": ("distance", "pressure"),
+        "raster": ("raster",),
+        "osm_ways": ("distance",),
+        "buildings": ("share",),
+    }.get(source, ())
     if measure in MEASURES and source in SOURCES and measure not in allowed_measure:
         problems.append(
             f"{where}.measure = {measure!r} does not go with source = {source!r}; "
             f"allowed: {', '.join(allowed_measure)}"
         )
-    mode = choice("mode", MODES, "straight" if source == "raster" else "walk")
+    straight_only = source in ("raster", "osm_ways", "buildings")
+    mode = choice("mode", MODES, "straight" if straight_only else "walk")
+    if straight_only and mode != "straight":
+        problems.append(
+            f"{where}.mode = {mode!r}: source = {source!r} is measured in a straight line; "
+            "use mode = 'straight'"
+        )
+    if mode == "walk_or_bike" and measure != "distance":
+        problems.append(f"{where}.mode = 'walk_or_bike' needs measure = 'distance'")
     direction = choice("direction", DIRECTIONS, "towards")
     decay = choice("decay", DECAYS, "linear")
     near = far = full_at = zero_at = None
@@ -488,8 +584,42 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
             problems.append(f"{where}.{name} must be a list of 'key=value' strings")
         elif any(t.startswith("=") for t in value):
             problems.append(f"{where}.{name} has a rule without a key: {value}")
-    if source == "osm" and isinstance(tags, list) and not tags:
+    require = spec.get("require", [])
+    if not isinstance(require, list) or not all(isinstance(t, str) and t for t in require):
+        problems.append(f"{where}.require must be a list of 'key=value' strings")
+        require = []
+    if source in ("osm", "osm_ways") and measure != "count" and isinstance(tags, list) and not tags:
         problems.append(f"{where}.tags is empty; an OSM criterion needs at least one tag rule")
+    if source == "osm_ways" and isinstance(tags, list):
+        bad = [t for t in [*tags, *exclude] if t.partition("=")[0].strip() not in WAY_TAG_KEYS]
+        if bad:
+            problems.append(
+                f"{where}: an osm_ways criterion can select on {', '.join(WAY_TAG_KEYS)} only, "
+                f"not {', '.join(bad)}"
+            )
+    names = spec.get("names")
+    if names is not None:
+        try:
+            re.compile(str(names))
+        except re.error as exc:
+            problems.append(f"{where}.names = {names!r} is not a valid regular expression ({exc})")
+    walk_reach = num("walk_reach_m", positive=True, required=False) or 1000.0
+    bike_factor = num("bike_factor", positive=True, required=False) or 1 / 3
+    if bike_factor > 1:
+        problems.append(
+            f"{where}.bike_factor = {bike_factor:g} must be at most 1 (a cycling metre counts "
+            "as this share of a walking metre)"
+        )
+    of = spec.get("of", [])
+    if measure == "count" and (
+        not isinstance(of, list) or not of or not all(isinstance(k, str) for k in of)
+    ):
+        problems.append(f"{where}.of must list the criteria whose facilities are counted")
+        of = []
+    residential = spec.get("residential", list(DEFAULT_RESIDENTIAL))
+    if not isinstance(residential, list) or not all(isinstance(t, str) for t in residential):
+        problems.append(f"{where}.residential must be a list of building=* values")
+        residential = []
     if len(problems) > n_before:
         return None
     return Criterion(
@@ -518,4 +648,10 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         min_capacity=min_capacity,
         raster=raster,
         band=band,
+        require=TagFilter.parse(require),
+        names=None if names is None else str(names),
+        walk_reach_m=walk_reach,
+        bike_factor=bike_factor,
+        of=tuple(of) if measure == "count" else (),
+        residential=tuple(residential),
     )

@@ -22,12 +22,14 @@ POI_COLUMNS = ["category", "osm_type", "osm_id", "name", "tag", "source", "capac
 
 def feature_keys(config: Config) -> tuple[str, ...]:
     """Tag keys that any criterion selects on."""
-    return tuple(dict.fromkeys(k for c in config.criteria for k in c.tags.keys))
+    return tuple(
+        dict.fromkeys(k for c in config.criteria if c.selects_features for k in c.tags.keys)
+    )
 
 
 def feature_predicate(config: Config):
     """``tags -> bool``: does any criterion select an object with these tags?"""
-    criteria = config.criteria
+    criteria = tuple(c for c in config.criteria if c.selects_features)
 
     def is_feature(tags: Mapping[str, str]) -> bool:
         return any(c.matches(tags) is not None for c in criteria)
@@ -43,6 +45,7 @@ def select_pois(
     Polygons are represented by a point on their surface (computed in the metric CRS).
     """
     rows, geoms = [], []
+    criteria = tuple(c for c in criteria if c.selects_features)
     projected = to_crs(features, crs).geometry.values if len(features) else []
     for i, tags in enumerate(features["tags"] if len(features) else []):
         for crit in criteria:

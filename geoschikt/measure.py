@@ -17,6 +17,7 @@ from geoschikt.errors import AreaError
 from geoschikt.network import Network, Snapped, build_network, snap_to_edges
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.scoring import Measured, nearest_col, snap_col
+from geoschikt.ways import WaySegments, nearest_segment, select_way_segments
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Measurer:
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[str, Snapped] = {}
         self.network_info: dict[str, dict] = {}
+        self.way_segments: dict[str, WaySegments] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
         if "snap_m" not in pois:
             pois["snap_m"] = np.nan
@@ -75,6 +77,12 @@ class Measurer:
                         crit, np.full(n, np.nan), "outside the raster or on nodata", value=value
                     )
                 )
+                continue
+            if crit.source == "osm_ways":
+                dist, labels = self._ways(crit, x, y)
+                measured.append(Measured(crit, dist))
+                if candidates:
+                    extra[nearest_col(crit.key)] = labels
                 continue
             if crit.source == "reception" and len(sel) == 0:
                 measured.append(
@@ -123,6 +131,22 @@ class Measurer:
             if candidates:
                 extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
         return measured, extra
+
+    def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray):
+        """Straight distance to the nearest segment of the ways ``crit`` selects, and the
+        ``key=value`` of that way."""
+        if crit.key not in self.way_segments:
+            found = select_way_segments(self.osm.ways, crit.tags, crit.exclude, self.crs)
+            self.way_segments[crit.key] = found
+            self.network_info.setdefault("ways", {})[crit.key] = {
+                "ways": found.n_ways,
+                "segments": len(found.segments),
+            }
+        found = self.way_segments[crit.key]
+        dist, idx = nearest_segment(x, y, found, crit.reach_m)
+        labels = np.full(len(x), None, dtype=object)
+        labels[idx >= 0] = found.tag[idx[idx >= 0]]
+        return dist, labels
 
     def _feature_snap(self, crit, net, sel, fx, fy) -> Snapped:
         if crit.key not in self.feature_snaps:

@@ -387,6 +387,8 @@ def osm_for_bbox(bbox, config: Config, *, cache_dir: Path, offline: bool, transp
 def _rules(config: Config) -> list[str]:
     rules = []
     for c in config.criteria:
+        if not c.selects_features:
+            continue
         for key, vals in c.tags.rules:
             rules.append(f"{key}=" + ("*" if vals is None else "|".join(sorted(vals))))
     return sorted(set(rules))

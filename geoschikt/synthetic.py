@@ -11,14 +11,17 @@ converted to WGS84:
 
 - blocks of about 130 x 90 m; intersections jittered by a few metres; about 7 % of street
   segments left out (gaps, dead ends) and cul-de-sacs into some blocks;
-- residential streets with a tertiary road every eighth line, split into ways of 1-6 segments;
+- residential streets with a tertiary road every eighth line (a primary road every 32nd),
+  split into ways of 1-6 segments;
 - footpaths (``highway=footway``) across a quarter of the blocks;
 - rows of buildings along both long sides of each block: terraced houses, detached houses and
   apartment blocks (``building=house|apartments|yes``) with footprints of 60-400 m2;
 - facilities at densities close to Dutch averages (per building): bus stops 1/250, primary
   schools 1/1200 (school grounds as closed ways, a fifth of them tagged secondary),
-  supermarkets 1/1300, GPs 1/1600, pharmacies 1/4000 and existing reception 1/40000 (at least
-  one each);
+  supermarkets 1/1300, GPs 1/1600, pharmacies 1/4000 and existing reception 1/40000; then
+  childcare 1/700, playgrounds 1/300, parks 1/2500, sports centres 1/2000, libraries 1/8000,
+  community centres 1/5000, child health clinics (consultatiebureau) 1/10000, language schools
+  1/15000 and colleges 1/20000 (at least one each);
 - ``n_regions`` municipalities (``boundary=administrative``, ``admin_level=8``) as vertical
   strips of the town, named ``Synthetica 1``, ``Synthetica 2``, ...
 
@@ -74,6 +77,16 @@ FACILITIES = (
         40000,
         "amenity=social_facility,social_facility=shelter,social_facility:for=asylum_seeker",
     ),
+    # the further criteria (after the ones above, so that those stay where they were)
+    ("childcare", 700, "amenity=childcare"),
+    ("playground", 300, "leisure=playground"),
+    ("park", 2500, "leisure=park"),
+    ("sports_centre", 2000, "leisure=sports_centre"),
+    ("library", 8000, "amenity=library"),
+    ("community_centre", 5000, "amenity=community_centre"),
+    ("consultatiebureau", 10000, "healthcare=centre"),
+    ("language_school", 15000, "amenity=language_school"),
+    ("college", 20000, "amenity=college"),
 )
 
 _CHUNK_LINES = 400_000
@@ -243,6 +256,7 @@ def _layout(n_buildings: int, n_regions: int, rng: np.random.Generator) -> dict:
             nodes = ",".join(f"n{r}" for r in refs.ravel().tolist())
             name = f"Synthetische%20%{line_of}%20%{line + 1}"
             hw = "tertiary" if line % MAJOR_EVERY == 0 else "residential"
+            hw = "primary" if line % (4 * MAJOR_EVERY) == 0 else hw
             out.append(
                 f"T{SOURCE_TAG},highway={hw},name={name} N{nodes},n{seg_end.ravel()[grp[-1]]}"
             )
