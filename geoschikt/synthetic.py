@@ -84,7 +84,7 @@ FACILITIES = (
     ("sports_centre", 2000, "leisure=sports_centre"),
     ("library", 8000, "amenity=library"),
     ("community_centre", 5000, "amenity=community_centre"),
-    ("consultatiebureau", 10000, "healthcare=centre"),
+    ("consultatiebureau", 10000, "healthcare=clinic"),
     ("language_school", 15000, "amenity=language_school"),
     ("college", 20000, "amenity=college"),
 )

@@ -28,8 +28,11 @@ def test_geotiff_bands_crs_and_transform_read_back(delft_run, config):
         assert src.res == (config.surface_m, config.surface_m)
         assert src.transform.c % config.surface_m == 0 and src.transform.f % config.surface_m == 0
         assert src.nodata == -9999
-        assert src.descriptions == ("score_transit", "score_school", "score_supermarket",
-                                    "score_gp", "score_pharmacy", "suitability")
+        # one band per assessed criterion (no reception data here: not assessed), then the total
+        bands = [f"score_{c.key}" for c in config.criteria if c.key != "reception"]
+        assert src.descriptions == (*bands, "suitability")
+        assert src.descriptions[:5] == ("score_transit", "score_school", "score_supermarket",
+                                        "score_gp", "score_pharmacy")
         data = src.read(masked=True)
         assert data.count() > 1000
         assert data.min() >= 0 and data.max() <= 100

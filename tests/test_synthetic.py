@@ -59,6 +59,14 @@ def test_buildings_facilities_and_regions(town, config):
     assert per_category["pharmacy"] == f["pharmacy"]
     assert per_category["reception"] == f["reception"]
     assert per_category.get("school", 0) <= f["school"]  # secondary schools are left out
+    assert per_category.get("school", 0) + per_category.get("secondary_school", 0) == f["school"]
+    assert per_category["childcare"] == f["childcare"]
+    assert per_category["playground"] == f["playground"]
+    assert per_category["green"] == f["park"]
+    assert per_category["sport"] == f["sports_centre"]
+    assert per_category["library_community"] == f["library"] + f["community_centre"]
+    assert per_category["child_health"] == f["consultatiebureau"]
+    assert per_category["language_school"] == f["language_school"] + f["college"]
 
 
 def test_footprints_are_realistic(town):
