@@ -191,6 +191,35 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
+class ExtraColumn:
+    """One more line in a candidate's panel: ``label`` and the text per candidate, both by
+    language (``{"nl": ..., "en": ...}``); ``text`` series are on the candidates' index, and a
+    missing or empty value shows no line."""
+
+    label: dict[str, str]
+    text: dict[str, pd.Series]
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Candidates drawn as labelled rings in a layer of their own (e.g. a selection): ``text``
+    is on the candidates' index (only the marked ones), ``label`` names the layer by language."""
+
+    label: dict[str, str]
+    text: pd.Series
+
+
+@dataclass(frozen=True)
+class MapExtras:
+    """What a command on top of a run adds to its map: a note under the title block, panel
+    lines per candidate, and marked candidates. All texts by language."""
+
+    note: dict[str, str] | None = None
+    columns: tuple[ExtraColumn, ...] = ()
+    marks: Marks | None = None
+
+
+@dataclass(frozen=True)
 class MapOptions:
     """How the map is made: language, blurring, footprints and where Leaflet comes from."""
 
@@ -211,15 +240,19 @@ class MapOptions:
         )
 
 
-def write_map(result, path: str | Path, options: MapOptions | None = None) -> None:
+def write_map(
+    result, path: str | Path, options: MapOptions | None = None, extras: MapExtras | None = None
+) -> None:
     """Write the map of ``result`` to ``path`` (options default to the run's ``[map]`` config)."""
     options = options or MapOptions.from_config(result.config)
-    Path(path).write_text(render_map(result, options), encoding="utf-8")
+    Path(path).write_text(render_map(result, options, extras), encoding="utf-8")
 
 
-def render_map(result, options: MapOptions) -> str:
+def render_map(result, options: MapOptions, extras: MapExtras | None = None) -> str:
     """The map page of ``result`` as one HTML string."""
     data = map_data(result, options)
+    if extras is not None:
+        data.update(extras_data(result.candidates, extras, options.lang))
     title = f"{TEXT[options.lang]['title']} – {data['meta']['area']}"
     return render_page(data, title=title, lang=options.lang, cdn=options.assets == "cdn")
 
@@ -271,6 +304,26 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
         "fp_zoom": FOOTPRINT_ZOOM,
         "blur_m": options.blur_m,
     }
+
+
+def extras_data(candidates: pd.DataFrame, extras: MapExtras, lang: str) -> dict[str, Any]:
+    """The data keys ``note``, ``extra`` and ``marks`` for ``extras``, in the map's row order."""
+    order = candidates.sort_values(["rank", "candidate_id"], kind="stable").index
+    columns = []
+    for col in extras.columns:
+        text = col.text[lang].reindex(order)
+        text = text.where(text.notna() & (text.astype(str) != ""), None)
+        columns.append({"label": col.label[lang], "v": _strings(text)})
+    out: dict[str, Any] = {"note": extras.note[lang] if extras.note else None, "extra": columns}
+    if extras.marks is not None:
+        position = pd.Series(np.arange(len(order)), index=order)
+        marked = extras.marks.text
+        out["marks"] = {
+            "label": extras.marks.label[lang],
+            "i": position.reindex(marked.index).astype(int).tolist(),
+            "t": [str(t) for t in marked],
+        }
+    return out
 
 
 def _curve(c, lang: str) -> str:

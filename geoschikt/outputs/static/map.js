@@ -105,6 +105,7 @@
     if (D.blur_m > 0) {
       box.appendChild(el("p", "gs-blurred", fill(T.blurred, { m: num(D.blur_m) })));
     }
+    if (D.note) box.appendChild(el("p", "gs-extra-note", D.note));
     return box;
   }
 
@@ -510,6 +511,21 @@
     overlays[swatchHtml(B.colours[3], "gs-box") + escapeHtml(T.balance)] = g; // off by default
   }
 
+  if (D.marks) { // candidates marked by a command on top of the run (e.g. a selection)
+    pane("gs-marks", 630);
+    const g = L.featureGroup();
+    D.marks.i.forEach((i, k) => {
+      const ring = L.circleMarker(latLngOf(i), {
+        pane: "gs-marks", radius: 9, color: "#000", weight: 3, fill: false,
+      });
+      ring.bindTooltip(textTip(D.marks.t[k]), { permanent: true, direction: "right", className: "gs-mark" });
+      ring.on("click", () => show(i));
+      g.addLayer(ring);
+    });
+    g.addTo(map);
+    overlays[swatchHtml("transparent", "gs-dot") + escapeHtml(D.marks.label) + " (" + num(D.marks.i.length) + ")"] = g;
+  }
+
   L.control.layers(base, overlays, { collapsed: window.innerWidth < 700, position: "topright" }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   const legendControl = L.control({ position: "bottomleft" });
@@ -626,6 +642,9 @@
     detail.appendChild(C.pass[i]
       ? el("p", "gs-status gs-ok", T.passes_all)
       : el("p", "gs-status gs-bad", fill(T.fails_list, { list: failed.join(", ") || "?" })));
+    for (const x of D.extra || []) {
+      if (x.v[i] !== null) detail.appendChild(el("p", "gs-extra", x.label + ": " + x.v[i]));
+    }
     detail.appendChild(breakdownTable(i));
     detail.appendChild(el("p", "gs-note", T.total_note));
     if (D.blur_m > 0) {
