@@ -78,13 +78,15 @@ def robustness_cmd(run_dir, spread, samples, top, seed, region, lang, out, overw
         top=top,
     )
     table = rb.robustness_table(run, acc).sort_values(["rank", "candidate_id"], kind="stable")
-    extras = rb.map_extras(run, acc, spread=s, seed=seed)
+    map_lang = lang or run.config.lang
+    blurred = float(run.config.raw.get("map", {}).get("blur_m", 0) or 0) > 0
+    columns, panel = rb.map_columns(run, acc, spread=s, lang=map_lang, blurred=blurred)
 
     def write(tmp: Path) -> None:
         write_table(table, tmp / "robustness.csv")
         write_points(run, table, tmp / "robustness.gpkg", "robustness")
         write_table(oat, tmp / "sensitivity.csv")
-        write_run_map(run, tmp / MAP, extras, lang)
+        write_run_map(run, tmp / MAP, lang=map_lang, columns=columns, panel=panel)
 
     record = {
         "command": _command(),
@@ -97,7 +99,11 @@ def robustness_cmd(run_dir, spread, samples, top, seed, region, lang, out, overw
         "sensitivity": oat.to_dict(orient="records"),
     }
     write_decision(
-        out, overwrite=overwrite, record_name="robustness.json", record=record, runs=[run],
+        out,
+        overwrite=overwrite,
+        record_name="robustness.json",
+        record=record,
+        runs=[run],
         write=write,
     )
     _report_robustness(table, oat, top, samples, out, time.perf_counter() - start)

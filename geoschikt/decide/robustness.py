@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geoschikt.decide.runs import weighted_suitability
-from geoschikt.outputs.webmap import ExtraColumn, MapExtras
+from geoschikt.outputs.webmap import PanelColumn
 from geoschikt.scoring import rank
 
 FULL = "full"
@@ -88,9 +88,7 @@ def rank_acceptability(
         best += (r == 1).sum(axis=0)
         ranks[:, start : start + m] = r.T
     q05, q50, q95 = _quantiles(ranks, (0.05, 0.5, 0.95))
-    return Acceptability(
-        in_top / samples, best / samples, q05, q50, q95, samples=samples, top=top
-    )
+    return Acceptability(in_top / samples, best / samples, q05, q50, q95, samples=samples, top=top)
 
 
 def _quantiles(ranks: np.ndarray, qs: tuple[float, ...], rows: int = 4096) -> list[np.ndarray]:
@@ -176,30 +174,41 @@ def spread_text(spread: float | str, lang: str) -> str:
     )
 
 
-def map_extras(run, acc: Acceptability, *, spread: float | str, seed) -> MapExtras:
-    """Panel lines ("in de top 10 bij 85% van de wegingen") and a note for the run's map."""
+def map_columns(
+    run, acc: Acceptability, *, spread: float | str, lang: str, blurred: bool
+) -> tuple[dict[str, pd.Series], tuple[PanelColumn, ...]]:
+    """Candidate columns and panel lines for the run's map: "in de top 10 bij 85% van de
+    wegingen" and the rank range under 90% of weightings. A blurred map shows numbers only."""
     index = run.candidates.index
+    k, n = acc.top, f"{acc.samples:,}"
+    n = n.replace(",", ".") if lang == "nl" else n
+    how = spread_text(spread, lang)
     pct = pd.Series(np.round(acc.p_top * 100).astype(int), index=index)
-    lo = pd.Series(acc.rank_p05, index=index).astype(str)
-    hi = pd.Series(acc.rank_p95, index=index).astype(str)
-    k = acc.top
-    top = ExtraColumn(
-        {"nl": "Robuustheid", "en": "Robustness"},
-        {
-            "nl": "in de top " + str(k) + " bij " + pct.astype(str) + "% van de wegingen",
-            "en": "in the top " + str(k) + " under " + pct.astype(str) + "% of weightings",
-        },
+    lo = pd.Series(acc.rank_p05, index=index)
+    hi = pd.Series(acc.rank_p95, index=index)
+    nl_label = f"Robuustheid ({n} wegingen, {how})"
+    en_label = f"Robustness ({n} weightings, {how})"
+    if blurred:  # the map leaves text columns out: show the numbers
+        columns = {"robust_pct": pct, "rank_p05": lo, "rank_p95": hi}
+        panel = (
+            PanelColumn(
+                "robust_pct",
+                f"In de top {k}: % van de wegingen",
+                f"In the top {k}: % of weightings",
+            ),
+            PanelColumn("rank_p05", "Rang, 5e percentiel", "Rank, 5th percentile"),
+            PanelColumn("rank_p95", "Rang, 95e percentiel", "Rank, 95th percentile"),
+        )
+        return columns, panel
+    if lang == "nl":
+        text = "in de top " + str(k) + " bij " + pct.astype(str) + "% van de wegingen"
+        ranks = "rang " + lo.astype(str) + "–" + hi.astype(str) + " bij 90% van de wegingen"
+    else:
+        text = "in the top " + str(k) + " under " + pct.astype(str) + "% of weightings"
+        ranks = "rank " + lo.astype(str) + "–" + hi.astype(str) + " under 90% of weightings"
+    columns = {"robust_text": text, "robust_ranks": ranks}
+    panel = (
+        PanelColumn("robust_text", nl_label, en_label),
+        PanelColumn("robust_ranks", "Rangen", "Ranks"),
     )
-    ranks = ExtraColumn(
-        {"nl": "Rang bij 90% van de wegingen", "en": "Rank under 90% of weightings"},
-        {"nl": lo + "–" + hi, "en": lo + "–" + hi},
-    )
-    n = f"{acc.samples:,}"
-    note = {
-        "nl": f"Robuustheid: {n.replace(',', '.')} wegingen, {spread_text(spread, 'nl')} "
-        f"(seed {seed}). Klik op een gebouw voor het aandeel wegingen waarbij het in de top {k} "
-        "staat.",
-        "en": f"Robustness: {n} weightings, {spread_text(spread, 'en')} (seed {seed}). Click a "
-        f"building for the share of weightings that put it in the top {k}.",
-    }
-    return MapExtras(note=note, columns=(top, ranks))
+    return columns, panel

@@ -74,8 +74,10 @@ class Run:
     def xy(self) -> np.ndarray:
         """(n, 2) metric coordinates of the point each candidate's distances were measured from."""
         x, y = transform_xy(
-            self.candidates["lon"].to_numpy(float), self.candidates["lat"].to_numpy(float),
-            WGS84, self.crs,
+            self.candidates["lon"].to_numpy(float),
+            self.candidates["lat"].to_numpy(float),
+            WGS84,
+            self.crs,
         )
         return np.column_stack([x, y])
 
@@ -96,9 +98,9 @@ class Run:
                     layers[name].append(_read_layer(d / GPKG, name))
         pois = _concat(layers["pois"], self.crs)
         area = to_crs(_concat(layers["area"], self.crs), WGS84)
-        reception = to_crs(_concat(layers["reception"], self.crs), WGS84) if layers[
-            "reception"
-        ] else None
+        reception = (
+            to_crs(_concat(layers["reception"], self.crs), WGS84) if layers["reception"] else None
+        )
         return ScoreResult(
             self.candidates, pois, area, reception, self.config, self.crs, self.provenance
         )
@@ -108,10 +110,12 @@ def candidate_labels(frame: pd.DataFrame) -> pd.Series:
     """Name, else street and house number, else '' per candidate."""
     label = pd.Series("", index=frame.index, dtype=object)
     if "addr:street" in frame:
-        number = frame["addr:housenumber"] if "addr:housenumber" in frame else ""
-        street = frame["addr:street"].fillna("").astype(str) + " " + pd.Series(
-            number, index=frame.index
-        ).fillna("").astype(str)
+        number = frame.get("addr:housenumber", "")
+        street = (
+            frame["addr:street"].fillna("").astype(str)
+            + " "
+            + pd.Series(number, index=frame.index).fillna("").astype(str)
+        )
         label = street.str.strip()
     if "name" in frame:
         name = frame["name"].astype(object)
@@ -284,7 +288,9 @@ def _combine(path: Path, runs: list[Run]) -> Run:
     prov = dict(first.provenance)
     prov["area"] = {"name": f"{path.name} ({len(runs)} regions)"}
     prov["counts"] = {"candidates": len(cands), "passing": int(cands["passes"].sum())}
-    return Run(path, prov, first.config, cands, scores, first.criteria, crs, tuple(r.path for r in runs))
+    return Run(
+        path, prov, first.config, cands, scores, first.criteria, crs, tuple(r.path for r in runs)
+    )
 
 
 def _read_layer(gpkg: Path, layer: str) -> gpd.GeoDataFrame:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ import pandas as pd
 from geoschikt import __version__
 from geoschikt.decide.runs import RUN, Run, sha256
 from geoschikt.outputs.atomic import atomic_directory, check_output_dir
-from geoschikt.outputs.webmap import MapExtras, MapOptions, write_map
+from geoschikt.outputs.webmap import Highlight, MapOptions, PanelColumn, write_map
 from geoschikt.outputs.write import describe_files, write_csv, write_layer
 
 MAP = "map.html"
@@ -38,13 +39,26 @@ def write_points(run: Run, table: pd.DataFrame, path: Path, layer: str) -> None:
     write_layer(frame, path, layer)
 
 
-def write_run_map(run: Run, path: Path, extras: MapExtras, lang: str | None = None) -> None:
-    """The run's own map (its [map] settings, blurring included) with ``extras``."""
+def write_run_map(
+    run: Run,
+    path: Path,
+    *,
+    lang: str | None = None,
+    columns: dict[str, pd.Series] | None = None,
+    panel: tuple[PanelColumn, ...] = (),
+    highlight: Highlight | None = None,
+) -> None:
+    """The run's own map (its [map] settings, blurring included) with ``columns`` added to its
+    candidates (on their index), shown in the panel as ``panel``, and a ``highlight`` layer."""
     result = run.result()
+    if columns:
+        cands = result.candidates.copy()
+        for name, values in columns.items():
+            cands[name] = values
+        result = replace(result, candidates=cands)
     options = MapOptions.from_config(result.config)
-    if lang:
-        options = MapOptions(lang, options.blur_m, options.footprints, options.assets)
-    write_map(result, path, options, extras)
+    options = replace(options, lang=lang or options.lang, extra_columns=panel, highlight=highlight)
+    write_map(result, path, options)
 
 
 def write_decision(
@@ -65,9 +79,7 @@ def write_decision(
         full = {
             "geoschikt_version": __version__,
             **record,
-            "runs": [
-                {"path": str(r.path), "run_json_sha256": _run_json_sha(r)} for r in runs
-            ],
+            "runs": [{"path": str(r.path), "run_json_sha256": _run_json_sha(r)} for r in runs],
             "seconds": round(time.perf_counter() - start, 3),
             "attribution": "© OpenStreetMap contributors (ODbL)",
             "outputs": describe_files(tmp),
