@@ -36,8 +36,8 @@ from geoschikt.acquire import file_sha256
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
-from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import describe_files
 
 log = logging.getLogger(__name__)

@@ -32,9 +32,9 @@ from geoschikt.config import Config
 from geoschikt.errors import GeoschiktError, InputFileError, NoCandidatesError, OutputError
 from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
-from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.combined import write_region_layers
 from geoschikt.outputs.combined_update import CombinedUpdate
+from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import write_layer
 
 log = logging.getLogger(__name__)

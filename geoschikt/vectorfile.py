@@ -45,7 +45,8 @@ ALLOWED: dict[str, str] = {
 
 # GDAL configuration while a user file is identified or read: /vsicurl/ & co. allow no file
 # extension, HTTP gets no retries and 1 s timeouts, no directory listing next to the file, no
-# schema download for GML, no Python in VRTs, no unclosed rings. A backstop only: the driver check is the guard.
+# schema download for GML, no Python in VRTs, no unclosed rings. A backstop only: the driver
+# check is the guard.
 SANDBOX: dict[str, str] = {
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".geoschikt-no-remote-files",
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
@@ -83,7 +84,7 @@ def content_format(path: Path) -> str | None:
     if len(head) >= 100 and struct.unpack(">i", head[:4])[0] == 9994:
         return "ESRI Shapefile"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"{"):
+    if text.startswith(b"{") and b"gdal_streamed_alg" not in head:  # GDALG: a GDAL pipeline
         return "GeoJSON"
     return None
 
@@ -99,6 +100,8 @@ def describe_content(path: Path) -> str:
         return "an XML format"
     if head.startswith(b"SQLite format 3"):
         return "SQLite without the GeoPackage application id"
+    if b"gdal_streamed_alg" in head:
+        return "GDALG"
     return content_format(path) or "an unknown format"
 
 

@@ -150,6 +150,12 @@ def test_plain_gdal_does_connect_for_that_vrt(tmp_path, listener):
         ),
         ("a.json", '<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>', "KML"),
         ("a.shp", "lon,lat\n4.3,52.0\n", None),
+        (
+            "a.json",
+            '{"type": "gdal_streamed_alg", "command_line": "gdal vector pipeline ! read x.csv '
+            '! write --of stream streamed_dataset"}',
+            "GDALG",
+        ),
     ],
 )
 def test_content_that_is_not_the_named_format_is_refused(tmp_path, name, content, seen):
@@ -159,6 +165,15 @@ def test_content_that_is_not_the_named_format_is_refused(tmp_path, name, content
         check_vector_file(path, "candidates")
     if seen:
         assert seen in str(exc.value)
+
+
+def test_refused_without_gdal_identify_too(tmp_path, secret_csv, monkeypatch):
+    """The own content check alone (GDAL's library not reachable) still refuses a VRT."""
+    monkeypatch.setattr("geoschikt.vectorfile._libgdal", lambda: None)
+    sites = tmp_path / "sites.geojson"
+    sites.write_text(_vrt(str(secret_csv)))
+    with pytest.raises(InputFileError, match="OGR_VRT"):
+        read_points_or_shapes(sites, "candidates")
 
 
 def test_sqlite_that_is_not_a_geopackage_is_refused(tmp_path):
@@ -179,7 +194,12 @@ def test_other_suffixes_are_refused(tmp_path, suffix):
 
 @pytest.mark.parametrize(
     ("suffix", "driver"),
-    [(".gpkg", "GPKG"), (".geojson", "GeoJSON"), (".shp", "ESRI Shapefile"), (".fgb", "FlatGeobuf")],
+    [
+        (".gpkg", "GPKG"),
+        (".geojson", "GeoJSON"),
+        (".shp", "ESRI Shapefile"),
+        (".fgb", "FlatGeobuf"),
+    ],
 )
 def test_allowed_formats_still_read(tmp_path, suffix, driver):
     pts = gpd.GeoDataFrame(
@@ -249,7 +269,9 @@ def test_nul_in_geopackage_is_refused(tmp_path):
         crs=4326,
     ).to_file(path, engine="pyogrio", SPATIAL_INDEX="NO")  # no triggers calling ST_ functions
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE sites SET id = CAST(substr(id, 1, 1) || char(0) || substr(id, 2) AS TEXT)")
+        db.execute(
+            "UPDATE sites SET id = CAST(substr(id, 1, 1) || char(0) || substr(id, 2) AS TEXT)"
+        )
     assert gpd.read_file(path, engine="pyogrio")["id"].tolist() == ["a", "a"]
     with pytest.raises(InputFileError, match="NUL"):
         read_points_or_shapes(path, "candidates")
@@ -258,7 +280,7 @@ def test_nul_in_geopackage_is_refused(tmp_path):
 # --- 2. formula cells in CSV ---------------------------------------------------------------
 
 CASES = {
-    "=HYPERLINK(\"http://x\")": "'=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")': '\'=HYPERLINK("http://x")',
     "+31 15 123": "'+31 15 123",
     "-2+3": "'-2+3",
     "@SUM(A1)": "'@SUM(A1)",
@@ -304,7 +326,7 @@ def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path
     with open(out / "candidates.csv", newline="", encoding="utf-8") as fh:
         rows = {r["candidate_id"]: r for r in csv.DictReader(fh)}
     assert set(rows) == {"'=1+1", "-7"}
-    assert rows["'=1+1"]["naam"] == "'=HYPERLINK(\"http://evil/\",\"x\")"
+    assert rows["'=1+1"]["naam"] == '\'=HYPERLINK("http://evil/","x")'
     assert rows["-7"]["naam"] == "'@cmd"
     assert {rows["'=1+1"]["delta"], rows["-7"]["delta"]} == {"-3", "-4.5"}  # numbers untouched
     for row in rows.values():  # no text cell of the whole table starts a formula
