@@ -464,8 +464,9 @@ def _count_problems(criteria: list[Criterion]) -> list[str]:
                 )
             elif other.walk_search_m < c.within_m:
                 problems.append(
-                    f"criteria.{c.key}.within_m ({c.within_m:g}) is beyond the {other.walk_search_m:g} m "
-                    f"that criterion '{key}' is measured; lower within_m or raise its far_m"
+                    f"criteria.{c.key}.within_m ({c.within_m:g}) is beyond the "
+                    f"{other.walk_search_m:g} m that criterion '{key}' is measured; lower "
+                    "within_m or raise its far_m"
                 )
     return problems
 

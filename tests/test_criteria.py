@@ -47,21 +47,30 @@ def _child_health_name(tags) -> bool:
 
 INDEPENDENT = {
     "childcare": lambda t: t.get("amenity") in ("childcare", "kindergarten"),
-    "secondary_school": lambda t: t.get("amenity") == "school"
-    and (t.get("school") == "secondary" or t.get("isced:level") in ("2", "3", "2;3", "2-3")),
-    "library_community": lambda t: t.get("amenity")
-    in ("library", "community_centre", "social_centre"),
-    "sport": lambda t: t.get("leisure")
-    in ("sports_centre", "sports_hall", "pitch", "swimming_pool", "fitness_centre"),
+    "secondary_school": lambda t: (
+        t.get("amenity") == "school"
+        and (t.get("school") == "secondary" or t.get("isced:level") in ("2", "3", "2;3", "2-3"))
+    ),
+    "library_community": lambda t: (
+        t.get("amenity") in ("library", "community_centre", "social_centre")
+    ),
+    "sport": lambda t: (
+        t.get("leisure")
+        in ("sports_centre", "sports_hall", "pitch", "swimming_pool", "fitness_centre")
+    ),
     "playground": lambda t: t.get("leisure") == "playground",
-    "green": lambda t: t.get("leisure") in ("park", "nature_reserve")
-    or t.get("landuse") in ("recreation_ground", "village_green"),
+    "green": lambda t: (
+        t.get("leisure") in ("park", "nature_reserve")
+        or t.get("landuse") in ("recreation_ground", "village_green")
+    ),
     "child_health": lambda t: (
-        ("healthcare" in t and t["healthcare"] != "no")
-        or t.get("amenity") in ("clinic", "doctors", "social_facility", "community_centre")
-        or t.get("office") in ("government", "association", "ngo", "healthcare")
-    )
-    and _child_health_name(t),
+        (
+            ("healthcare" in t and t["healthcare"] != "no")
+            or t.get("amenity") in ("clinic", "doctors", "social_facility", "community_centre")
+            or t.get("office") in ("government", "association", "ngo", "healthcare")
+        )
+        and _child_health_name(t)
+    ),
     "language_school": lambda t: t.get("amenity") in ("language_school", "college"),
 }
 
