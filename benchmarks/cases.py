@@ -387,6 +387,52 @@ def cli_score(name: str) -> None:
     emit({"ok": ok})
 
 
+def distance_criteria(name: str, which: str) -> None:
+    """The whole distance stage (``Measurer.measure``: networks, snapping, every criterion)
+    for the five COA criteria (``five``: the others disabled) or for every default criterion
+    (``all``: walk-or-bike, busy roads, counts, embedding included). The OSM file is read
+    first, untimed."""
+    import shapely
+
+    from geoschikt.config import load_config
+    from geoschikt.features import area_frame, default_extent, select_candidates, select_pois
+    from geoschikt.geo import choose_metric_crs
+    from geoschikt.measure import Measurer
+    from geoschikt.pipeline import Timings, load_osm
+
+    cfg = load_config(overrides={"surface": {"resolution_m": 0}})
+    if which == "five":
+        cfg = cfg.with_overrides(
+            {
+                "criteria": {
+                    c.key: {"enabled": False} for c in cfg.criteria if c.key not in NETWORK_KEYS
+                }
+            }  # fmt: skip
+        )
+    path, _ = ensure_input(name)
+    osm = load_osm(path, cfg)
+    area = area_frame(default_extent(osm), "extent", "extent")
+    c = area.geometry.iat[0].centroid
+    crs = choose_metric_crs(c.x, c.y, cfg.crs)
+    cands = select_candidates(osm.buildings, area, cfg.candidates, crs)
+    pts = shapely.point_on_surface(cands.geometry.values)
+    pois = select_pois(osm.features, cfg.criteria, crs)
+    timings = Timings()
+    t0 = time.perf_counter()
+    measured, _ = Measurer(osm, pois, cfg, crs, timings).measure(
+        shapely.get_x(pts), shapely.get_y(pts)
+    )
+    total = time.perf_counter() - t0
+    emit(
+        {
+            "total_s": total,
+            "criteria": [m.criterion.key for m in measured],
+            "stages": timings.seconds,
+            "candidates": len(cands),
+        }
+    )
+
+
 def _pandana_network(net):
     """pandana's Network (with its contraction-hierarchy preparation) of geoschikt's arrays."""
     import pandana
@@ -415,6 +461,8 @@ def main() -> None:
         prepare(a.input)
     elif a.case == "geoschikt":
         distance_geoschikt(a.input)
+    elif a.case in ("criteria-five", "criteria-all"):
+        distance_criteria(a.input, a.case.split("-")[1])
     elif a.case == "pandana":
         distance_pandana(a.input)
     elif a.case == "networkx":

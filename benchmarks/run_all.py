@@ -559,6 +559,24 @@ def other_sections(quick: bool) -> list[str]:
     return out
 
 
+def criteria_ratio(name: str, runs: int) -> None:
+    """Distance stage, all default criteria vs the five COA ones, in one run (alternating)."""
+    series(["benchmarks.cases", "generate", name], 1)
+    got: dict[str, list[float]] = {"five": [], "all": []}
+    for _ in range(runs):
+        for which in got:
+            run = run_fresh(["benchmarks.cases", f"criteria-{which}", name])
+            if not run.ok:
+                raise SystemExit(run.error)
+            got[which].append(run.result["total_s"])
+            log(f"{which}: {run.result['total_s']:.2f} s {run.result.get('stages')}")
+    five, every = statistics.median(got["five"]), statistics.median(got["all"])
+    log(
+        f"distance stage on {name}: five COA criteria {five:.2f} s, all default criteria "
+        f"{every:.2f} s: {every / five:.2f}x (medians of {runs})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer runs, no 1M case")
@@ -568,7 +586,16 @@ def main() -> None:
         help="rewrite BENCHMARKS.md from benchmarks/.data/last-run.json without measuring "
         "(other modules' sections as they were in that run)",
     )
+    ap.add_argument(
+        "--criteria",
+        metavar="INPUT",
+        help="only compare the distance stage for the five COA criteria with that for every "
+        "default criterion on INPUT (e.g. synth-100k), interleaved runs; prints the ratio",
+    )
     a = ap.parse_args()
+    if a.criteria:
+        criteria_ratio(a.criteria, 1 if a.quick else 3)
+        return
     raw = DATA / "last-run.json"
     if a.render_only:
         res = json.loads(raw.read_text())

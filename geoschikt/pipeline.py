@@ -36,6 +36,7 @@ from geoschikt.features import (
 from geoschikt.geo import WGS84, choose_metric_crs, to_crs, transform_xy
 from geoschikt.inputs import read_area_file, read_candidates, read_reception
 from geoschikt.measure import Measurer
+from geoschikt.profiles import profile_scores
 from geoschikt.rasters import Surface, make_grid
 from geoschikt.scoring import Measured, score, score_col
 
@@ -174,6 +175,8 @@ def score_osm(
         extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **extra}
     with timings.stage("scoring"):
         scores = score(measured, lang=config.lang)
+        if config.profiles:
+            scores = pd.concat([scores, profile_scores(measured, config)], axis=1)
         result = _assemble(candidates, extra, scores)
     surface = None
     if config.surface_m > 0:

@@ -20,6 +20,7 @@ from geoschikt.outputs.distances import DISTANCES, holds, load_distances
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
 from geoschikt.pipeline import ScoreResult
+from geoschikt.profiles import profile_scores
 from geoschikt.scoring import (
     Measured,
     dist_col,
@@ -32,6 +33,7 @@ from geoschikt.scoring import (
 )
 
 SCORE_COLUMNS = ("suitability", "passes", "fails", "rank")
+PROFILE_PREFIXES = ("suitability_", "passes_", "rank_")  # per profile (geoschikt.profiles)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     drop = [name(k) for k in stored.meta for name in per_key]
     kept = {c.key for c in config.criteria}
     drop += [nearest_col(k) for k in stored.meta if k not in kept]  # criteria now disabled
+    drop += [c for c in cands.columns if c.startswith(PROFILE_PREFIXES)]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     measured, nearest = [], []
     for c in config.criteria:
@@ -150,6 +153,8 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             nearest.append(nearest_col(c.key))
 
     scores = score(measured, lang=config.lang)
+    if config.profiles:
+        scores = pd.concat([scores, profile_scores(measured, config)], axis=1)
     scores.index = base.index
     geometry = base.geometry
     table = pd.concat([base.drop(columns="geometry"), scores], axis=1)

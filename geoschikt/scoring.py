@@ -34,6 +34,16 @@ def nearest_col(key: str) -> str:
     return f"nearest_{key}"
 
 
+def mode_col(key: str) -> str:
+    """``walk_or_bike`` criteria: which mode gave the distance that was scored."""
+    return f"mode_{key}"
+
+
+def dist_mode_col(key: str, mode: str) -> str:
+    """``walk_or_bike`` criteria: the distance by one mode (``walk`` or ``bike``)."""
+    return f"dist_{key}_{mode}_m"
+
+
 def snap_col(mode: str) -> str:
     return f"snap_{mode}_m"
 
@@ -137,7 +147,7 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
             v = np.asarray(m.value, dtype=float)
             notes[~np.isfinite(v)] = m.why_unknown
             out[value_col(c.key)] = np.round(v, 2)
-            unknown = unknown & (c.measure != "raster")
+            unknown = unknown & (c.measure == "pressure")  # counts, shares: value only
         if c.max_m is not None or c.min_m is not None:
             fails = _add(fails, unknown, f"{c.key}: {m.why_unknown}")
         if c.max_m is not None:
@@ -149,7 +159,7 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
             fails = _add(fails, too_near, _metres(d, too_near, f"{c.key}: ", f" < {c.min_m:.0f} m"))
         share = c.weight / total_w if total_w > 0 else 0.0
         weighted += share * s
-        if c.measure != "raster":
+        if c.measure in ("distance", "pressure"):
             out[dist_col(c.key)] = np.where(finite, np.round(d, 1), np.nan)
         out[score_col(c.key)] = np.round(s, 1)
         out[points_col(c.key)] = np.round(share * s, 2)

@@ -112,9 +112,10 @@ def test_delft_walking_distances_match_networkx(delft_result, delft_xml, key):
     cands = res.candidates
     sources = _points(res.pois[res.pois["category"] == key])
     ref = reference_walk_distances(
-        str(delft_xml), res.crs, cands[["lon", "lat"]].to_numpy(), sources, crit.reach_m
+        str(delft_xml), res.crs, cands[["lon", "lat"]].to_numpy(), sources, crit.walk_search_m
     )
-    ours = cands[f"dist_{key}_m"].to_numpy(dtype=float)
+    column = f"dist_{key}_walk_m" if crit.mode == "walk_or_bike" else f"dist_{key}_m"
+    ours = cands[column].to_numpy(dtype=float)
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
     assert np.isfinite(ours).sum() > 0.2 * len(ours)
     np.testing.assert_allclose(ours[np.isfinite(ours)], ref[np.isfinite(ref)], atol=0.06)
@@ -178,3 +179,132 @@ def test_names_pattern_finds_ggd_and_child_health_clinics():
     ]
     assert all(crit.matches(t) for t in yes)
     assert not any(crit.matches(t) for t in no)
+
+
+# ---- walk, else cycle; counts; residential embedding ----------------------------------------
+
+
+def test_walk_or_bike_effective_distance_by_hand():
+    from geoschikt.criteria import walk_or_bike
+
+    crit = load_config(
+        overrides={
+            "criteria": {
+                "school": {"mode": "walk_or_bike", "walk_reach_m": 1000, "bike_factor": 0.25}
+            }
+        }
+    ).criterion("school")
+    walk = np.array([400, 1000, 1500, 2000, np.inf, np.nan, 1200, np.nan, 9000])
+    bike = np.array([300, 900, 1400, 3000, 2000, 2200, np.nan, np.nan, 9400])
+    dist, by_bike = walk_or_bike(walk, bike, crit)
+    # within walking reach walking counts, even when cycling would be shorter
+    assert dist[0] == 400 and dist[1] == 1000 and not by_bike[:2].any()
+    # beyond it: 1000 + 0.25 * (bike - 1000), unless walking is shorter still
+    assert dist[2] == 1100 and by_bike[2]
+    assert dist[3] == 1500 and by_bike[3]
+    assert dist[4] == 1250 and dist[5] == 1300 and by_bike[4] and by_bike[5]
+    assert dist[6] == 1200 and not by_bike[6]  # no cycling route: walking still counts
+    assert np.isnan(dist[7])  # off both networks: unknown
+    assert np.isinf(dist[8]) and not by_bike[8]  # 3100 > reach (far_m 3000): beyond reach
+    assert crit.bike_reach_m == 1000 + (3000 - 1000) / 0.25
+
+
+@pytest.fixture(scope="module")
+def bike_result(delft_pbf):
+    from geoschikt.pipeline import score_area
+
+    cfg = load_config(
+        overrides={
+            "surface": {"resolution_m": 0},
+            "criteria": {"language_school": {"mode": "walk_or_bike", "walk_reach_m": 800}},
+        }
+    )
+    return score_area(delft_pbf, config=cfg)
+
+
+def test_walk_or_bike_on_delft_against_networkx(bike_result, delft_xml):
+    """Both distances agree with networkx (walking: osmnx's own graph; cycling: networkx over
+    geoschikt's bike network arrays with brute-force snapping); the scored distance and mode
+    follow the rule."""
+    from geoschikt.network import build_network
+
+    from .test_distances import networkx_reference
+
+    res = bike_result
+    crit = res.config.criterion("language_school")
+    cands = res.candidates
+    key = "language_school"
+    sources = _points(res.pois[res.pois["category"] == key])
+    walk = cands[f"dist_{key}_walk_m"].to_numpy(dtype=float)
+    bike = cands[f"dist_{key}_bike_m"].to_numpy(dtype=float)
+    ref_walk = reference_walk_distances(
+        str(delft_xml), res.crs, cands[["lon", "lat"]].to_numpy(), sources, crit.walk_search_m
+    )
+    np.testing.assert_array_equal(np.isnan(walk), np.isnan(ref_walk))
+    np.testing.assert_allclose(walk[np.isfinite(walk)], ref_walk[np.isfinite(walk)], atol=0.06)
+
+    from geoschikt.pipeline import load_osm
+
+    net = build_network(load_osm(res.provenance["inputs"][0]["path"], res.config).ways, "bike",
+                        res.crs, res.config.network)  # fmt: skip
+    sample = np.random.default_rng(5).choice(len(cands), 60, replace=False)
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", res.crs, always_xy=True)
+    cx, cy = to_m.transform(cands["lon"].to_numpy()[sample], cands["lat"].to_numpy()[sample])
+    fx, fy = to_m.transform(sources[:, 0], sources[:, 1])
+    ref_bike = networkx_reference(net, cx, cy, fx, fy, crit.bike_reach_m)
+    np.testing.assert_allclose(bike[sample], ref_bike, atol=0.06)
+
+    dist = cands[f"dist_{key}_m"].to_numpy(dtype=float)
+    mode = cands[f"mode_{key}"].to_numpy()
+    by_walk, by_bike = mode == "walk", mode == "bike"
+    assert by_walk.sum() > 50 and by_bike.sum() > 50
+    np.testing.assert_allclose(dist[by_walk], walk[by_walk], atol=0.06)
+    expect = 800 + np.maximum(bike - 800, 0) / 3
+    np.testing.assert_allclose(dist[by_bike], expect[by_bike], atol=0.1)
+    assert (walk[by_bike] > 800).all()
+    assert (expect[by_bike] < walk[by_bike] + 0.1).all()
+
+
+def test_count_of_facility_kinds_within_a_walking_distance(delft_result):
+    """The count equals, per candidate, the kinds whose (networkx-checked) nearest walking
+    distance is within 1 km."""
+    res = delft_result
+    crit = res.config.criterion("daily_facilities")
+    cands = res.candidates
+    expect = np.zeros(len(cands))
+    for key in crit.of:
+        d = cands[f"dist_{key}_m"].to_numpy(dtype=float)
+        expect += np.nan_to_num(d, nan=np.inf) <= crit.within_m
+    got = cands["value_daily_facilities"].to_numpy()
+    np.testing.assert_array_equal(got, expect)
+    assert len(set(got)) >= 3  # not all the same
+    np.testing.assert_allclose(
+        cands["score_daily_facilities"], np.round(100 * np.minimum(expect / 5, 1), 1)
+    )
+
+
+def test_residential_share_against_osmnx_buildings(delft_result, delft_xml):
+    """Share of buildings (>= 25 m2) within 200 m that are homes, from osmnx's own reading of
+    the buildings and brute-force distances."""
+    import osmnx as ox
+    import shapely
+
+    res = delft_result
+    crit = res.config.criterion("residential")
+    b = ox.features_from_xml(str(delft_xml), tags={"building": True})
+    b = b[b.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(res.crs)
+    b = b[b.geometry.area >= 25]
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", res.crs, always_xy=True)
+    centre = shapely.centroid(b.to_crs("EPSG:4326").geometry.values)  # taken in lon/lat
+    bx, by = to_m.transform(shapely.get_x(centre), shapely.get_y(centre))
+    home = b["building"].isin(crit.residential).to_numpy()
+    px, py = to_m.transform(res.candidates["lon"].to_numpy(), res.candidates["lat"].to_numpy())
+    got = res.candidates["value_residential"].to_numpy()
+    expect = np.full(len(px), np.nan)
+    for i in range(len(px)):
+        near = np.hypot(bx - px[i], by - py[i]) <= crit.within_m
+        expect[i] = home[near].sum() / near.sum()
+    # buildings right at 200 m may fall either side (the candidate point is rounded to ~1 cm)
+    close = np.abs(got - np.round(expect, 2)) <= 0.011
+    assert close.mean() > 0.99, np.flatnonzero(~close)[:10]
+    assert np.nanstd(got) > 0.05

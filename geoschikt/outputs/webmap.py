@@ -118,6 +118,7 @@ TEXT: dict[str, dict[str, str]] = {
         "unit_places": " opvangplaatsen in de buurt",
         "weight_of": "gewicht {w}",
         "candidate": "Kandidaat op rang {rank}",
+        "profile": "Profiel (scores en rang)",
         "same_cell": "Ook in dit vak van {m} m:",
         "approx": "ca. {d}",
         "made_with": "Gemaakt met geoschikt {version}",
@@ -186,6 +187,7 @@ TEXT: dict[str, dict[str, str]] = {
         "unit_places": " reception places nearby",
         "weight_of": "weight {w}",
         "candidate": "Candidate ranked {rank}",
+        "profile": "Profile (scores and rank)",
         "same_cell": "Also in this {m} m square:",
         "approx": "about {d}",
         "made_with": "Made with geoschikt {version}",
@@ -245,7 +247,22 @@ class MapOptions:
             blur_m=float(raw.get("blur_m", 0) or 0),
             footprints=int(raw.get("footprints", cls.footprints)),
             assets=str(raw.get("assets", cls.assets)),
+            extra_columns=profile_columns(config),
         )
+
+
+def profile_columns(config) -> tuple[PanelColumn, ...]:
+    """Panel lines for a run scored for several profiles: suitability and rank per profile."""
+    out: list[PanelColumn] = []
+    for name, _ in getattr(config, "profiles", ()):
+        out.append(
+            PanelColumn(
+                f"suitability_{name}", f"Geschiktheid (profiel {name})",
+                f"Suitability (profile {name})", 1,
+            )
+        )  # fmt: skip
+        out.append(PanelColumn(f"rank_{name}", f"Rang (profiel {name})", f"Rank (profile {name})"))
+    return tuple(out)
 
 
 def write_map(result, path: str | Path, options: MapOptions | None = None) -> None:
@@ -300,6 +317,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
         "cand": _candidates(cands, criteria, options, result.crs),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
+        "profiles": _profiles(cands, result.config),
         "pois": _pois(result.pois, criteria, area.total_bounds),
         "reception": _reception(result.reception, options, result.crs),
         "area": encode_polygons(area.geometry.simplify(1e-5).values, OUTLINE_SCALE),
@@ -428,6 +446,24 @@ def _extra_columns(cands: pd.DataFrame, options: MapOptions) -> list[dict]:
                 "label": extra.label(options.lang),
                 "digits": extra.digits,
                 "v": shown if shown is not None else _strings(_clean(values.astype(object))),
+            }
+        )
+    return out
+
+
+def _profiles(cands: pd.DataFrame, config) -> list[dict]:
+    """Per profile of a multi-profile run: its suitability, rank and passes (map order), for
+    the profile switch; the first profile's are the map's main scores."""
+    out = []
+    for name, _ in getattr(config, "profiles", ()):
+        if f"rank_{name}" not in cands:
+            continue
+        out.append(
+            {
+                "name": name,
+                "suit": _rounded(cands[f"suitability_{name}"].to_numpy(dtype=float), 1),
+                "rank": _ints(cands[f"rank_{name}"].to_numpy(dtype=float)),
+                "pass": cands[f"passes_{name}"].astype(bool).astype(int).tolist(),
             }
         )
     return out

@@ -12,6 +12,11 @@
   const side = document.getElementById("gs-side");
   const C = D.cand;
   const n = C.rank.length;
+  // runs scored for several profiles: "#profile=NAME" shows that profile's scores and ranks
+  const profiles = D.profiles || [];
+  const wanted = decodeURIComponent((location.hash.match(/profile=([^&]+)/) || [])[1] || "");
+  const profile = profiles.find((p) => p.name === wanted) || profiles[0];
+  if (profile) Object.assign(C, { suit: profile.suit, rank: profile.rank, pass: profile.pass });
 
   // ---- helpers ------------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -104,6 +109,23 @@
     }
     if (D.blur_m > 0) {
       box.appendChild(el("p", "gs-blurred", fill(T.blurred, { m: num(D.blur_m) })));
+    }
+    if (profiles.length) {
+      const p = el("p", "gs-profile", T.profile + ": ");
+      const pick = el("select");
+      pick.id = "gs-profile";
+      for (const x of profiles) {
+        const o = el("option", null, x.name);
+        o.value = x.name;
+        o.selected = x === profile;
+        pick.appendChild(o);
+      }
+      pick.addEventListener("change", () => {
+        location.hash = "profile=" + encodeURIComponent(pick.value);
+        location.reload();
+      });
+      p.appendChild(pick);
+      box.appendChild(p);
     }
     return box;
   }
