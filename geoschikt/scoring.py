@@ -88,6 +88,23 @@ class Measured:
     value: np.ndarray | None = None  # for pressure/raster criteria: what the score is made of
 
 
+def criterion_score(m: Measured) -> np.ndarray:
+    """The unrounded score 0-100 of each candidate on one criterion, as it enters the total:
+    the curve of the distance (nothing within reach: 0, or 100 for ``away``) or of the value;
+    unknown distances and values score 0 (the hard limit, if any, fails them)."""
+    c, d = m.criterion, np.asarray(m.distance, dtype=float)
+    s = np.zeros(len(d))
+    if m.value is None:
+        finite = np.isfinite(d)
+        s[finite] = decay(d[finite], c)
+        s[np.isinf(d)] = 100.0 if c.direction == "away" else 0.0
+    else:
+        v = np.asarray(m.value, dtype=float)
+        known = np.isfinite(v)
+        s[known] = value_score(v[known], c)
+    return s
+
+
 def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
     """Score columns for all candidates (row order as the distance arrays).
 
@@ -110,16 +127,13 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
             continue
         finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
         notes = np.full(n, "", dtype=object)
-        s = np.zeros(n)
+        s = criterion_score(m)
         if m.value is None:
-            s[finite] = decay(d[finite], c)
-            s[beyond] = 100.0 if c.direction == "away" else 0.0
             notes[beyond] = f"no {c.label(lang)} within {c.reach_m:.0f} m"
             notes[unknown] = m.why_unknown
         else:  # scored on a value (reception pressure, raster); distance only for hard limits
             v = np.asarray(m.value, dtype=float)
             known = np.isfinite(v)
-            s[known] = value_score(v[known], c)
             notes[~known] = m.why_unknown
             out[value_col(c.key)] = np.round(v, 2)
             unknown = unknown & (c.measure != "raster")
