@@ -89,15 +89,17 @@ class Measured:
 
 
 def criterion_score(m: Measured) -> np.ndarray:
-    """The unrounded score 0-100 of each candidate on one criterion, as it enters the total:
-    the curve of the distance (nothing within reach: 0, or 100 for ``away``) or of the value;
-    unknown distances and values score 0 (the hard limit, if any, fails them)."""
+    """One assessed criterion's score 0-100 per candidate, unrounded (the total is made of these).
+
+    Distances: the decay curve; nothing within reach scores 0 ("towards") or 100 ("away").
+    Value criteria (pressure, raster) score their value. Unknown distances or values score 0.
+    """
     c, d = m.criterion, np.asarray(m.distance, dtype=float)
     s = np.zeros(len(d))
     if m.value is None:
-        finite = np.isfinite(d)
+        finite, beyond = np.isfinite(d), np.isinf(d)
         s[finite] = decay(d[finite], c)
-        s[np.isinf(d)] = 100.0 if c.direction == "away" else 0.0
+        s[beyond] = 100.0 if c.direction == "away" else 0.0
     else:
         v = np.asarray(m.value, dtype=float)
         known = np.isfinite(v)
@@ -133,8 +135,7 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
             notes[unknown] = m.why_unknown
         else:  # scored on a value (reception pressure, raster); distance only for hard limits
             v = np.asarray(m.value, dtype=float)
-            known = np.isfinite(v)
-            notes[~known] = m.why_unknown
+            notes[~np.isfinite(v)] = m.why_unknown
             out[value_col(c.key)] = np.round(v, 2)
             unknown = unknown & (c.measure != "raster")
         if c.max_m is not None or c.min_m is not None:
@@ -192,7 +193,7 @@ def _rank_min(key: np.ndarray) -> np.ndarray:
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # ties get the same rank in any order: no stable sort needed (5x)
     ordered = key[order]
     starts = np.r_[True, ordered[1:] != ordered[:-1]]
     first_pos = np.flatnonzero(starts)
