@@ -501,7 +501,7 @@ CREATE TABLE IF NOT EXISTS layer_styles (
   id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
   f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT,
   styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
-  update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))
+  update_time DATETIME)
 """
 _DATA_COLUMNS = """
 CREATE TABLE IF NOT EXISTS gpkg_data_columns (
@@ -560,8 +560,8 @@ def _register(con: sqlite3.Connection) -> None:
     """Declare the two tables the way GeoPackage readers expect (contents and extensions)."""
     con.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, "
-        "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS styles', "
-        "strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+        "last_change) SELECT 'layer_styles', 'attributes', 'layer_styles', 'QGIS styles', "
+        "MAX(last_change) FROM gpkg_contents"
     )
     con.execute(
         "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
