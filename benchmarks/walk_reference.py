@@ -102,7 +102,7 @@ def compare(result, table: dict) -> dict:
         ours = cands.loc[ids, f"dist_{cat}_m"].to_numpy(dtype=float)
         ok = agree(ours, ref)
         diff = np.abs(np.nan_to_num(ours, nan=1e9) - np.nan_to_num(ref, nan=1e9))
-        worst = np.argsort(-np.where(ok, -1, diff))[: int((~ok).sum())][:15]
+        worst = np.argsort(-np.where(ok, -1, diff))[: int((~ok).sum())]
         report[cat] = {
             "n": len(ids),
             "agree": float(ok.mean()) if len(ids) else math.nan,

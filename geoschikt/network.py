@@ -330,6 +330,14 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     u, v = new_index[u[keep_edge]], new_index[v[keep_edge]]
     dest = dest[keep_edge]
     lon, lat = lon[keep_node], lat[keep_node]
+    if dest.any():  # public bits reached only through destination-only ways belong to them
+        n = len(lon)
+        pub = sp.csr_matrix((np.ones(int((~dest).sum())), (u[~dest], v[~dest])), shape=(n, n))
+        _, plabel = connected_components(pub, directed=False)
+        has_pub = np.zeros(n, dtype=bool)
+        has_pub[u[~dest]] = has_pub[v[~dest]] = True
+        psize = np.bincount(plabel[has_pub], minlength=n)
+        dest = dest | (psize[plabel[u]] < rules.min_component_nodes)
     if n_blocked or dest.any() or cross is not None:
         log.info(
             "%s network: %d destination-only edges, %d closed barriers, %d edges across squares",
