@@ -59,9 +59,7 @@ def write_admin(path: Path) -> None:
             "ISO3166-1": "NL",
             "ISO3166-1:alpha2": "NL",
         }
-        w.add_relation(
-            osmium.osm.mutable.Relation(id=-1, members=[("w", -1, "outer")], tags=tags)
-        )
+        w.add_relation(osmium.osm.mutable.Relation(id=-1, members=[("w", -1, "outer")], tags=tags))
 
 
 def build(osm: Path, work: Path) -> None:

@@ -1,6 +1,7 @@
 """Snapping that does not cross water or other buildings.
 
-A building (or, for water only, a facility) is snapped onto the nearest network edge (``network.snap_to_edges``).
+A building (or, for water only, a facility) is snapped onto the nearest network edge
+(``network.snap_to_edges``).
 When the straight line from the point to that edge crosses water (``natural=water``,
 ``waterway=riverbank|canal|dock``, ``water=*`` areas) or another building, the point is snapped
 instead onto the nearest edge it can reach without crossing them: the nearest edge on its own

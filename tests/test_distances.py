@@ -240,5 +240,3 @@ def test_off_network_points_are_not_snapped():
     net = synthetic_network(3)
     s = snap_to_edges(net, np.array([50_000.0]), np.array([50_000.0]), 500.0)
     assert s.edge[0] == -1 and np.isnan(s.offset_m[0])
-
-
