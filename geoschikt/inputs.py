@@ -85,7 +85,7 @@ def _read_csv_points(path: Path, what: str, csv_crs: str | None) -> gpd.GeoDataF
         x_col, y_col, crs = lon, lat, csv_crs
     else:
         raise InputFileError(
-            f"{what} file {path} has no coordinates: a CSV needs 'lon' and 'lat' columns "
+            f"{what} file {path} has no geometry: a CSV needs 'lon' and 'lat' columns "
             "(EPSG:4326) or 'x' and 'y' (EPSG:28992, RD New; other CRSs with --crs) "
             f"(found: {', '.join(map(str, table.columns))})"
         )

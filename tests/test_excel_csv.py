@@ -98,7 +98,7 @@ def test_rd_columns_and_crs_option(tmp_path, sites):
 
 def test_missing_coordinates_named(tmp_path):
     bad = _write(tmp_path / "bad.csv", "id;straat;huisnummer\n1;Mekelweg;8\n")
-    with pytest.raises(InputFileError, match="'x' and 'y'"):
+    with pytest.raises(InputFileError, match="no geometry.*'x' and 'y'"):
         read_candidates(bad)
     empty = _write(tmp_path / "empty.csv", "")
     with pytest.raises(InputFileError, match="empty"):
