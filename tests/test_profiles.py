@@ -126,3 +126,38 @@ def test_config_show_profile_and_unknown_profile():
     assert "[criteria.secondary_school]" in res.output
     bad = CliRunner().invoke(cli, ["config", "show", "--profile", "amx"])
     assert_one_clear_error(bad, "unknown profile 'amx'", "amv")
+
+
+def test_map_switches_between_profiles(delft_pbf, tmp_path):
+    """In a real browser: the map shows the first profile's ranks, and another profile's after
+    choosing it in the switch (the page reloads with #profile=NAME)."""
+    from geoschikt.outputs import write_outputs
+    from geoschikt.outputs.browser import Browser, chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install chromium)")
+    res = score_area(delft_pbf, config=load_config(overrides=NO_SURFACE, profile="amv,gezinnen"))
+    out = tmp_path / "map"
+    write_outputs(res, out)
+    page_path = out / "map.html"
+    cands = res.candidates.set_index("candidate_id")
+    ready = "document.documentElement.dataset.gsReadyMs"
+    with Browser(offline=True) as browser:
+        page = browser.new_page()
+        page.open(page_path, ready=ready)
+        options = page.evaluate(
+            "Array.from(document.querySelectorAll('#gs-profile option')).map(o => o.value)"
+        )
+        assert options == ["amv", "gezinnen"]
+        shown = pd.Series(page.evaluate("geoschikt.ranks()"))
+        assert (shown == cands.loc[shown.index, "rank_amv"]).all()
+        page.evaluate(
+            "(() => { window.gsOldPage = true; const s = document.getElementById('gs-profile');"
+            " s.value = 'gezinnen'; s.dispatchEvent(new Event('change')); return 1; })()"
+        )
+        page.wait_for(f"!window.gsOldPage && {ready}")  # the reloaded page, ready
+        assert page.evaluate("document.getElementById('gs-profile').value") == "gezinnen"
+        shown = pd.Series(page.evaluate("geoschikt.ranks()"))
+        assert (shown == cands.loc[shown.index, "rank_gezinnen"]).all()
+        assert not (cands["rank_amv"] == cands["rank_gezinnen"]).all()
+        page.close()
