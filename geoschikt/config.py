@@ -11,7 +11,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -357,8 +357,8 @@ def measuring_key(c: Criterion) -> tuple:
     base = (c.tags, c.exclude, c.require, c.names, c.source, c.mode, c.measure)
     if c.mode == "walk_or_bike":
         base = (*base, c.walk_reach_m, c.bike_factor)
-    if c.measure == "count":
-        return (*base, c.of, c.within_m)
+    if c.measure == "count":  # counted again from the stored distances when re-scoring
+        return base
     if c.measure == "share":
         return (*base, c.residential, c.within_m)
     if c.measure == "pressure":
@@ -496,6 +496,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             criteria.append(crit)
     if crit_raw and not criteria and not problems:
         problems.append("all criteria are disabled; enable at least one")
+    criteria = _counted_enabled(criteria, crit_raw)
     problems += _count_problems(criteria)
 
     if problems:
@@ -512,6 +513,15 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         sources=sources,
         profiles=tuple(profiles),
     )
+
+
+def _counted_enabled(criteria: list[Criterion], crit_raw: Mapping) -> list[Criterion]:
+    """Count criteria count only the kinds that are enabled (a kind switched off is left out)."""
+    off = {k for k, v in crit_raw.items() if isinstance(v, Mapping) and not v.get("enabled", True)}
+    return [
+        replace(c, of=tuple(k for k in c.of if k not in off)) if c.measure == "count" else c
+        for c in criteria
+    ]
 
 
 def _count_problems(criteria: list[Criterion]) -> list[str]:

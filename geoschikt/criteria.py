@@ -48,9 +48,10 @@ def walk_or_bike(
 def count_within(crit: Criterion, distances: dict[str, np.ndarray], n: int) -> Measured:
     """How many of the kinds ``crit.of`` have a facility within ``crit.within_m``.
 
-    ``distances`` holds each counted criterion's nearest distance (walking for walk_or_bike
-    criteria), measured by its own multi-source sweep: "is there one within D" is "is the
-    nearest within D". NaN where one of them is unknown (off the network).
+    ``distances`` holds each counted criterion's scored nearest distance, measured by its own
+    multi-source sweep: "is there one within D" is "is the nearest within D" (for a
+    walk_or_bike kind with ``within_m`` up to its walking reach, that is the walking distance).
+    NaN where one of them is unknown (off the network).
     """
     value = np.zeros(n)
     unknown = np.zeros(n, dtype=bool)

@@ -79,7 +79,7 @@ class Measurer:
         snaps: dict[str, Snapped] = {}
         measured: list[Measured | None] = []
         counts: list[Criterion] = []  # count criteria, measured from the others' distances
-        counted: dict[str, np.ndarray] = {}  # the distance each criterion contributes to counts
+        counted: dict[str, np.ndarray] = {}  # each criterion's scored distance, for counts
         max_snap = self.config.network.max_snap_m
         for crit in self.config.criteria:
             sel = np.flatnonzero((self.pois["category"] == crit.key).to_numpy())
@@ -148,7 +148,6 @@ class Measurer:
                 dist, by_bike = walk_or_bike(walk, bike, crit)
                 near = Nearest(dist, np.where(by_bike, bnear.feature, wnear.feature))
                 near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
-                counted[crit.key] = walk
                 why = f"more than {max_snap:.0f} m from the walk and bike networks"
                 if candidates:
                     extra[mode_col(crit.key)] = np.where(
@@ -161,7 +160,7 @@ class Measurer:
                     crit, mode, crit.reach_m, x, y, sel, fx, fy, snaps, extra, candidates
                 )
                 why = f"more than {max_snap:.0f} m from the {mode} network"
-            counted.setdefault(crit.key, dist)
+            counted[crit.key] = dist
             measured.append(Measured(crit, dist, why_unknown=why))
             if candidates:
                 extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)

@@ -14,6 +14,7 @@ import pyogrio
 
 from geoschikt.acquire import file_sha256
 from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
+from geoschikt.criteria import count_within
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.outputs.distances import DISTANCES, holds, load_distances
@@ -138,6 +139,9 @@ def rescore(src: str | Path, config: Config) -> Rescored:
         meta = stored.meta[c.key]
         d = stored.distance[c.key].copy()
         d[d > c.reach_m] = np.inf
+        value = stored.value.get(c.key)
+        if c.measure == "count":  # counted again: `of` or within_m may have changed
+            value = count_within(c, stored.distance, len(d)).value
         measured.append(
             Measured(
                 c,
@@ -145,7 +149,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
                 meta["why_unknown"],
                 meta["assessed"],
                 meta["why_not_assessed"],
-                stored.value.get(c.key),
+                value,
             )
         )
         if nearest_col(c.key) in base and np.isinf(d).any():

@@ -12,6 +12,7 @@ import shapely
 from geoschikt.acquire import NetworkWays
 from geoschikt.config import TagFilter
 from geoschikt.geo import WGS84, transform_xy
+from geoschikt.network import Network, snap_to_edges
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,21 @@ def nearest_segment(
     x: np.ndarray, y: np.ndarray, found: WaySegments, reach_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(straight distance, segment index) of each point's nearest segment within ``reach_m``;
-    ``inf`` and -1 where there is none."""
+    ``inf`` and -1 where there is none. Uses the network's exact snapping index (points along
+    the segments in a KD-tree, checked against the segments themselves)."""
     n = len(x)
     dist = np.full(n, np.inf)
     idx = np.full(n, -1, dtype=np.int64)
     if n == 0 or len(found.segments) == 0:
         return dist, idx
-    tree = shapely.STRtree(found.segments)
-    (ip, iseg), d = tree.query_nearest(
-        shapely.points(x, y), max_distance=reach_m, return_distance=True, all_matches=False
-    )
-    dist[ip] = d
-    idx[ip] = iseg
+    k = len(found.segments)
+    zeros = np.zeros(k, dtype=np.int64)
+    lines = Network(
+        "ways", "", np.zeros(1), np.zeros(1), zeros, zeros, shapely.length(found.segments),
+        found.segments, shapely.STRtree(found.segments),
+    )  # fmt: skip
+    snapped = snap_to_edges(lines, np.asarray(x, float), np.asarray(y, float), reach_m)
+    hit = snapped.on_network
+    dist[hit] = snapped.offset_m[hit]
+    idx[hit] = snapped.edge[hit]
     return dist, idx
