@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from geoschikt import __version__
-from geoschikt.acquire import file_sha256
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.hashing import file_sha256
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.write import describe_files

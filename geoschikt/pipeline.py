@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geoschikt import __version__
-from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
+from geoschikt.acquire import OsmData, fetch_bbox, geocode_place, read_osm
 from geoschikt.config import Config
 from geoschikt.errors import AreaError, InputFileError, NoCandidatesError
 from geoschikt.features import (
@@ -34,6 +34,7 @@ from geoschikt.features import (
     select_pois,
 )
 from geoschikt.geo import WGS84, choose_metric_crs, to_crs, transform_xy
+from geoschikt.hashing import file_sha256
 from geoschikt.inputs import read_area_file, read_candidates, read_reception
 from geoschikt.measure import Measurer
 from geoschikt.rasters import Surface, make_grid

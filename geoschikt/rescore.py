@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoschikt.acquire import file_sha256
 from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.hashing import file_sha256
 from geoschikt.outputs.distances import DISTANCES, holds, load_distances
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs

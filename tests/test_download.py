@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geoschikt import acquire
 from geoschikt.acquire import NOMINATIM_URL, OVERPASS_URL, cache_key, overpass_query
+from geoschikt.acquire import http as acquire_http
 from geoschikt.cli import cli
 
 BBOX = (24.940, 60.166, 24.950, 60.172)  # inside the Helsinki extract
@@ -85,7 +85,7 @@ def test_overpass_query_asks_for_xml_with_metadata_for_every_rule(config):
 
 def test_bbox_download_is_cached_and_reused_offline(tmp_path, monkeypatch, overpass_answer):
     rec = Recorder({OVERPASS_URL: overpass_answer})
-    monkeypatch.setattr(acquire, "http_transport", rec)
+    monkeypatch.setattr(acquire_http, "http_transport", rec)
     cache = tmp_path / "cache"
     bbox = ",".join(map(str, BBOX))
     first = CliRunner().invoke(
@@ -104,7 +104,7 @@ def test_bbox_download_is_cached_and_reused_offline(tmp_path, monkeypatch, overp
     def no_network(*_a):
         raise AssertionError("offline run touched the network")
 
-    monkeypatch.setattr(acquire, "http_transport", no_network)
+    monkeypatch.setattr(acquire_http, "http_transport", no_network)
     again = CliRunner().invoke(
         cli,
         [
@@ -151,7 +151,7 @@ def test_place_is_geocoded_and_its_polygon_is_the_area(
     tmp_path, monkeypatch, overpass_answer, nominatim_answer
 ):
     rec = Recorder({OVERPASS_URL: overpass_answer, NOMINATIM_URL: nominatim_answer})
-    monkeypatch.setattr(acquire, "http_transport", rec)
+    monkeypatch.setattr(acquire_http, "http_transport", rec)
     res = CliRunner().invoke(
         cli,
         [

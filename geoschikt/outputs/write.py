@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
+from geoschikt.hashing import file_sha256
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
