@@ -126,9 +126,7 @@ def _diff_gpkg(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
             problems.append(f"table {t}: columns {a[t][0]} != {b[t][0]}")
         elif a[t][1] != b[t][1]:
             n = sum(x != y for x, y in zip(a[t][1], b[t][1], strict=False))
-            problems.append(
-                f"table {t}: {len(a[t][1])} vs {len(b[t][1])} rows, {n} differing rows"
-            )
+            problems.append(f"table {t}: {len(a[t][1])} vs {len(b[t][1])} rows, {n} differing rows")
     return problems
 
 

@@ -34,6 +34,7 @@ BUILDING_TAGS = (
 )
 BOUNDARY_TAGS = ("name", "admin_level", "boundary", "ref:gemeentecode", "ref")
 
+
 @dataclass(frozen=True)
 class NetworkWays:
     """Highway ways as flat arrays: node ``refs``, ``lon``, ``lat`` (NaN where the extract lacks
