@@ -18,6 +18,7 @@ from geoschikt.hashing import file_sha256
 from geoschikt.outputs.atomic import atomic_bytes
 from geoschikt.outputs.combined import write_region_layers
 from geoschikt.outputs.combined_update import CombinedUpdate
+from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import write_layer
 
 
@@ -43,7 +44,7 @@ def write_batch_outputs(
         for t, s in zip(tasks, summary["status"], strict=True)
     ]
     tmp = out / f".summary.csv.tmp-{os.getpid()}"
-    summary.to_csv(tmp, index=False)
+    neutralise_frame(summary).to_csv(tmp, index=False)
     os.replace(tmp, out / "summary.csv")
 
     tmp_gpkg = out / f".candidates_all.tmp-{os.getpid()}.gpkg"

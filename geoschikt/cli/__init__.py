@@ -19,6 +19,7 @@ from geoschikt.cli.config_cmd import config_group
 from geoschikt.cli.demo import demo_cmd, demo_data_path
 from geoschikt.cli.options import verbosity_options
 from geoschikt.cli.rescore import rescore_cmd
+from geoschikt.cli.robustness import robustness_cmd
 from geoschikt.cli.score import score_cmd
 from geoschikt.errors import GeoschiktError
 
@@ -52,6 +53,7 @@ cli.add_command(config_group)
 cli.add_command(batch_cmd)
 cli.add_command(rescore_cmd)
 cli.add_command(balance_cmd)
+cli.add_command(robustness_cmd)
 
 
 def main() -> None:
