@@ -202,10 +202,10 @@ def load_config(
 ) -> Config:
     """Defaults, then the TOML file at ``path``, then ``overrides``: validated and frozen."""
     problems: list[str] = []
-    base = _read_toml(default_config_path())
+    base = read_toml(default_config_path())
     sources = [str(default_config_path())]
     if path is not None:
-        user = _read_toml(Path(path))
+        user = read_toml(Path(path))
         base = _deep_merge(base, user, path="", problems=problems)
         sources.append(str(path))
     if overrides:
@@ -261,7 +261,7 @@ def _measuring(c: Criterion) -> tuple:
     return base
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; give an existing TOML file")
     try:

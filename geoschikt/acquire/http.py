@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from geoschikt.errors import DataUnavailableError, first_line
+from geoschikt.outputs.atomic import atomic_bytes
 
 log = logging.getLogger("geoschikt.acquire")
 
@@ -78,10 +79,7 @@ def cached_request(
         )
     log.info("downloading from %s", url)
     body = (transport or http_transport)(url, params)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(body)
     meta = {"url": url, "params": params, "fetched": dt.datetime.now(dt.UTC).isoformat()}
-    target.with_name(target.name + ".json").write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, target)
+    atomic_bytes(target.with_name(target.name + ".json"), json.dumps(meta, indent=1).encode())
+    atomic_bytes(target, body)
     return target

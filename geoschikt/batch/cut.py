@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,11 +162,8 @@ def split_extract(
 ) -> None:
     """Read ``osm_path`` once and write one input file per region (see the module docstring)."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    tag = f"tmp-{os.getpid()}"
-    partial = [r.path.with_name(f".{r.path.name}.{tag}") for r in regions]
-    for tmp in partial:
-        tmp.write_bytes(b"")
-    nodes = work_dir / f".nodes.{tag}"
+    partial = [_new_temp(r.path) for r in regions]
+    nodes = work_dir / f".nodes.tmp-{os.getpid()}"
     bounds = [r.bounds for r in regions]
     building_bounds = [r.building_bounds or r.bounds for r in regions]
     try:
@@ -190,6 +188,13 @@ def split_extract(
         for tmp in partial:
             tmp.unlink(missing_ok=True)
         nodes.unlink(missing_ok=True)
+
+
+def _new_temp(path: Path) -> Path:
+    """A new, empty file next to ``path`` (created exclusively), to be renamed to it."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def _append(path: Path, record: object, *, sync: bool = False) -> None:

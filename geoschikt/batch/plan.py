@@ -12,14 +12,13 @@ from geoschikt import __version__
 from geoschikt.batch.regions import safe_name
 from geoschikt.batch.status import RegionTask, fingerprint, is_done
 from geoschikt.config import Config
+from geoschikt.geo import grow_bounds
 from geoschikt.hashing import file_sha256
 
 
 def buffered_bounds(geom, metres: float) -> tuple[float, float, float, float]:
     """Bounds of ``geom`` (lon/lat) grown by ``metres`` on every side."""
-    from geoschikt.pipeline import _buffered_bounds
-
-    return _buffered_bounds(geom.bounds, metres)
+    return grow_bounds(geom.bounds, metres)
 
 
 def plan(

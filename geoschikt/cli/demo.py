@@ -12,6 +12,7 @@ import click
 from geoschikt.cli.common import build_config, report
 from geoschikt.cli.options import map_options, out_option, overwrite_option, verbosity_options
 from geoschikt.errors import InputFileError
+from geoschikt.provenance import OSM_COPYRIGHT
 
 
 def demo_data_path() -> Path:
@@ -35,7 +36,7 @@ def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
     config = build_config(None, None, lang, blur_m=blur_m, cdn=cdn)
     osm = demo_data_path()
-    click.echo(f"Demo: scoring central Helsinki from {osm.name} (© OpenStreetMap contributors)")
+    click.echo(f"Demo: scoring central Helsinki from {osm.name} ({OSM_COPYRIGHT})")
     from geoschikt.outputs import check_output_dir
 
     check_output_dir(out, overwrite)

@@ -33,12 +33,13 @@ import shapely
 
 from geoschikt import __version__
 from geoschikt.geo import WGS84, to_crs, transform_xy
-from geoschikt.outputs import assets
+from geoschikt.outputs.assets import csp_hash, leaflet, own
+from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import dist_col, nearest_col, note_col, score_col, value_col
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+OSM_ATTRIBUTION = OSM_COPYRIGHT
 FAIL_COLOUR = "#9e9e9e"
 CATEGORY_COLOURS = ("#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#01665e")
 BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
@@ -720,8 +721,8 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
     for colour in [*(c[1] for c in data["classes"]), *(c["colour"] for c in data["crit"])]:
         if not _HEX.match(colour):
             raise ValueError(f"colour {colour!r} is not #rrggbb")
-    lf = assets.leaflet()
-    app = _check_inlinable(assets.own("map.js"), "script")
+    lf = leaflet()
+    app = _check_inlinable(own("map.js"), "script")
     scripts = [app]
     if cdn:
         leaflet_css = (
@@ -737,7 +738,7 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
         scripts.append(lf.js)
         origin = ""
-    script_src = " ".join([origin, *(assets.csp_hash(s) for s in scripts)]).strip()
+    script_src = " ".join([origin, *(csp_hash(s) for s in scripts)]).strip()
     style_src = " ".join(["'unsafe-inline'", origin]).strip()
     csp = (
         f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
@@ -749,9 +750,9 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         "csp": html.escape(csp),
         "version": html.escape(__version__),
         "leaflet_css": leaflet_css,
-        "map_css": _check_inlinable(assets.own("map.css"), "style"),
+        "map_css": _check_inlinable(own("map.css"), "style"),
         "data": script_json(data),
         "leaflet_js": leaflet_js,
         "map_js": app,
     }
-    return _SLOT.sub(lambda m: slots[m.group(1)], assets.own("page.html"))
+    return _SLOT.sub(lambda m: slots[m.group(1)], own("page.html"))
