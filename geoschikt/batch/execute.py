@@ -16,6 +16,9 @@ from geoschikt.outputs.atomic import atomic_bytes
 
 log = logging.getLogger("geoschikt.batch")
 
+SCHEDULER_TIMEOUT_S = 20.0
+"""How long to wait for a Dask scheduler to answer before giving up."""
+
 
 def run_region(task: RegionTask) -> dict:
     """Score one region and record its status. Runs in a worker; never raises for bad data."""
@@ -71,8 +74,10 @@ def execute(
     jobs: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
 ) -> list[dict]:
-    """Run tasks serially, in ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
+    """Run tasks serially, in ``jobs`` local processes, or on the Dask cluster at ``scheduler``
+    (given up on after ``scheduler_timeout_s`` without an answer)."""
     results: list[dict] = []
     start = time.perf_counter()
 
@@ -91,7 +96,7 @@ def execute(
         except ImportError:
             raise GeoschiktError("--scheduler needs Dask: pip install 'geoschikt[dask]'") from None
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=f"{scheduler_timeout_s:g}s")
         except (OSError, TimeoutError) as exc:
             raise GeoschiktError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc}); check the address"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from geoschikt import __version__
 from geoschikt.batch.cut import prepare_inputs
-from geoschikt.batch.execute import Progress, execute
+from geoschikt.batch.execute import SCHEDULER_TIMEOUT_S, Progress, execute
 from geoschikt.batch.outputs import write_batch_outputs
 from geoschikt.batch.plan import plan
 from geoschikt.batch.status import (
@@ -43,6 +43,7 @@ def run_batch(
     *,
     jobs: int = 1,
     scheduler: str | None = None,
+    scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
     reception_file: Path | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -63,7 +64,13 @@ def run_batch(
     )
     if todo:
         prepare_inputs(Path(osm_path), todo, regions, config, osm_sha)
-        execute(todo, jobs=jobs, scheduler=scheduler, progress=progress)
+        execute(
+            todo,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=progress,
+            scheduler_timeout_s=scheduler_timeout_s,
+        )
     statuses = [
         read_status(t)
         or {

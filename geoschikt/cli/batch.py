@@ -65,6 +65,15 @@ def _progress(status: dict, done: int, failed: int, remaining: int, eta: float) 
 @click.option(
     "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) to run regions on."
 )
+@click.option(
+    "--scheduler-timeout",
+    "scheduler_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a --scheduler that does not answer within this time.",
+)
 @out_option("Batch directory; running the same command again resumes in it.")
 @verbosity_options
 def batch_cmd(
@@ -81,6 +90,7 @@ def batch_cmd(
     lang,
     jobs,
     scheduler,
+    scheduler_timeout_s,
     out,
 ):
     """Score every region of a regions file from one OSM extract: resumable and parallel.
@@ -107,6 +117,7 @@ def batch_cmd(
         out,
         jobs=jobs,
         scheduler=scheduler,
+        scheduler_timeout_s=scheduler_timeout_s,
         reception_file=reception_file,
         progress=_progress,
     )
