@@ -13,10 +13,12 @@ from geoschikt.acquire.http import (
 )
 from geoschikt.acquire.nominatim import geocode_place
 from geoschikt.acquire.osmfile import (
+    BARRIER_TAGS,
     BOUNDARY_TAGS,
     BUILDING_TAGS,
     NETWORK_TAGS,
     OSM_SUFFIXES,
+    WATER_KEYS,
     NetworkWays,
     OsmChunk,
     OsmData,
@@ -29,6 +31,8 @@ from geoschikt.acquire.overpass import fetch_bbox, overpass_query
 from geoschikt.hashing import file_sha256
 
 __all__ = [
+    "BARRIER_TAGS",
+    "WATER_KEYS",
     "BOUNDARY_TAGS",
     "BUILDING_TAGS",
     "NETWORK_TAGS",

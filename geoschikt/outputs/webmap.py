@@ -39,6 +39,8 @@ from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
     criterion_score,
     dist_col,
+    fail_matrix,
+    failed_keys,
     nearest_col,
     note_col,
     score_col,
@@ -333,7 +335,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
             }
             for i, c in enumerate(criteria)
         ],
-        "cand": _candidates(cands, criteria, options, result.crs),
+        "cand": _candidates(cands, criteria, options, result.crs, _fail_matrix(result)),
         "scores": _scores(result, cands, options),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
@@ -410,7 +412,13 @@ def _attribution(result, lang: str, balance) -> list[str]:
     return items
 
 
-def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str) -> dict:
+def _candidates(
+    cands: gpd.GeoDataFrame,
+    criteria,
+    options: MapOptions,
+    crs: str,
+    failed: pd.DataFrame | None = None,
+) -> dict:
     blur = options.blur_m > 0
     lon, lat = _points(cands)
     if blur:
@@ -421,7 +429,7 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         "rank": _ints(cands["rank"].to_numpy(dtype=float)),
         "suit": _rounded(cands["suitability"].to_numpy(dtype=float), 1),
         "pass": cands["passes"].astype(bool).astype(int).tolist(),
-        "fail": _fail_bits(cands, criteria),
+        "fail": _fail_bits(cands, criteria, failed),
         "d": [],
         "v": [],
         "note": [],
@@ -549,16 +557,34 @@ def _snap_to_grid(lon, lat, cell_m: float, crs: str) -> tuple[np.ndarray, np.nda
     return transform_xy(cx, cy, crs, WGS84)
 
 
-def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
-    """Per candidate, bit i set when criterion i's hard limit is not met."""
+def _fail_matrix(result) -> pd.DataFrame | None:
+    """Scoring's fail matrix of the result's candidates (indexed like them), or None for a
+    result read back from disk without its measurements."""
+    measured = tuple(getattr(result, "measured", ()) or ())
+    if not measured or len(measured[0].distance) != len(result.candidates):
+        return None
+    return fail_matrix(measured).set_axis(result.candidates.index)
+
+
+def _fail_bits(cands: pd.DataFrame, criteria, failed: pd.DataFrame | None) -> list[int]:
+    """Per candidate, bit i set when criterion i's hard limit is not met: from scoring's fail
+    matrix, or (a result read back without measurements) the criterion keys its ``fails``
+    text names."""
+    if failed is not None:
+        rows = failed.loc[cands.index]
+        bits = np.zeros(len(cands), dtype=np.int64)
+        for i, c in enumerate(criteria):
+            if c.key in rows:
+                bits |= rows[c.key].to_numpy(dtype=bool).astype(np.int64) << i
+        return bits.tolist()
     fails = (
         cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
     )
-    codes, texts = pd.factorize(fails)  # few distinct texts: match each once
+    codes, texts = pd.factorize(fails)  # few distinct texts: read each once
+    named = [set(failed_keys(t)) for t in texts]
     bits = np.zeros(len(texts), dtype=np.int64)
-    for i, c in enumerate(criteria):  # entries look like "transit: 640 m > 500 m; school: ..."
-        entry = re.compile(rf"(?:^|;\s*){re.escape(c.key)}:")
-        hit = np.fromiter((entry.search(t) is not None for t in texts), bool, len(texts))
+    for i, c in enumerate(criteria):
+        hit = np.fromiter((c.key in keys for keys in named), bool, len(texts))
         bits |= hit.astype(np.int64) << i
     return bits[codes].tolist()
 
