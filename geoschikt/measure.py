@@ -11,7 +11,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
 from geoschikt.criteria import (
@@ -24,6 +23,7 @@ from geoschikt.errors import AreaError
 from geoschikt.network import Network, Snapped, build_network
 from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
+from geoschikt.routing import Nearest, nearest_network, nearest_straight
 from geoschikt.scoring import Measured, dist_mode_col, mode_col, nearest_col, snap_col
 from geoschikt.ways import WaySegments, nearest_segment, select_way_segments
 

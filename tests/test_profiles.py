@@ -17,7 +17,7 @@ from geoschikt.cli import cli
 from geoschikt.config import available_profiles, load_config
 from geoschikt.errors import ConfigError
 from geoschikt.pipeline import score_area
-from geoschikt.synthetic import write_synthetic_region
+from geoschikt.testing.synthetic import write_synthetic_region
 
 from .conftest import assert_one_clear_error
 
@@ -132,7 +132,7 @@ def test_map_switches_between_profiles(delft_pbf, tmp_path):
     """In a real browser: the map shows the first profile's ranks, and another profile's after
     choosing it in the switch (the page reloads with #profile=NAME)."""
     from geoschikt.outputs import write_outputs
-    from geoschikt.outputs.browser import Browser, chromium_path
+    from geoschikt.testing.browser import Browser, chromium_path
 
     if chromium_path() is None:
         pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install chromium)")
