@@ -321,8 +321,6 @@ def load_config(
     """
     names = [n.strip() for n in profile.split(",")] if profile else []
     if len(names) > 1:
-        from geoschikt.profiles import combine_profiles
-
         if len(set(names)) < len(names):
             raise ConfigError(f"--profile {profile} names a profile twice; name each once")
         return combine_profiles(
@@ -539,7 +537,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     if crit_raw and not criteria and not problems:
         problems.append("all criteria are disabled; enable at least one")
     criteria = _counted_enabled(criteria, crit_raw)
-    problems += _count_problems(criteria)
+    if not problems:  # a criterion with its own problems is missing from the list
+        problems += _count_problems(criteria)
 
     if problems:
         raise ConfigError(_join(problems, sources[-1] if len(sources) > 1 else None))
@@ -765,3 +764,54 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         residential=tuple(residential),
         search_m=search_m,
     )
+
+
+_SHARED_SECTIONS = ("analysis", "network", "candidates")
+
+
+def combine_profiles(configs: dict[str, Config]) -> Config:
+    """The configuration measuring what every profile in ``configs`` needs: the first
+    profile's, plus the criteria only later ones use (weight 0, no hard limits) and
+    ``search_m`` where a later one needs a criterion measured farther (``Config.profiles``
+    holds each profile's own configuration; see geoschikt.profiles)."""
+    names = list(configs)
+    first = configs[names[0]]
+    for name in names:
+        if not name.isidentifier() or not name.islower():
+            raise ConfigError(f"profile name '{name}' must be lower-case letters, digits and _")
+    raw = copy.deepcopy(dict(first.raw))
+    problems = []
+    for name in names[1:]:
+        other = configs[name]
+        for section in _SHARED_SECTIONS:
+            if other.raw.get(section) != first.raw.get(section):
+                problems.append(
+                    f"profiles {names[0]} and {name} differ in [{section}]; profiles scored "
+                    "together must share the candidates, network and analysis settings"
+                )
+    measured = {c.key: c for c in first.criteria}
+    crit_raw = raw["criteria"]
+    for name in names[1:]:
+        for c in configs[name].criteria:
+            have = measured.get(c.key)
+            if have is None:
+                spec = copy.deepcopy(configs[name].raw["criteria"][c.key])
+                spec.update(weight=0, enabled=True, search_m=c.reach_m)
+                spec.pop("max_m", None)
+                spec.pop("min_m", None)
+                crit_raw[c.key] = spec
+                measured[c.key] = c
+            elif measuring_key(have) != measuring_key(c):
+                problems.append(
+                    f"profiles {names[0]} and {name} measure criterion '{c.key}' differently "
+                    "(tags, mode or measure); profiles scored together must measure alike"
+                )
+            elif c.reach_m > have.reach_m:
+                crit_raw[c.key]["search_m"] = c.reach_m
+                measured[c.key] = c
+    if problems:
+        raise ConfigError("; ".join(problems))
+    raw["profiles"] = {n: copy.deepcopy(dict(configs[n].raw)) for n in names}
+    combined = config_from_dict(raw, " + ".join(f"profile {n}" for n in names))
+    sources = tuple(dict.fromkeys(s for n in names for s in configs[n].sources))
+    return replace(combined, sources=sources)
