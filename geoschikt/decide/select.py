@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 from geoschikt.errors import GeoschiktError
 from geoschikt.geo import to_crs
 
-POOL = 5000  # candidates of the first model; larger inputs start from the best this many
+POOL = 1000  # candidates of the first model (at least 50 K); the pool grows x4 until proven
 
 
 class SelectionError(GeoschiktError, ValueError):
