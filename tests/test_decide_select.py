@@ -266,3 +266,27 @@ def test_failing_include_is_refused(delft_run_dir, delft_csv, tmp_path):
     out = tmp_path / "sel"
     result = invoke("select", delft_run_dir, "--k", 2, "--include", failing, "--out", out)
     assert_one_clear_error(result, "fails a hard limit", out=out)
+
+
+def test_places_through_a_column(delft_run_dir, delft_csv, tmp_path):
+    """--places with --places-column (footprint area as a stand-in for places): the fewest
+    sites whose values add up; fewer than 4 cannot, since the 3 largest passing fall short."""
+    passing = delft_csv[delft_csv["passes"]]
+    need = float(passing["area_m2"].nlargest(3).sum()) + 1
+    out = tmp_path / "sel"
+    result = invoke(
+        "select",
+        delft_run_dir,
+        "--places",
+        need,
+        "--places-column",
+        "area_m2",
+        "--min-spacing-m",
+        200,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "selection.csv")
+    assert table["places"].sum() >= need and len(table) >= 4
+    assert geodesic_pairs(table, delft_csv).min() >= 200 * (1 - 1e-3)
