@@ -169,7 +169,7 @@ def test_cli_writes_outputs_and_leaves_the_run_alone(delft_run_dir, tmp_path):
     for name, meta in record["outputs"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == meta["sha256"]
     page = (out / "map.html").read_text()
-    assert "in de top 5 bij" in page and "van de wegingen" in page
+    assert "in de top 5 bij" in page and "% van 200 wegingen" in page
     sens = pd.read_csv(out / "sensitivity.csv")
     assert list(sens["criterion"]) == ["transit", "school", "supermarket", "gp", "pharmacy"]
 
