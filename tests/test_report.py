@@ -4,6 +4,7 @@ batch, checked with poppler (pdfinfo, pdftotext) against the run's own CSV read 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -84,10 +85,10 @@ def delft_report(delft_run, tmp_path_factory) -> tuple[Path, Path, dict]:
 @pytest.fixture(scope="module")
 def hostile_run(delft_run, tmp_path_factory) -> Path:
     """The Delft run with a hostile OSM name on the best site, an `address` column (as issue
-    10 adds) on the second, and a robustness.csv."""
+    10 adds) on the second, and a made-up robustness.csv; run.json records the new hashes."""
     run_dir = tmp_path_factory.mktemp("rep") / "hostile"
     run_dir.mkdir()
-    shutil.copy(delft_run / "run.json", run_dir / "run.json")
+    shutil.copy(delft_run / "distances.npz", run_dir / "distances.npz")
     gpkg = delft_run / "candidates.gpkg"
     csv = pd.read_csv(delft_run / "candidates.csv").sort_values(["rank", "candidate_id"])
     first, second = csv["candidate_id"].iloc[:2]
@@ -97,6 +98,9 @@ def hostile_run(delft_run, tmp_path_factory) -> Path:
             frame["address"] = np.where(frame["candidate_id"] == second, ADDRESS, None)
             frame.loc[frame["candidate_id"] == first, "name"] = HOSTILE
         frame.to_file(run_dir / "candidates.gpkg", layer=layer)
+    record = json.loads((delft_run / "run.json").read_text(encoding="utf-8"))
+    record["outputs"]["candidates.gpkg"]["sha256"] = digest(run_dir)["candidates.gpkg"]
+    (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
     pd.DataFrame(
         {
             "candidate_id": csv["candidate_id"].iloc[:12],
@@ -231,3 +235,39 @@ def test_bad_input_is_one_clear_line(delft_run, tmp_path, inside):
         res = run("report", delft_run, "--out", tmp_path / "taken")
         assert_one_clear_error(res, "already exists")
         assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+
+
+def test_report_shows_the_robustness_run(delft_run, tmp_path):
+    rob = tmp_path / "rob"
+    res = run("robustness", delft_run, "--samples", 200, "--top", 10, "--seed", 1, "--out", rob)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "r"
+    res = run("report", delft_run, "--out", out, "--top", 20, "--robustness", rob)
+    assert res.exit_code == 0, res.output
+    text = pdf_text(out / "report.pdf")
+    table = pd.read_csv(rob / "robustness.csv").sort_values(["rank", "candidate_id"])
+    assert "200 wegingen" in text and "in de beste 10" in text
+    rows = {
+        ln.split()[0]: ln.replace(" ", "")
+        for ln in text.splitlines()
+        if "%" in ln and re.match(r"\s*\d+ way/", ln)
+    }
+    assert len(rows) == 20
+    varied = 0
+    for nr, r in enumerate(table.head(20).itertuples(), start=1):
+        line = rows[str(nr)]
+        assert r.candidate_id in line
+        pct = r.p_top * 100
+        assert (f"{pct:.1f}".replace(".", ",") if 0 < pct < 1 else f"{pct:.0f}") + "%" in line
+        assert f"{r.rank_p05}–{r.rank_median}–{r.rank_p95}" in line, line
+        varied += 0 < r.p_top < 1
+    assert varied  # some of the 20 are not always in the top 10
+
+
+def test_a_changed_run_is_refused(delft_run, tmp_path):
+    changed = tmp_path / "changed"
+    shutil.copytree(delft_run, changed)
+    with open(changed / "candidates.gpkg", "ab") as fh:
+        fh.write(b"\0")
+    res = run("report", changed, "--out", tmp_path / "r")
+    assert_one_clear_error(res, "does not match the SHA-256", out=tmp_path / "r")

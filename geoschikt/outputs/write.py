@@ -17,6 +17,7 @@ import pandas as pd
 from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.csvsafe import neutralise_arrow
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
@@ -179,11 +180,13 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 
 def csv_table(table: pd.DataFrame, sort_by: list[str] | None = None) -> pa.Table:
-    """``table`` as the Arrow table :func:`save_csv` writes, rows ordered by ``sort_by``."""
+    """``table`` as the Arrow table :func:`save_csv` writes, rows ordered by ``sort_by``,
+    text cells that a spreadsheet would run as a formula prefixed with ``'``."""
     import pyarrow as pa
 
     arrow = pa.Table.from_pandas(arrow_ready(table), preserve_index=False)
-    return arrow.sort_by([(c, "ascending") for c in sort_by]) if sort_by else arrow
+    arrow = arrow.sort_by([(c, "ascending") for c in sort_by]) if sort_by else arrow
+    return neutralise_arrow(arrow)  # formula-leading text cells get a ' (see csvsafe)
 
 
 def save_csv(arrow: pa.Table, path: Path) -> None:

@@ -71,9 +71,7 @@ def build_report(
     _check_run(run_dir)
     rob = Path(robustness) if robustness is not None else None
     if is_batch(run_dir):
-        return content.batch_report(
-            open_batch(run_dir), lang=lang, top=top, title=title, robustness=rob
-        )
+        return content.batch_report(open_batch(run_dir, rob), lang=lang, top=top, title=title)
     return content.run_report(open_run(run_dir, rob), lang=lang, top=top, title=title)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geoschikt.config import Config, Criterion, load_config
+from geoschikt.decide.robustness import spread_text
 from geoschikt.report import figures
 from geoschikt.report.model import (
     Block,
@@ -28,11 +29,10 @@ from geoschikt.report.model import (
     Report,
     Table,
 )
-from geoschikt.report.runs import Batch, Run, open_run
+from geoschikt.report.runs import Batch, Robustness, Run, open_run
 from geoschikt.report.texts import TEXT, metres, number, percent
 from geoschikt.scoring import dist_col, value_col
 
-ADDRESS_PARTS = ("addr:street", "addr:housenumber", "addr:postcode", "addr:city")
 # Hard limits of the default configuration and the source they follow (config/default.toml):
 # the report names that source only while the run uses the default value.
 LIMIT_SOURCES = {
@@ -422,42 +422,71 @@ def coverage_section(run: Run, t: dict, lang: str, level: int = 1) -> list[Block
 
 
 def robustness_section(
-    run: Run, top: pd.DataFrame, t: dict, lang: str, level: int = 1
+    rob: Robustness | None,
+    items: list[tuple[str, str, str | None]],
+    t: dict,
+    lang: str,
+    level: int = 1,
 ) -> list[Block]:
-    if run.robustness is None:
+    """P(top), P(first) and the rank range of ``items`` (label, candidate_id, region_id or
+    None), from ``robustness.csv``."""
+    if rob is None:
         return [Heading(t["h_robustness"], level), Para(t["robustness_none"], "note")]
-    rob = run.robustness.drop_duplicates("candidate_id").set_index("candidate_id")
+    table = rob.table.assign(candidate_id=rob.table["candidate_id"].astype(str))
+    keys = ["region_id", "candidate_id"] if "region_id" in table else ["candidate_id"]
+    table = table.drop_duplicates(keys).set_index(keys)
     rows = []
-    for i, (_, row) in enumerate(top.iterrows(), start=1):
-        cid = str(row["candidate_id"])
-        label = address(row) or cid
-        if cid not in rob.index:
+    for i, (label, cid, region) in enumerate(items, start=1):
+        key = (region, cid) if len(keys) == 2 else cid
+        if key not in table.index:
             rows.append((str(i), label, t["robustness_missing"], "", ""))
             continue
-        r = rob.loc[cid]
+        r = table.loc[key]
         ranks = " – ".join(
             number(float(r[k]), lang) for k in ("rank_p05", "rank_median", "rank_p95")
         )
-        rows.append(
-            (
-                str(i),
-                label,
-                percent(float(r["p_top"]), lang),
-                percent(float(r["p_best"]), lang),
-                ranks,
+        p_top, p_best = percent(float(r["p_top"]), lang), percent(float(r["p_best"]), lang)
+        rows.append((str(i), label, p_top, p_best, ranks))
+    blocks: list[Block] = [Heading(t["h_robustness"], level), Para(t["robustness_intro"])]
+    st = rob.settings
+    if {"top", "samples", "spread"} <= set(st):
+        blocks.append(
+            Para(
+                t["robustness_settings"].format(
+                    samples=number(st["samples"], lang),
+                    how=spread_text(st["spread"], lang),
+                    k=st["top"],
+                )
             )
         )
-    return [
-        Heading(t["h_robustness"], level),
-        Para(t["robustness_intro"]),
+    blocks += [
         Table(
             (t["col_nr"], t["col_address"], t["col_p_top"], t["col_p_best"], t["col_rank_range"]),
             tuple(rows),
             numeric=(True, False, True, True, True),
             widths=(0.4, 3.0, 0.9, 0.9, 1.8),
         ),
-        Para(t["robustness_source"].format(path=run.robustness_path), "note"),
+        Para(t["robustness_source"].format(path=rob.path), "note"),
     ]
+    return blocks
+
+
+def _items(top: pd.DataFrame, region: str | None = None) -> list[tuple[str, str, str | None]]:
+    return [
+        (address(row) or str(row["candidate_id"]), str(row["candidate_id"]), region)
+        for _, row in top.iterrows()
+    ]
+
+
+def _batch_items(rob: Robustness, top: int) -> list[tuple[str, str, str | None]]:
+    """The batch's best ``top`` by its combined ranking (as robustness.csv holds it)."""
+    table = rob.table.sort_values(["rank", "candidate_id"], kind="stable").head(top)
+    out = []
+    for _, r in table.iterrows():
+        region = _text(r.get("region_id")) or None
+        label = _text(r.get("label")) or str(r["candidate_id"])
+        out.append((f"{label} ({region})" if region else label, str(r["candidate_id"]), region))
+    return out
 
 
 def config_sha256(raw: dict) -> str:
@@ -567,7 +596,7 @@ def run_report(run: Run, *, lang: str = "nl", top: int = 10, title: str | None =
         PageBreak(),
         *distributions_section(run, t, lang),
         *coverage_section(run, t, lang),
-        *robustness_section(run, best, t, lang),
+        *robustness_section(run.robustness, _items(best), t, lang),
         *provenance_section(rec, run.config, t, lang),
     ]
     return Report(title, subtitle, lang, t["footer"], tuple(blocks))
@@ -606,24 +635,14 @@ def _regions_table(batch: Batch, t: dict, lang: str) -> Table:
 
 
 def batch_report(
-    batch: Batch, *, lang: str = "nl", top: int = 10, title: str | None = None, robustness=None
+    batch: Batch, *, lang: str = "nl", top: int = 10, title: str | None = None
 ) -> Report:
     """The report of a ``batch`` run: an overview, then one section per region."""
     t = TEXT[lang]
     s = batch.summary
     ok = s[s["status"] == "ok"]
     title = title or t["title_batch"].format(n=len(s))
-    runs = {
-        rid: open_run(
-            batch.region_dir(rid),
-            None
-            if robustness is None
-            else (
-                robustness / "regions" / rid if (robustness / "regions" / rid).is_dir() else None
-            ),
-        )
-        for rid in ok["region_id"]
-    }
+    runs = {rid: open_run(batch.region_dir(rid)) for rid in ok["region_id"]}
     first = next(iter(runs.values()), None)
     stamp = first.record.get("osm_data_timestamp") if first else None
     subtitle = t["subtitle"].format(
@@ -659,6 +678,9 @@ def batch_report(
         png, aspect = figures.regions_map(batch.regions, t, lang)
         blocks.append(Figure(png, t["regions_caption"], alt=t["h_regions"], aspect=aspect))
     blocks += [Para(t["regions_intro"]), _regions_table(batch, t, lang)]
+    if batch.robustness is not None:
+        items = _batch_items(batch.robustness, top)
+        blocks += robustness_section(batch.robustness, items, t, lang, level=2)
     for _, r in s.iterrows():
         rid = str(r["region_id"])
         blocks += [PageBreak(), Heading(t["h_region"].format(name=_text(r["region_name"]), id=rid))]
@@ -681,7 +703,7 @@ def batch_report(
             *coverage_section(run, t, lang, level=2),
         ]
         if run.robustness is not None:
-            blocks += robustness_section(run, best, t, lang, level=2)
+            blocks += robustness_section(run.robustness, _items(best, rid), t, lang, level=2)
     prov = {k: v for k, v in batch.record.items() if k != "config"}
     if stamp:
         prov["osm_data_timestamp"] = stamp

@@ -1,7 +1,9 @@
 """Open a finished ``score`` or ``batch`` run directory for reading (never writing).
 
-A small reader of our own: the shared run reader of issue 13 (``geoschikt/decide/runs.py``) was
-not on main when the report was written; swap it in when it is.
+Each run is opened through the shared, verifying reader ``geoschikt.decide.runs.open_run``
+(compatible version, SHA-256 of the stored files as recorded in run.json, scores that follow
+from the stored distances); this module adds what a report also shows: the facilities and the
+area from the GeoPackage, a batch's summary and region polygons, and ``robustness.csv``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import pandas as pd
 import pyogrio
 
 from geoschikt.config import Config, config_from_dict
+from geoschikt.decide.runs import open_run as open_verified
 from geoschikt.errors import InputFileError
 
 RUN = "run.json"
 BATCH = "batch.json"
 GPKG = "candidates.gpkg"
 ROBUSTNESS = "robustness.csv"
+ROBUSTNESS_RECORD = "robustness.json"
 ROBUSTNESS_COLUMNS = ("candidate_id", "p_top", "p_best", "rank_p05", "rank_median", "rank_p95")
 
 
@@ -34,8 +38,16 @@ class Run:
     candidates: gpd.GeoDataFrame  # sorted by rank, then candidate_id
     pois: gpd.GeoDataFrame | None
     area: gpd.GeoDataFrame | None
-    robustness: pd.DataFrame | None
-    robustness_path: Path | None
+    robustness: Robustness | None
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """``robustness.csv`` of ``geoschikt robustness`` and its settings (robustness.json)."""
+
+    table: pd.DataFrame
+    path: Path
+    settings: dict  # top, samples, spread, seed ({} when robustness.json is absent)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class Batch:
     config: Config
     summary: pd.DataFrame
     regions: gpd.GeoDataFrame | None  # the summary with region polygons, when stored
+    robustness: Robustness | None  # over the whole batch (ranked together)
 
     def region_dir(self, region_id: str) -> Path:
         return self.path / "regions" / str(region_id)
@@ -73,10 +86,28 @@ def _config(record: dict, where: Path) -> Config:
     return config_from_dict(record["config"], str(where))
 
 
-def read_robustness(path: Path) -> pd.DataFrame:
-    """``robustness.csv`` of ``geoschikt robustness``, checked for the columns the report shows."""
+def find_robustness(given: str | Path | None, run_dir: Path) -> Robustness | None:
+    """``given`` (a directory holding robustness.csv, or the file), else the run's own; None
+    when there is none."""
+    if given is not None:
+        path = Path(given)
+        if path.is_dir():
+            path = path / ROBUSTNESS
+        if not path.is_file():
+            raise InputFileError(
+                f"no {ROBUSTNESS} at {path}; give the --out directory of `geoschikt robustness`"
+            )
+        return read_robustness(path)
+    if (run_dir / ROBUSTNESS).is_file():
+        return read_robustness(run_dir / ROBUSTNESS)
+    return None
+
+
+def read_robustness(path: Path) -> Robustness:
+    """``robustness.csv`` of ``geoschikt robustness``, checked for the columns the report shows,
+    with the settings from the ``robustness.json`` beside it (when present)."""
     try:
-        table = pd.read_csv(path, dtype={"candidate_id": str})
+        table = pd.read_csv(path, dtype={"candidate_id": str, "region_id": str})
     except (OSError, ValueError) as exc:
         raise InputFileError(f"cannot read {path}: {exc}") from exc
     missing = [c for c in ROBUSTNESS_COLUMNS if c not in table.columns]
@@ -85,11 +116,13 @@ def read_robustness(path: Path) -> pd.DataFrame:
             f"{path} lacks the columns {', '.join(missing)}; give the robustness.csv written by "
             "`geoschikt robustness`"
         )
-    return table
+    record = path.parent / ROBUSTNESS_RECORD
+    settings = _json(record) if record.is_file() else {}
+    return Robustness(table, path, settings)
 
 
 def open_run(path: str | Path, robustness: str | Path | None = None) -> Run:
-    """Read the run in ``path`` (a ``score`` output or one region of a batch).
+    """Read and verify the run in ``path`` (a ``score`` output or one region of a batch).
 
     ``robustness``: a directory (or file) holding ``robustness.csv``; by default the run's own.
     """
@@ -99,32 +132,20 @@ def open_run(path: str | Path, robustness: str | Path | None = None) -> Run:
             f"{path} is not a geoschikt run directory (it needs {RUN} and {GPKG}); give the --out "
             "directory of `geoschikt score` or `geoschikt batch`"
         )
-    record = _json(path / RUN)
-    config = _config(record, path / RUN)
-    layers = {name for name, _ in pyogrio.list_layers(path / GPKG)}
-    try:
-        cands = gpd.read_file(path / GPKG, layer="candidates")
-    except Exception as exc:  # pyogrio raises its own errors for a damaged file
-        raise InputFileError(f"cannot read {path / GPKG}: {exc}") from exc
+    verified = open_verified(path)
+    cands = verified.candidates.copy()
     cands["candidate_id"] = cands["candidate_id"].astype(str)
     cands = cands.sort_values(["rank", "candidate_id"], kind="stable").reset_index(drop=True)
+    layers = {name for name, _ in pyogrio.list_layers(path / GPKG)}
     pois = gpd.read_file(path / GPKG, layer="pois") if "pois" in layers else None
     area = gpd.read_file(path / GPKG, layer="area") if "area" in layers else None
-    rob_path = None
-    if robustness is not None:
-        rob_path = Path(robustness)
-        if rob_path.is_dir():
-            rob_path = rob_path / ROBUSTNESS
-        if not rob_path.is_file():
-            raise InputFileError(f"no {ROBUSTNESS} at {rob_path}; give the robustness output")
-    elif (path / ROBUSTNESS).is_file():
-        rob_path = path / ROBUSTNESS
-    rob = read_robustness(rob_path) if rob_path is not None else None
-    return Run(path, record, config, cands, pois, area, rob, rob_path)
+    rob = find_robustness(robustness, path)
+    return Run(path, verified.provenance, verified.config, cands, pois, area, rob)
 
 
-def open_batch(path: str | Path) -> Batch:
-    """Read the batch directory ``path`` (its regions are opened one by one with open_run)."""
+def open_batch(path: str | Path, robustness: str | Path | None = None) -> Batch:
+    """Read the batch directory ``path`` (its regions are opened one by one with open_run);
+    ``robustness`` as for :func:`open_run`, computed over the whole batch."""
     path = Path(path)
     record = _json(path / BATCH)
     config = _config(record, path / BATCH)
@@ -137,4 +158,4 @@ def open_batch(path: str | Path) -> Batch:
         frame = gpd.read_file(combined, layer="regions")
         if frame.geometry is not None and frame.geometry.notna().any():
             regions = frame.assign(region_id=frame["region_id"].astype(str))
-    return Batch(path, record, config, summary, regions)
+    return Batch(path, record, config, summary, regions, find_robustness(robustness, path))

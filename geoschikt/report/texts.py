@@ -170,6 +170,7 @@ TEXT: dict[str, dict[str, str]] = {
             "berekeningen lag de rang daartussen."
         ),
         "robustness_source": "Bron: {path}.",
+        "robustness_settings": "{samples} wegingen: {how}. 'Kans top' betekent hier: in de beste {k}.",
         "robustness_none": (
             "Voor deze run is geen robuustheidsanalyse gevonden (robustness.csv); de ranglijst "
             "hoort bij precies de gewichten hierboven."
@@ -385,6 +386,7 @@ TEXT: dict[str, dict[str, str]] = {
             "lay between them."
         ),
         "robustness_source": "Source: {path}.",
+        "robustness_settings": "{samples} weightings: {how}. 'P(top)' here means: among the best {k}.",
         "robustness_none": (
             "No robustness analysis was found for this run (robustness.csv); the ranking holds for "
             "exactly the weights above."
@@ -468,8 +470,8 @@ def metres(value: float | None, lang: str) -> str:
 
 
 def percent(share: float, lang: str) -> str:
-    """A share 0..1 as a percentage (``87%``; one decimal below 10%)."""
+    """A share 0..1 as a whole percentage (``87%``; one decimal below 1%, so never a false 0%)."""
     if not math.isfinite(share):
         return "–"
-    digits = 1 if 0 < share * 100 < 10 else 0
+    digits = 1 if 0 < share * 100 < 1 else 0
     return f"{number(share * 100, lang, digits)}%"
