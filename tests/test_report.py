@@ -19,13 +19,14 @@ from click.testing import CliRunner
 
 from geoschikt.cli import cli
 from geoschikt.outputs import write_outputs
-from geoschikt.report.content import failed_keys
+from geoschikt.report.content import address, failed_keys, has_address
 
 from .conftest import assert_one_clear_error
 from .test_batch import grid_regions
 
 HOSTILE = '<script>alert(1)</script> & =HYPERLINK("http://evil.example") "Café"'
 ADDRESS = "Oude Delft 95, 2611 BD Delft — Café ’t Hoekje"
+GPKG = "candidates.gpkg"
 LABELS_NL = (
     "Bus-, tram- of treinhalte",
     "Basisschool",
@@ -92,12 +93,13 @@ def hostile_run(delft_run, tmp_path_factory) -> Path:
     gpkg = delft_run / "candidates.gpkg"
     csv = pd.read_csv(delft_run / "candidates.csv").sort_values(["rank", "candidate_id"])
     first, second = csv["candidate_id"].iloc[:2]
-    for layer, _ in pyogrio.list_layers(gpkg):
-        frame = gpd.read_file(gpkg, layer=layer)
-        if layer == "candidates":
-            frame["address"] = np.where(frame["candidate_id"] == second, ADDRESS, None)
-            frame.loc[frame["candidate_id"] == first, "name"] = HOSTILE
-        frame.to_file(run_dir / "candidates.gpkg", layer=layer)
+    shutil.copy(gpkg, run_dir / "candidates.gpkg")  # other layers (pois, area, styles) as they are
+    frame = gpd.read_file(gpkg, layer="candidates")
+    frame["address"] = np.where(frame["candidate_id"] == second, ADDRESS, None)
+    frame.loc[frame["candidate_id"] == first, "name"] = HOSTILE
+    frame.to_file(run_dir / "candidates.gpkg", layer="candidates")
+    layers = [sorted(map(str, pyogrio.list_layers(p)[:, 0])) for p in (gpkg, run_dir / GPKG)]
+    assert layers[0] == layers[1]
     record = json.loads((delft_run / "run.json").read_text(encoding="utf-8"))
     record["outputs"]["candidates.gpkg"]["sha256"] = digest(run_dir)["candidates.gpkg"]
     (run_dir / "run.json").write_text(json.dumps(record), encoding="utf-8")
@@ -155,6 +157,21 @@ def test_html_is_self_contained(delft_report):
     assert html.count("<img ") >= 3
 
 
+def test_address_prefers_the_address_column_then_name_and_addr_tags():
+    frame = pd.DataFrame(
+        {
+            "address": [None, "Markt 1, Delft", None, None],
+            "name": ["Oude School", "ignored", None, " "],
+            "addr:street": ["Laan", "x", "Kruisstraat", None],
+            "addr:housenumber": ["3", "y", "12a", None],
+            "addr:city": [None, None, "Delft", None],
+        }
+    )
+    got = [address(row) for _, row in frame.iterrows()]
+    assert got == ["Oude School, Laan 3", "Markt 1, Delft", "Kruisstraat 12a, Delft", ""]
+    assert has_address(frame).tolist() == [bool(g) for g in got]
+
+
 def test_hard_limit_reading_matches_the_distances(delft_run):
     """The report reads which limits a site misses from `fails`; the same from the distances
     and the configured max_m (missing distance: nothing within reach, so missed)."""
@@ -203,12 +220,18 @@ def test_batch_report_has_an_overview_and_a_section_per_region(delft_pbf, tmp_pa
     batch = tmp_path / "batch"
     res = run("batch", "--osm", delft_pbf, "--regions", grid_regions(tmp_path, 2), "--out", batch)
     assert res.exit_code == 0, res.output
+    rob = tmp_path / "rob"
+    res = run("robustness", batch, "--samples", 100, "--top", 3, "--out", rob)
+    assert res.exit_code == 0, res.output
     out = tmp_path / "report"
-    res = run("report", batch, "--out", out, "--top", 3)
+    res = run("report", batch, "--out", out, "--top", 3, "--robustness", rob)
     assert res.exit_code == 0, res.output
     text = pdf_text(out / "report.pdf")
     summary = pd.read_csv(batch / "summary.csv")
     assert "Overzicht van de regio's" in text
+    assert "Robuustheid van de ranglijst" in text and "100 wegingen" in text
+    best = pd.read_csv(rob / "robustness.csv").sort_values(["rank", "candidate_id"]).iloc[0]
+    assert f"({best.region_id})" in text
     for row in summary.itertuples():
         assert f"Regio {row.region_name} ({row.region_id})" in text
         csv = pd.read_csv(batch / "regions" / row.region_id / "candidates.csv")

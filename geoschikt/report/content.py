@@ -64,6 +64,15 @@ def address(row: pd.Series) -> str:
     return ", ".join(p for p in (name, addr) if p)
 
 
+def has_address(frame: pd.DataFrame) -> pd.Series:
+    """Whether :func:`address` gives anything, for every row at once."""
+    found = pd.Series(False, index=frame.index)
+    for col in ("address", "name", "addr:street", "addr:housenumber", "addr:postcode", "addr:city"):
+        if col in frame:
+            found |= frame[col].fillna("").astype(str).str.strip() != ""
+    return found
+
+
 def failed_keys(fails) -> set[str]:
     """The criteria whose hard limit a candidate misses, from the ``fails`` column
     (``"transit: 640 m > 500 m; school: ..."``)."""
@@ -393,7 +402,7 @@ def coverage_section(run: Run, t: dict, lang: str, level: int = 1) -> list[Block
         notes.append(
             t["off_network"].format(n=number(off, lang), d=metres(config.network.max_snap_m, lang))
         )
-    with_address = int(sum(bool(address(r)) for _, r in cands.iterrows()))
+    with_address = int(has_address(cands).sum())
     notes.append(
         t["address_coverage"].format(
             n=number(with_address, lang),
