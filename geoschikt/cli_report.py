@@ -38,6 +38,13 @@ from geoschikt.cli import cli
     help="Directory (or file) with the robustness.csv of `geoschikt robustness` "
     "(default: the run's own, when present).",
 )
+@click.option(
+    "--blur",
+    "blur_m",
+    type=click.FloatRange(min=0),
+    help="A version for publication: blur locations to squares of METRES and leave addresses, "
+    "names, ids and site maps out (default: the run's [map] blur_m).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 def report_cmd(
     run_dir: Path,
@@ -46,6 +53,7 @@ def report_cmd(
     top: int,
     title: str | None,
     robustness: Path | None,
+    blur_m: float | None,
     overwrite: bool,
 ) -> None:
     """Write report.pdf and report.html (self-contained) for the score or batch run in RUN."""
@@ -53,6 +61,13 @@ def report_cmd(
 
     start = time.perf_counter()
     out = make_report(
-        run_dir, out, lang=lang, top=top, title=title, robustness=robustness, overwrite=overwrite
+        run_dir,
+        out,
+        lang=lang,
+        top=top,
+        title=title,
+        robustness=robustness,
+        overwrite=overwrite,
+        blur_m=blur_m,
     )
     click.echo(f"Report in {out}/: {PDF}, {HTML} ({time.perf_counter() - start:.1f} s)")

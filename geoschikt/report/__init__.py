@@ -61,8 +61,12 @@ def build_report(
     top: int = 10,
     title: str | None = None,
     robustness: str | Path | None = None,
+    blur_m: float | None = None,
 ) -> Report:
-    """The content of the report of the ``score`` or ``batch`` run in ``run_dir``."""
+    """The content of the report of the ``score`` or ``batch`` run in ``run_dir``; ``blur_m``
+    > 0 (default: the run's [map] blur_m) leaves addresses, ids and site maps out."""
+    if blur_m is not None and blur_m < 0:
+        raise InputFileError(f"--blur must be 0 or more metres, not {blur_m}")
     if lang not in LANGS:
         raise InputFileError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
     if top < 1:
@@ -71,8 +75,12 @@ def build_report(
     _check_run(run_dir)
     rob = Path(robustness) if robustness is not None else None
     if is_batch(run_dir):
-        return content.batch_report(open_batch(run_dir, rob), lang=lang, top=top, title=title)
-    return content.run_report(open_run(run_dir, rob), lang=lang, top=top, title=title)
+        return content.batch_report(
+            open_batch(run_dir, rob), lang=lang, top=top, title=title, blur_m=blur_m
+        )
+    return content.run_report(
+        open_run(run_dir, rob), lang=lang, top=top, title=title, blur_m=blur_m
+    )
 
 
 def make_report(
@@ -84,6 +92,7 @@ def make_report(
     title: str | None = None,
     robustness: str | Path | None = None,
     overwrite: bool = False,
+    blur_m: float | None = None,
 ) -> Path:
     """Write ``report.pdf`` and ``report.html`` for the run in ``run_dir`` into ``out``
     (atomically: all or nothing); returns ``out``."""
@@ -91,7 +100,9 @@ def make_report(
     out = Path(out) if out is not None else default_out(Path(run_dir))
     _check_out(Path(run_dir), out)
     check_output_dir(out, overwrite)
-    report = build_report(run_dir, lang=lang, top=top, title=title, robustness=robustness)
+    report = build_report(
+        run_dir, lang=lang, top=top, title=title, robustness=robustness, blur_m=blur_m
+    )
     with atomic_directory(out, overwrite) as tmp:
         write_pdf(report, tmp / PDF)
         write_html(report, tmp / HTML)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -40,6 +41,7 @@ LIMIT_SOURCES = {
     ("school", "max_m"): "source_coa_school",
     ("supermarket", "max_m"): "source_coa_shops",
 }
+BLUR_STEP_M = 50.0  # distances on a blurred report are rounded to this, as on a blurred map
 BATCH_SITE_MAPS = 3  # site maps per region in a batch report
 
 
@@ -200,7 +202,9 @@ def method_section(config: Config, record: dict, t: dict, lang: str) -> list[Blo
     return blocks
 
 
-def _distance_cell(row: pd.Series, c: Criterion, fails: set[str], not_assessed, t, lang) -> str:
+def _distance_cell(
+    row: pd.Series, c: Criterion, fails: set[str], not_assessed, t, lang, blurred: bool = False
+) -> str:
     if c.key in not_assessed:
         return t["not_assessed_short"]
     if c.measure in ("pressure", "raster"):
@@ -215,7 +219,7 @@ def _distance_cell(row: pd.Series, c: Criterion, fails: set[str], not_assessed, 
     else:
         d = pd.to_numeric(row.get(dist_col(c.key)), errors="coerce")
         if math.isfinite(d):
-            text = metres(d, lang)
+            text = metres(round(d / BLUR_STEP_M) * BLUR_STEP_M if blurred else d, lang)
         else:
             snap = pd.to_numeric(row.get("snap_walk_m", 0.0), errors="coerce")
             text = t["beyond"] if (math.isfinite(snap) or c.mode == "straight") else t["unknown"]
@@ -240,17 +244,19 @@ def top_section(run: Run, top: pd.DataFrame, t: dict, lang: str, level: int = 1)
             if not fails
             else t["passes_no"].format(which=", ".join(labels.get(k, k) for k in sorted(fails)))
         )
+        where = (
+            (t["site_n"].format(i=i), "–")
+            if run.blur_m > 0
+            else (address(row) or t["no_address"], str(row["candidate_id"]))
+        )
         rows.append(
-            (
-                str(i),
-                str(int(row["rank"])),
-                address(row) or t["no_address"],
-                str(row["candidate_id"]),
-                number(row["suitability"], lang, 1),
-                passes,
-            )
+            (str(i), str(int(row["rank"])), *where, number(row["suitability"], lang, 1), passes)
         )
     blocks: list[Block] = [Heading(t["h_top"].format(n=n), level), Para(t["top_intro"].format(n=n))]
+    if run.blur_m > 0:
+        blocks.append(Para(t["blurred"].format(m=metres(run.blur_m, lang)), "note"))
+    else:
+        blocks.append(Para(t["privacy"], "note"))
     ties = int((run.candidates["rank"] == 1).sum())
     if ties > n:
         blocks.append(Para(t["top_ties"].format(k=number(ties, lang), n=n), "note"))
@@ -275,7 +281,10 @@ def top_section(run: Run, top: pd.DataFrame, t: dict, lang: str, level: int = 1)
         drows.append(
             (
                 str(i),
-                *(_distance_cell(row, c, fails, not_assessed, t, lang) for c in config.criteria),
+                *(
+                    _distance_cell(row, c, fails, not_assessed, t, lang, run.blur_m > 0)
+                    for c in config.criteria
+                ),
             )
         )
     k = len(config.criteria)
@@ -295,19 +304,21 @@ def top_section(run: Run, top: pd.DataFrame, t: dict, lang: str, level: int = 1)
 
 def overview_figure(run: Run, top: pd.DataFrame, t: dict, lang: str) -> Figure:
     assessed, _ = _assessed(run.config, run.record)
-    png, aspect = figures.overview_map(run.candidates, run.area, run.pois, assessed, top, t, lang)
-    area = run.record.get("area", {}).get("name", "")
-    return Figure(
-        png,
-        t["overview_caption"].format(n=len(top)),
-        alt=f"{t['h_overview']}: {area}",
-        aspect=aspect,
+    png, aspect = figures.overview_map(
+        run.candidates, run.area, run.pois, assessed, top, t, lang, blur_m=run.blur_m
     )
+    area = run.record.get("area", {}).get("name", "")
+    caption = t["overview_caption"].format(n=len(top))
+    if run.blur_m > 0:
+        caption = t["overview_caption_blurred"].format(n=len(top), m=metres(run.blur_m, lang))
+    return Figure(png, caption, alt=f"{t['h_overview']}: {area}", aspect=aspect)
 
 
 def site_maps(
     run: Run, top: pd.DataFrame, t: dict, lang: str, limit: int | None = None, level: int = 1
 ) -> list[Block]:
+    if run.blur_m > 0:
+        return [Heading(t["h_sites"], level), Para(t["blurred"].format(m=metres(run.blur_m, lang)))]
     assessed, _ = _assessed(run.config, run.record)
     half = 350.0
     figs = []
@@ -480,20 +491,27 @@ def robustness_section(
     return blocks
 
 
-def _items(top: pd.DataFrame, region: str | None = None) -> list[tuple[str, str, str | None]]:
+def _items(run: Run, top: pd.DataFrame, t: dict, region: str | None = None) -> list:
     return [
-        (address(row) or str(row["candidate_id"]), str(row["candidate_id"]), region)
-        for _, row in top.iterrows()
+        (
+            t["site_n"].format(i=i) if run.blur_m > 0 else address(row) or str(row["candidate_id"]),
+            str(row["candidate_id"]),
+            region,
+        )
+        for i, (_, row) in enumerate(top.iterrows(), start=1)
     ]
 
 
-def _batch_items(rob: Robustness, top: int) -> list[tuple[str, str, str | None]]:
-    """The batch's best ``top`` by its combined ranking (as robustness.csv holds it)."""
+def _batch_items(rob: Robustness, top: int, blurred: dict | None) -> list:
+    """The batch's best ``top`` by its combined ranking (as robustness.csv holds it); with
+    ``blurred`` (the texts) sites are numbered instead of named."""
     table = rob.table.sort_values(["rank", "candidate_id"], kind="stable").head(top)
     out = []
-    for _, r in table.iterrows():
+    for i, (_, r) in enumerate(table.iterrows(), start=1):
         region = _text(r.get("region_id")) or None
         label = _text(r.get("label")) or str(r["candidate_id"])
+        if blurred is not None:
+            label = blurred["site_n"].format(i=i)
         out.append((f"{label} ({region})" if region else label, str(r["candidate_id"]), region))
     return out
 
@@ -579,8 +597,18 @@ def _date(stamp: str | None, t: dict) -> str:
     return str(stamp)[:10] if stamp else t["unknown_value"]
 
 
-def run_report(run: Run, *, lang: str = "nl", top: int = 10, title: str | None = None) -> Report:
-    """The report of one ``score`` run."""
+def run_report(
+    run: Run,
+    *,
+    lang: str = "nl",
+    top: int = 10,
+    title: str | None = None,
+    blur_m: float | None = None,
+) -> Report:
+    """The report of one ``score`` run; ``blur_m`` (default: the run's [map] blur_m) > 0 makes
+    a version for publication."""
+    if blur_m is not None:
+        run = replace(run, blur_m=float(blur_m))
     t = TEXT[lang]
     rec = run.record
     title = title or t["title"]
@@ -605,7 +633,7 @@ def run_report(run: Run, *, lang: str = "nl", top: int = 10, title: str | None =
         PageBreak(),
         *distributions_section(run, t, lang),
         *coverage_section(run, t, lang),
-        *robustness_section(run.robustness, _items(best), t, lang),
+        *robustness_section(run.robustness, _items(run, best, t), t, lang),
         *provenance_section(rec, run.config, t, lang),
     ]
     return Report(title, subtitle, lang, t["footer"], tuple(blocks))
@@ -644,7 +672,12 @@ def _regions_table(batch: Batch, t: dict, lang: str) -> Table:
 
 
 def batch_report(
-    batch: Batch, *, lang: str = "nl", top: int = 10, title: str | None = None
+    batch: Batch,
+    *,
+    lang: str = "nl",
+    top: int = 10,
+    title: str | None = None,
+    blur_m: float | None = None,
 ) -> Report:
     """The report of a ``batch`` run: an overview, then one section per region."""
     t = TEXT[lang]
@@ -652,6 +685,9 @@ def batch_report(
     ok = s[s["status"] == "ok"]
     title = title or t["title_batch"].format(n=len(s))
     runs = {rid: open_run(batch.region_dir(rid)) for rid in ok["region_id"]}
+    if blur_m is not None:
+        runs = {rid: replace(r, blur_m=float(blur_m)) for rid, r in runs.items()}
+    blurred = any(r.blur_m > 0 for r in runs.values())
     first = next(iter(runs.values()), None)
     stamp = first.record.get("osm_data_timestamp") if first else None
     subtitle = t["subtitle"].format(
@@ -688,7 +724,7 @@ def batch_report(
         blocks.append(Figure(png, t["regions_caption"], alt=t["h_regions"], aspect=aspect))
     blocks += [Para(t["regions_intro"]), _regions_table(batch, t, lang)]
     if batch.robustness is not None:
-        items = _batch_items(batch.robustness, top)
+        items = _batch_items(batch.robustness, top, t if blurred else None)
         blocks += robustness_section(batch.robustness, items, t, lang, level=2)
     for _, r in s.iterrows():
         rid = str(r["region_id"])
@@ -712,7 +748,9 @@ def batch_report(
             *coverage_section(run, t, lang, level=2),
         ]
         if run.robustness is not None:
-            blocks += robustness_section(run.robustness, _items(best, rid), t, lang, level=2)
+            blocks += robustness_section(
+                run.robustness, _items(run, best, t, rid), t, lang, level=2
+            )
     prov = {k: v for k, v in batch.record.items() if k != "config"}
     if stamp:
         prov["osm_data_timestamp"] = stamp

@@ -246,6 +246,13 @@ def _labels(ax, xy: np.ndarray) -> None:
         )
 
 
+def _snap(xy: np.ndarray, cell_m: float) -> np.ndarray:
+    """The centre of the ``cell_m`` grid square each point lies in (unchanged for 0)."""
+    if cell_m <= 0:
+        return xy
+    return (np.floor(xy / cell_m) + 0.5) * cell_m
+
+
 def _polygons(ax, geoms, facecolors, *, edgecolor="none", linewidth=0.0, zorder=3) -> None:
     """Polygon outer rings as one PolyCollection (holes of building footprints do not show at
     these scales); many times faster than a patch per polygon."""
@@ -281,12 +288,14 @@ def overview_map(
     top: pd.DataFrame,
     t: dict[str, str],
     lang: str,
+    blur_m: float = 0.0,
 ) -> tuple[bytes, float]:
-    """The whole area: candidates as dots coloured by suitability, the top sites numbered."""
+    """The whole area: candidates as dots coloured by suitability, the top sites numbered.
+    With ``blur_m``, every dot is the centre of its ``blur_m`` grid square."""
     aspect = 0.86
     fig = Figure(figsize=(7.0, 7.0 * aspect))
     ax = fig.add_axes((0.005, 0.17, 0.99, 0.825))
-    xy = _points(cands)
+    xy = _snap(_points(cands), blur_m)
     bounds = (
         area.total_bounds
         if area is not None and len(area)
@@ -313,7 +322,7 @@ def overview_map(
     if area is not None and len(area):
         handles.insert(0, Line2D([], [], color=INK, linewidth=0.9, label=t["legend_area"]))
     _clean(ax)
-    _labels(ax, _points(top))
+    _labels(ax, _snap(_points(top), blur_m))
     _scale_bar(ax, lang)
     _north_arrow(ax, t["north"])
     _attribution(ax, t["attribution"])

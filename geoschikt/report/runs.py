@@ -39,6 +39,7 @@ class Run:
     pois: gpd.GeoDataFrame | None
     area: gpd.GeoDataFrame | None
     robustness: Robustness | None
+    blur_m: float = 0.0  # > 0: a version for publication (no addresses, ids, site maps)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def open_run(path: str | Path, robustness: str | Path | None = None) -> Run:
     pois = gpd.read_file(path / GPKG, layer="pois") if "pois" in layers else None
     area = gpd.read_file(path / GPKG, layer="area") if "area" in layers else None
     rob = find_robustness(robustness, path)
-    return Run(path, verified.provenance, verified.config, cands, pois, area, rob)
+    blur = float((verified.config.raw.get("map") or {}).get("blur_m", 0) or 0)
+    return Run(path, verified.provenance, verified.config, cands, pois, area, rob, blur)
 
 
 def open_batch(path: str | Path, robustness: str | Path | None = None) -> Batch:

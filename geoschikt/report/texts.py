@@ -81,6 +81,11 @@ TEXT: dict[str, dict[str, str]] = {
             "hoog). Grijze stippen halen een harde eis niet. De nummers zijn de beste {n} uit de "
             "tabel hieronder. Open symbolen zijn voorzieningen."
         ),
+        "overview_caption_blurred": (
+            "Elke stip is het midden van een vak van {m} met beoordeelde gebouwen, gekleurd naar "
+            "het meest geschikte gebouw in het vak (donkerpaars laag, geel hoog; grijs: geen enkel "
+            "gebouw haalt alle harde eisen). De nummers zijn de beste {n} uit de tabel hieronder."
+        ),
         "legend_suitability": "Geschiktheid (0–100)",
         "legend_fails": "haalt een harde eis niet",
         "legend_area": "gebied",
@@ -113,6 +118,9 @@ TEXT: dict[str, dict[str, str]] = {
         "passes_yes": "alle gehaald",
         "passes_no": "niet: {which}",
         "no_address": "(geen adres in OSM)",
+        "site_n": "Locatie {i}",
+        "blurred": "Publicatieversie: locaties zijn vergroofd tot vakken van {m}. Adressen, namen, kenmerken en kaarten per locatie zijn weggelaten en afstanden afgerond op 50 m.",
+        "privacy": "Let op: deze lijst noemt adressen van gebouwen, ook van woningen. Maak voor publicatie een versie zonder adressen: geoschikt report RUN --blur 250.",
         "h_distances": "Afstanden per criterium",
         "distances_intro": (
             "Loopafstand in meters van elk gebouw tot de dichtstbijzijnde voorziening per "
@@ -304,6 +312,11 @@ TEXT: dict[str, dict[str, str]] = {
             "Grey dots miss a hard limit. The numbers are the best {n} from the table below. Open "
             "symbols are facilities."
         ),
+        "overview_caption_blurred": (
+            "Each dot is the centre of a {m} square holding scored buildings, coloured by the most "
+            "suitable building in it (dark purple low, yellow high; grey: none meets every hard "
+            "limit). The numbers are the best {n} from the table below."
+        ),
         "legend_suitability": "Suitability (0–100)",
         "legend_fails": "misses a hard limit",
         "legend_area": "area",
@@ -335,6 +348,9 @@ TEXT: dict[str, dict[str, str]] = {
         "passes_yes": "all met",
         "passes_no": "missed: {which}",
         "no_address": "(no address in OSM)",
+        "site_n": "Site {i}",
+        "blurred": "Version for publication: locations are blurred to squares of {m}. Addresses, names, ids and maps per site are left out and distances rounded to 50 m.",
+        "privacy": "Note: this list names the addresses of buildings, homes included. For publication make a version without them: geoschikt report RUN --blur 250.",
         "h_distances": "Distances per criterion",
         "distances_intro": (
             "Walking distance in metres from each building to the nearest facility per criterion. "
