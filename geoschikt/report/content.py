@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+import geoschikt.report.figures as figures
 from geoschikt.config import Config, Criterion, load_config
 from geoschikt.decide.robustness import spread_text
-from geoschikt.report import figures
 from geoschikt.report.model import (
     Block,
     Bullets,

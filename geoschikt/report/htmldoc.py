@@ -10,7 +10,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from geoschikt.report import model
+import geoschikt.report.model as model
 
 CSS = """
 body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: #222; margin: 0;

@@ -38,7 +38,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RLTable
 
-from geoschikt.report import model
+import geoschikt.report.model as model
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MARGIN = 16 * mm
