@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from geoschikt.cli import cli
+from geoschikt.cli.options import overwrite_option, verbosity_options
 
 
-@cli.command("report")
+@click.command("report")
 @click.argument("run_dir", metavar="RUN", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -42,10 +42,12 @@ from geoschikt.cli import cli
     "--blur",
     "blur_m",
     type=click.FloatRange(min=0),
+    metavar="METRES",
     help="A version for publication: blur locations to squares of METRES and leave addresses, "
-    "names, ids and site maps out (default: the run's [map] blur_m).",
+    "names, ids and site maps out; 0 shows them (default: the run's [map] blur_m).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@overwrite_option
+@verbosity_options
 def report_cmd(
     run_dir: Path,
     out: Path | None,
