@@ -20,7 +20,6 @@ a reception row get empty places (not 0), and every mismatch is listed in the su
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -34,9 +33,7 @@ import pandas as pd
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
-from geoschikt.outputs.atomic import atomic_directory
-from geoschikt.outputs.csvsafe import neutralise_frame
-from geoschikt.provenance import input_record, run_record
+from geoschikt.provenance import input_record
 
 log = logging.getLogger(__name__)
 
@@ -610,28 +607,3 @@ def require_match(balance: Balance) -> None:
             "use regions, population and reception of the same municipal year, or drop --strict "
             "to write the balance with these listed"
         )
-
-
-def write_balance(
-    balance: Balance, out: str | Path, *, overwrite: bool = False, command: str | None = None
-) -> Path:
-    """Write balance.gpkg (layer ``balance``), balance.csv, balance_unmatched.csv and
-    balance.json into ``out`` atomically; returns ``out``."""
-    out = Path(out)
-    with atomic_directory(out, overwrite) as tmp:
-        balance.layer.to_file(tmp / GPKG, layer=LAYER, driver="GPKG", engine="pyogrio")
-        layer = pd.DataFrame(balance.layer.drop(columns="geometry"))
-        neutralise_frame(layer).to_csv(tmp / CSV, index=False)
-        neutralise_frame(balance.unmatched).to_csv(tmp / UNMATCHED_CSV, index=False)
-        record = run_record(
-            {**balance.summary, "warnings": balance.warnings()},
-            time_key="created",
-            command=command,
-            with_command=True,
-            outputs=tmp,
-        )
-        (tmp / RECORD).write_text(
-            json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-        )
-    log.info("balance written to %s", out)
-    return out

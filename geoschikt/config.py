@@ -191,6 +191,16 @@ class NetworkRules:
 
 
 @dataclass(frozen=True)
+class MapSettings:
+    """The ``[map]`` section: language, blurring, footprints drawn, where Leaflet comes from."""
+
+    lang: str = "nl"
+    blur_m: float = 0.0
+    footprints: int = 2000
+    assets: str = "inline"  # "inline" or "cdn"
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of a run."""
 
@@ -201,6 +211,7 @@ class Config:
     lang: str
     criteria: tuple[Criterion, ...]
     surface_m: float = 50.0
+    map: MapSettings = field(default_factory=MapSettings)
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
 
@@ -414,6 +425,12 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         lang=lang,
         criteria=tuple(criteria),
         surface_m=50.0 if surface_m is None else float(surface_m),
+        map=MapSettings(
+            lang=lang,
+            blur_m=float(map_raw.get("blur_m", 0) or 0),
+            footprints=int(map_raw.get("footprints", MapSettings.footprints)),
+            assets=str(map_raw.get("assets", MapSettings.assets)),
+        ),
         raw=raw,
         sources=sources,
     )

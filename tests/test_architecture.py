@@ -119,3 +119,15 @@ def test_command_modules_import_only_options_and_common_from_the_cli():
         if target.startswith("geoschikt.cli") and target not in allowed and target != name
     ]
     assert bad == []
+
+
+def test_computations_do_not_depend_on_writers():
+    """Pure computations (scores, curves, routes, the balance) import no output writer."""
+    pure = ["scoring", "curves", "routing", "network", "reception", "balance", "config", "geo"]
+    bad = [
+        f"geoschikt.{name} imports {target}"
+        for name in pure
+        for target, _, _ in imports(MODULES[f"geoschikt.{name}"])
+        if target.startswith(("geoschikt.outputs", "geoschikt.cli", "geoschikt.batch"))
+    ]
+    assert bad == []
