@@ -13,15 +13,18 @@ from geoschikt.acquire.http import (
 )
 from geoschikt.acquire.nominatim import geocode_place
 from geoschikt.acquire.osmfile import (
+    BARRIER_TAGS,
     BOUNDARY_TAGS,
     BUILDING_TAGS,
     NETWORK_TAGS,
     OSM_SUFFIXES,
+    WATER_KEYS,
     NetworkWays,
     OsmChunk,
     OsmData,
     concat_chunks,
     empty_chunk,
+    is_water,
     read_osm,
     stream_osm,
 )
@@ -29,6 +32,9 @@ from geoschikt.acquire.overpass import fetch_bbox, overpass_query
 from geoschikt.hashing import file_sha256
 
 __all__ = [
+    "BARRIER_TAGS",
+    "WATER_KEYS",
+    "is_water",
     "BOUNDARY_TAGS",
     "BUILDING_TAGS",
     "NETWORK_TAGS",
