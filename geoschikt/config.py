@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -159,13 +159,14 @@ class Criterion:
     @property
     def reach_m(self) -> float:
         """Farthest distance that is measured; beyond it a feature is 'not in reach'."""
+        extra: tuple[float | None, ...]
         if self.measure == "pressure":
             extra = (self.cutoff_m, self.within_m)
         elif self.measure == "raster":
             extra = (0.0,)
         else:
             extra = (self.far_m,)
-        return max(v for v in (*extra, self.max_m, self.min_m) if v is not None)
+        return float(max(v for v in (*extra, self.max_m, self.min_m) if v is not None))
 
     def label(self, lang: str) -> str:
         return self.label_nl if lang == "nl" else self.label_en
@@ -288,7 +289,7 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
     return problems
 
 
-def _measuring(c: Criterion) -> tuple:
+def _measuring(c: Criterion) -> tuple[object, ...]:
     """What determines a criterion's measurement (not its scoring)."""
     base = (c.tags, c.exclude, c.source, c.mode, c.measure)
     if c.measure == "pressure":
@@ -307,7 +308,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
 
 
-def _deep_merge(base: dict, over: Mapping, *, path: str, problems: list[str]) -> dict:
+def _deep_merge(
+    base: dict[str, Any], over: Mapping[str, Any], *, path: str, problems: list[str]
+) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
@@ -325,7 +328,7 @@ def _deep_merge(base: dict, over: Mapping, *, path: str, problems: list[str]) ->
     return out
 
 
-def _unknown(here: str, key: str, allowed) -> str:
+def _unknown(here: str, key: str, allowed: Iterable[str]) -> str:
     allowed = sorted(allowed)
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -420,8 +423,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     return Config(
         crs=crs,
         distance=distance,
-        network=NetworkRules(float(max_snap), int(min_comp)),
-        candidates=CandidateRules(tuple(types), float(min_a), float(max_a)),
+        network=NetworkRules(float(max_snap or 0), int(min_comp or 0)),  # checked above
+        candidates=CandidateRules(tuple(types), float(min_a or 0), float(max_a or 0)),
         lang=lang,
         criteria=tuple(criteria),
         surface_m=50.0 if surface_m is None else float(surface_m),
@@ -436,7 +439,16 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     )
 
 
-def _number(spec, key, where, problems, *, positive=False, minimum=None, required=True):
+def _number(
+    spec: Mapping[str, Any],
+    key: str,
+    where: str,
+    problems: list[str],
+    *,
+    positive: bool = False,
+    minimum: float | None = None,
+    required: bool = True,
+) -> float | None:
     value = spec.get(key)
     name = f"{where}.{key}"
     if value is None:
@@ -475,7 +487,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
             problems.append(f"{where}.{name} = {value!r}; allowed: {', '.join(allowed)}")
         return str(value)
 
-    def num(name: str, **kw) -> float | None:
+    def num(name: str, **kw: Any) -> float | None:
         return _number(spec, name, where, problems, **kw)
 
     source = choice("source", SOURCES, "osm")
@@ -548,7 +560,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         near_m=near,
         far_m=far,
         steepness=steep if steep is not None else CURVES[decay].default_steepness,
-        weight=weight,
+        weight=float(weight or 0),  # None only with a problem, which returned above
         max_m=max_m,
         min_m=min_m,
         measure=measure,
