@@ -34,6 +34,7 @@ from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.provenance import input_record
+from geoschikt.tables import read_user_csv
 
 log = logging.getLogger(__name__)
 
@@ -245,14 +246,7 @@ def _read_csv(path: str | Path, what: str) -> tuple[pd.DataFrame, str]:
     label = f"{what} file {path}"
     if not path.is_file():
         raise InputFileError(f"{label} does not exist; check the path")
-    try:
-        table = pd.read_csv(path, dtype=str, skipinitialspace=True)
-        if len(table.columns) == 1 and ";" in str(table.columns[0]):  # Dutch Excel export
-            table = pd.read_csv(path, dtype=str, skipinitialspace=True, sep=";")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(
-            f"{label} is not a readable CSV ({exc}); save it as a UTF-8 CSV with a header row"
-        ) from None
+    table, _dialect = read_user_csv(path, what, text=True)
     if table.empty:
         raise InputFileError(f"{label} has no rows")
     return table, label
