@@ -58,9 +58,7 @@ def sniff(text: str) -> tuple[str, str]:
     return best, decimal
 
 
-def read_user_csv(
-    path: Path, what: str, *, text: bool = False
-) -> tuple[pd.DataFrame, CsvDialect]:
+def read_user_csv(path: Path, what: str, *, text: bool = False) -> tuple[pd.DataFrame, CsvDialect]:
     """A user's CSV as a frame (and how it was written); one clear error when unreadable.
     With ``text``, every cell stays text (codes with leading zeros, counts checked later)."""
     raw = path.read_bytes()

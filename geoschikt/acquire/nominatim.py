@@ -8,12 +8,23 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from geoschikt.acquire.http import NOMINATIM_URL, Transport, cached_request
+from geoschikt.acquire.http import (
+    NOMINATIM_URL,
+    Politeness,
+    Transport,
+    cached_request,
+    check_json_list,
+)
 from geoschikt.errors import DataUnavailableError
 
 
 def geocode_place(
-    place: str, *, cache_dir: Path, offline: bool, transport: Transport | None = None
+    place: str,
+    *,
+    cache_dir: Path,
+    offline: bool,
+    transport: Transport | None = None,
+    policy: Politeness | None = None,
 ) -> gpd.GeoDataFrame:
     """Boundary polygon of a named place from Nominatim (cached), as a one-row GeoDataFrame."""
     params = {"q": place, "format": "json", "polygon_geojson": "1", "limit": "5"}
@@ -23,7 +34,9 @@ def geocode_place(
         suffix=".json",
         cache_dir=cache_dir,
         offline=offline,
+        check=check_json_list,
         transport=transport,
+        policy=policy,
     )
     try:
         results = json.loads(path.read_text(encoding="utf-8"))

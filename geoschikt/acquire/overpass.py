@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from geoschikt.acquire.http import OVERPASS_URL, Transport, cached_request
-from geoschikt.errors import DataUnavailableError
+from geoschikt.acquire.http import (
+    OVERPASS_URL,
+    Politeness,
+    Transport,
+    cached_request,
+    check_overpass_xml,
+)
 
 
 def overpass_query(bbox: tuple[float, float, float, float], feature_rules: Iterable[str]) -> str:
@@ -43,17 +48,22 @@ def fetch_bbox(
     cache_dir: Path,
     offline: bool,
     transport: Transport | None = None,
+    policy: Politeness | None = None,
 ) -> Path:
-    """OSM XML for ``bbox`` from Overpass (cached); returns the file to pass to ``read_osm``."""
+    """OSM XML for ``bbox`` from Overpass (cached); returns the file to pass to ``read_osm``.
+
+    An answer that is not complete OSM XML (an error page, or a ``remark`` reporting a
+    timeout or memory error) is refused and never cached.
+    """
     query = overpass_query(bbox, feature_rules)
-    body = cached_request(
+    return cached_request(
         OVERPASS_URL,
         {"data": query},
         suffix=".osm",
         cache_dir=cache_dir,
         offline=offline,
+        check=check_overpass_xml,
+        method="POST",
         transport=transport,
+        policy=policy,
     )
-    if body.stat().st_size < 200 and b"<osm" not in body.read_bytes():
-        raise DataUnavailableError(f"Overpass returned no OSM data (see {body}); try again later")
-    return body
