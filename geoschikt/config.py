@@ -10,7 +10,7 @@ import copy
 import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,40 +27,6 @@ DIRECTIONS = ("towards", "away")
 SOURCES = ("osm", "reception", "raster")
 LANGS = ("nl", "en")
 
-_SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "analysis": ("crs", "distance"),
-    "network": ("max_snap_m", "min_component_nodes"),
-    "candidates": ("building_types", "min_area_m2", "max_area_m2"),
-    "surface": ("resolution_m",),
-    "map": ("lang", "blur_m", "footprints", "assets"),
-}
-_CRITERION_KEYS = (
-    "label_nl",
-    "label_en",
-    "tags",
-    "exclude",
-    "source",
-    "mode",
-    "direction",
-    "decay",
-    "near_m",
-    "far_m",
-    "steepness",
-    "weight",
-    "max_m",
-    "min_m",
-    "enabled",
-    "measure",
-    "kernel",
-    "bandwidth_m",
-    "cutoff_m",
-    "within_m",
-    "full_at",
-    "zero_at",
-    "min_capacity",
-    "raster",
-    "band",
-)
 
 
 @dataclass(frozen=True)
@@ -233,6 +199,21 @@ class Config:
         if problems:
             raise ConfigError(_join(problems, None))
         return _build(merged, self.sources)
+
+
+def _names(cls: type, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in without)
+
+
+# The keys each section accepts, from the typed settings (one place for each key).
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "analysis": ("crs", "distance"),
+    "network": _names(NetworkRules),
+    "candidates": _names(CandidateRules),
+    "surface": ("resolution_m",),
+    "map": _names(MapSettings),
+}
+_CRITERION_KEYS = (*_names(Criterion, without=("key",)), "enabled")
 
 
 def load_config(
