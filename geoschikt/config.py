@@ -27,6 +27,7 @@ DIRECTIONS = ("towards", "away")
 SOURCES = ("osm", "reception", "raster")
 LANGS = ("nl", "en")
 
+CSV_DIALECTS = ("international", "nl")
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ class Config:
     criteria: tuple[Criterion, ...]
     surface_m: float = 50.0
     map: MapSettings = field(default_factory=MapSettings)
+    csv_dialect: str = "international"  # [output]: "nl" for Dutch Excel
+    xlsx: bool = False  # [output]: also write candidates.xlsx
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
 
@@ -212,6 +215,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "candidates": _names(CandidateRules),
     "surface": ("resolution_m",),
     "map": _names(MapSettings),
+    "output": ("csv_dialect", "xlsx"),
 }
 _CRITERION_KEYS = (*_names(Criterion, without=("key",)), "enabled")
 
@@ -386,6 +390,16 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             "(or 0 for no surface)"
         )
 
+    out_raw = raw.get("output", {})
+    csv_dialect = out_raw.get("csv_dialect", "international")
+    if csv_dialect not in CSV_DIALECTS:
+        problems.append(
+            f"output.csv_dialect = {csv_dialect!r}; allowed: {', '.join(map(repr, CSV_DIALECTS))}"
+        )
+    xlsx = out_raw.get("xlsx", False)
+    if not isinstance(xlsx, bool):
+        problems.append(f"output.xlsx = {xlsx!r} must be true or false")
+
     criteria = []
     crit_raw = raw.get("criteria", {})
     if not isinstance(crit_raw, dict) or not crit_raw:
@@ -415,6 +429,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             footprints=int(map_raw.get("footprints", MapSettings.footprints)),
             assets=str(map_raw.get("assets", MapSettings.assets)),
         ),
+        csv_dialect=str(csv_dialect),
+        xlsx=bool(xlsx),
         raw=raw,
         sources=sources,
     )
