@@ -5,7 +5,9 @@ pressure, raster values. Networks are built once per mode and reused for later p
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from functools import cached_property
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -37,15 +39,23 @@ def within_col(crit: Criterion) -> str:
     return f"{crit.key}_places_within_{crit.within_m / 1000:g}km"
 
 
+class Timer(Protocol):
+    """What the measurer needs of the run's timings: a context manager per stage."""
+
+    def stage(self, name: str) -> AbstractContextManager[object]: ...
+
+
 class Measurer:
     """Measures the configured criteria for points in the metric ``crs``."""
 
-    def __init__(self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings):
+    def __init__(
+        self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings: Timer
+    ):
         self.osm, self.pois, self.config, self.crs, self.timings = osm, pois, config, crs, timings
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[tuple[str, str], Snapped] = {}
         self.buildings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.network_info: dict[str, dict] = {}
+        self.network_info: dict[str, dict[str, Any]] = {}
         self.way_segments: dict[str, WaySegments] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
         if "snap_m" not in pois:
@@ -68,7 +78,9 @@ class Measurer:
             self.network_info[mode] = {"nodes": net.n_nodes, "edges": len(net.u)}
         return self.networks[mode]
 
-    def measure(self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True):
+    def measure(
+        self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True
+    ) -> tuple[list[Measured], dict[str, Any]]:
         """(measured per criterion, extra columns) for the points ``x``, ``y``.
 
         With ``candidates``, points that are all off the network are an error, and snapping
@@ -88,6 +100,8 @@ class Measurer:
             if crit.measure == "raster":
                 from geoschikt.rasters import sample_raster  # rasterio only when needed
 
+                if crit.raster is None:  # the config requires it for source = "raster"
+                    raise AreaError(f"criterion {crit.key} has no raster file")
                 value = sample_raster(crit.raster, crit.band, x, y, self.crs)
                 measured.append(
                     Measured(
@@ -150,9 +164,9 @@ class Measurer:
                 near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
                 why = f"more than {max_snap:.0f} m from the walk and bike networks"
                 if candidates:
-                    extra[mode_col(crit.key)] = np.where(
-                        np.isfinite(dist), np.where(by_bike, "bike", "walk"), None
-                    ).astype(object)
+                    by = np.where(by_bike, "bike", "walk").astype(object)
+                    by[~np.isfinite(dist)] = None
+                    extra[mode_col(crit.key)] = by
                     extra[dist_mode_col(crit.key, "walk")] = _metres(walk)
                     extra[dist_mode_col(crit.key, "bike")] = _metres(bike)
             else:
@@ -166,9 +180,25 @@ class Measurer:
                 extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
         for crit in counts:
             measured[self.config.criteria.index(crit)] = count_within(crit, counted, n)
-        return measured, extra
+        done = [m for m in measured if m is not None]  # every count is filled in above
+        if len(done) != len(measured):
+            raise RuntimeError("a count criterion was not measured")
+        return done, extra
 
-    def _network_distance(self, crit, mode, reach, x, y, sel, fx, fy, snaps, extra, candidates):
+    def _network_distance(
+        self,
+        crit: Criterion,
+        mode: str,
+        reach: float,
+        x: np.ndarray,
+        y: np.ndarray,
+        sel: np.ndarray,
+        fx: np.ndarray,
+        fy: np.ndarray,
+        snaps: dict[str, Snapped],
+        extra: dict[str, np.ndarray],
+        candidates: bool,
+    ) -> tuple[np.ndarray, Nearest]:
         """(distance, Nearest) over the ``mode`` network within ``reach``; NaN off the network."""
         max_snap = self.config.network.max_snap_m
         net = self.network(mode)
@@ -194,7 +224,7 @@ class Measurer:
         why = f"no buildings within {crit.within_m:.0f} m"
         return Measured(crit, np.full(len(x), np.nan), why_unknown=why, value=value)
 
-    def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray):
+    def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Straight distance to the nearest segment of the ways ``crit`` selects, and the
         ``key=value`` of that way."""
         if crit.key not in self.way_segments:
@@ -210,7 +240,15 @@ class Measurer:
         labels[idx >= 0] = found.tag[idx[idx >= 0]]
         return dist, labels
 
-    def _feature_snap(self, crit, mode, net, sel, fx, fy) -> Snapped:
+    def _feature_snap(
+        self,
+        crit: Criterion,
+        mode: str,
+        net: Network,
+        sel: np.ndarray,
+        fx: np.ndarray,
+        fy: np.ndarray,
+    ) -> Snapped:
         if (crit.key, mode) not in self.feature_snaps:
             snapped = snap_clear(
                 net, fx, fy, self.config.network.max_snap_m, self.obstacles, buildings=False
@@ -220,7 +258,15 @@ class Measurer:
             self.feature_snaps[(crit.key, mode)] = snapped
         return self.feature_snaps[(crit.key, mode)]
 
-    def _pressure(self, crit, sel, x, y, fx, fy):
+    def _pressure(
+        self,
+        crit: Criterion,
+        sel: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        fx: np.ndarray,
+        fy: np.ndarray,
+    ) -> tuple[Measured, Nearest, np.ndarray]:
         """Capacity-weighted kernel sum of nearby reception (the score), places within
         ``within_m`` and the straight distance to the nearest site (for hard limits)."""
         cap = self.pois["capacity"].to_numpy(dtype=float)[sel]

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import osmium
@@ -209,6 +210,35 @@ def test_walk_or_bike_effective_distance_by_hand():
     assert crit.bike_reach_m == 1000 + (3000 - 1000) / 0.25
 
 
+def bike_reference(net, osm_xml: str, cx, cy, fx, fy, reach: float) -> np.ndarray:
+    """networkx over the arrays of a geoschikt network, the points snapped by the reference's
+    own brute-force clear snapping (osmnx obstacles; candidates past other buildings and
+    water, features past water) and its phase graph for destination-only ways (usable only
+    at the start and end of a trip); multi-source Dijkstra from the features."""
+    import networkx as nx
+
+    from .reference_network import _insert_snaps, _obstacles, _phase_graph, snap_clear
+
+    g = nx.Graph()
+    for i, (x, y) in enumerate(zip(net.x, net.y, strict=True)):
+        g.add_node(i, px=float(x), py=float(y))
+    local = np.zeros(len(net.u), bool) if net.destination_only is None else net.destination_only
+    for a, b, w, dest in zip(net.u, net.v, net.length, local, strict=True):
+        g.add_edge(int(a), int(b), length=float(w), kind="local" if dest else "public")
+    obstacles = _obstacles(str(Path(osm_xml).resolve()), str(net.crs))
+    edges, c_idx, c_s, c_t = snap_clear(g, np.column_stack([cx, cy]), obstacles, buildings=True)
+    _, f_idx, f_s, f_t = snap_clear(g, np.column_stack([fx, fy]), obstacles, buildings=False)
+    snaps = [(("c", i), int(c_idx[i]), float(c_s[i]), float(c_t[i])) for i in range(len(cx))]
+    snaps += [(("f", j), int(f_idx[j]), float(f_s[j]), float(f_t[j])) for j in range(len(fx))]
+    d = _phase_graph(_insert_snaps(g, edges, snaps))  # destination-only ways: first/last only
+    src = [(("f", j), 0) for j in range(len(fx)) if (("f", j), 0) in d]
+    dist = nx.multi_source_dijkstra_path_length(d, src, cutoff=reach, weight="length")
+    phases = [
+        [dist[(("c", i), p)] for p in range(3) if (("c", i), p) in dist] for i in range(len(cx))
+    ]
+    return np.array([min(found) if found else np.nan for found in phases])
+
+
 @pytest.fixture(scope="module")
 def bike_result(delft_pbf):
     from geoschikt.pipeline import score_area
@@ -224,11 +254,9 @@ def bike_result(delft_pbf):
 
 def test_walk_or_bike_on_delft_against_networkx(bike_result, delft_xml):
     """Both distances agree with networkx (walking: osmnx's own graph; cycling: networkx over
-    geoschikt's bike network arrays with brute-force snapping); the scored distance and mode
-    follow the rule."""
+    geoschikt's bike network arrays with the reference's brute-force snapping clear of other
+    buildings and water); the scored distance and mode follow the rule."""
     from geoschikt.network import build_network
-
-    from .test_distances import networkx_reference
 
     res = bike_result
     crit = res.config.criterion("language_school")
@@ -251,7 +279,7 @@ def test_walk_or_bike_on_delft_against_networkx(bike_result, delft_xml):
     to_m = pyproj.Transformer.from_crs("EPSG:4326", res.crs, always_xy=True)
     cx, cy = to_m.transform(cands["lon"].to_numpy()[sample], cands["lat"].to_numpy()[sample])
     fx, fy = to_m.transform(sources[:, 0], sources[:, 1])
-    ref_bike = networkx_reference(net, cx, cy, fx, fy, crit.bike_reach_m)
+    ref_bike = bike_reference(net, str(delft_xml), cx, cy, fx, fy, crit.bike_reach_m)
     np.testing.assert_allclose(bike[sample], ref_bike, atol=0.06)
 
     dist = cands[f"dist_{key}_m"].to_numpy(dtype=float)
