@@ -46,7 +46,9 @@ def test_default_steepness_comes_from_the_curve():
 
 
 def test_measure_kinds_decide_what_goes_with_a_source():
-    assert measures_for("osm") == ("distance",)
+    assert measures_for("osm") == ("distance", "count")
+    assert measures_for("osm_ways") == ("distance",)
+    assert measures_for("buildings") == ("share",)
     assert measures_for("reception") == ("distance", "pressure")
     assert measures_for("raster") == ("raster",)
     assert {k.scored_on for k in MEASURE_KINDS.values()} == {"distance", "value"}
