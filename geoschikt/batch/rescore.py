@@ -93,7 +93,7 @@ def rescore_batch(
 def rescore_region(work: tuple) -> tuple[dict, list[str] | None]:
     """Re-score one region's run directory into ``out_dir``; returns its summary row and the
     candidate columns that changed (None: the set of columns changed)."""
-    from geoschikt.rescore import rescore, write_rescored
+    from geoschikt.rescoring import rescore, write_rescored
 
     src, out_dir, row, config = work
     t0 = time.perf_counter()

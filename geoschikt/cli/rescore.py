@@ -55,7 +55,7 @@ def rescore_cmd(
     reach).
     """
     from geoschikt.outputs import check_output_dir
-    from geoschikt.rescore import is_run_dir, rescore, run_config, write_rescored
+    from geoschikt.rescoring import is_run_dir, rescore, run_config, write_rescored
 
     quiet_regions()
     start = time.perf_counter()
