@@ -186,12 +186,9 @@ def _surface_style(result) -> str:
 
 def style_gpkg(result, gpkg: Path) -> None:
     """QGIS default styles and field aliases/descriptions for the layers of ``gpkg``."""
-    from geoschikt.outputs.qgis import SuitabilityClass, result_styles, write_styles
-    from geoschikt.outputs.webmap import CLASSES, FAIL_COLOUR
+    from geoschikt.outputs.qgis import style_layers
 
-    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
-    criteria = [(c.key, c.label_nl, c.label_en) for c in result.config.criteria]
-    write_styles(gpkg, result_styles(gpkg, criteria, classes, FAIL_COLOUR, result.config.lang))
+    style_layers(gpkg, result.config)
 
 
 def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statements | None:
