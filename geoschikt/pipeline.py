@@ -279,17 +279,11 @@ def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, co
     grid = make_grid(to_crs(area, crs).geometry.union_all(), crs, config.surface_m)
     x, y = grid.centres()
     measured, _ = measurer.measure(x, y, candidates=False)
-    scores = score(measured, lang=config.lang)
     off = np.zeros(len(x), dtype=bool)
     for m in measured:
         if m.assessed and m.criterion.measure == "distance":
             off |= np.isnan(m.distance)
-    names = [score_col(m.criterion.key) for m in measured if m.assessed] + ["suitability"]
-    bands = np.full((len(names), grid.height, grid.width), np.nan, dtype="float32")
-    rows, cols = np.nonzero(grid.inside)
-    for i, name in enumerate(names):
-        values = scores[name].to_numpy(dtype=float)
-        bands[i, rows, cols] = np.where(off, np.nan, values)
+    surface = score_surface(grid, tuple(measured), ~off, config.lang)
     log.info(
         "surface: %d x %d cells of %g m, %d scored",
         grid.width,
@@ -297,7 +291,21 @@ def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, co
         grid.resolution,
         int((~off).sum()),
     )
-    return Surface(grid, tuple(names), bands)
+    return surface
+
+
+def score_surface(grid, measured: tuple[Measured, ...], scored: np.ndarray, lang: str) -> Surface:
+    """The bands of a surface from its cells' measurements: one per assessed criterion's
+    score and the suitability; cells not ``scored`` (of those inside the area) are nodata.
+    Used by a run and, with a new configuration, by ``rescore``."""
+    scores = score(list(measured), lang=lang)
+    names = [score_col(m.criterion.key) for m in measured if m.assessed] + ["suitability"]
+    bands = np.full((len(names), grid.height, grid.width), np.nan, dtype="float32")
+    rows, cols = np.nonzero(grid.inside)
+    for i, name in enumerate(names):
+        values = scores[name].to_numpy(dtype=float)
+        bands[i, rows, cols] = np.where(scored, values, np.nan)
+    return Surface(grid, tuple(names), bands, measured, scored)
 
 
 def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):

@@ -16,10 +16,16 @@ from geoschikt.config import Config, config_from_dict, measurement_changes, read
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.hashing import file_sha256
-from geoschikt.outputs.distances import DISTANCES, holds, load_distances
+from geoschikt.outputs.distances import (
+    DISTANCES,
+    SURFACE_STORE,
+    holds,
+    load_distances,
+    load_surface,
+)
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
-from geoschikt.pipeline import ScoreResult
+from geoschikt.pipeline import ScoreResult, score_surface
 from geoschikt.scoring import (
     Measured,
     dist_col,
@@ -74,6 +80,27 @@ def run_config(
     new = config.with_overrides(overrides)
     extra = (str(overrides_file),) if overrides_file else ()
     return replace(new, sources=(str(src / "run.json"), *extra))
+
+
+def remeasured(config: Config, stored) -> tuple[Measured, ...]:
+    """The stored measurements (of candidates or surface cells) as ``config``'s criteria see
+    them: a distance beyond a criterion's (possibly shorter) reach is 'nothing in reach'."""
+    out = []
+    for c in config.criteria:
+        meta = stored.meta[c.key]
+        d = stored.distance[c.key].copy()
+        d[d > c.reach_m] = np.inf
+        out.append(
+            Measured(
+                c,
+                d,
+                meta["why_unknown"],
+                meta["assessed"],
+                meta["why_not_assessed"],
+                stored.value.get(c.key),
+            )
+        )
+    return tuple(out)
 
 
 def rescore_run(src: str | Path, config: Config) -> ScoreResult:
@@ -137,24 +164,13 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     kept = {c.key for c in config.criteria}
     drop += [nearest_col(k) for k in stored.meta if k not in kept]  # criteria now disabled
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
-    measured, nearest = [], []
-    for c in config.criteria:
-        meta = stored.meta[c.key]
-        d = stored.distance[c.key].copy()
-        d[d > c.reach_m] = np.inf
-        measured.append(
-            Measured(
-                c,
-                d,
-                meta["why_unknown"],
-                meta["assessed"],
-                meta["why_not_assessed"],
-                stored.value.get(c.key),
-            )
-        )
-        if nearest_col(c.key) in base and np.isinf(d).any():
-            base.loc[np.isinf(d), nearest_col(c.key)] = None
-            nearest.append(nearest_col(c.key))
+    measured = remeasured(config, stored)
+    nearest = []
+    for m in measured:
+        col = nearest_col(m.criterion.key)
+        if col in base and np.isinf(m.distance).any():
+            base.loc[np.isinf(m.distance), col] = None
+            nearest.append(col)
 
     scores = score(measured, lang=config.lang)
     scores.index = base.index
@@ -179,8 +195,20 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     prov["counts"] = dict(
         prov.get("counts", {}), candidates=len(result), passing=int(result["passes"].sum())
     )
+    surface = None
+    if (src / SURFACE_STORE).is_file() and config.surface_m > 0:
+        cells = load_surface(src / SURFACE_STORE)
+        surface = score_surface(cells.grid, remeasured(config, cells), cells.scored, config.lang)
     new = ScoreResult(
-        result, pois, area, reception, config, str(cands.crs.to_string()), prov, tuple(measured)
+        result,
+        pois,
+        area,
+        reception,
+        config,
+        str(cands.crs.to_string()),
+        prov,
+        tuple(measured),
+        surface,
     )
     recomputed = [*nearest, *scores.columns]
     return Rescored(new, src, before, recomputed, holds(stored, new), others)

@@ -17,7 +17,12 @@ import pandas as pd
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.csvsafe import neutralise_arrow
-from geoschikt.outputs.distances import DISTANCES, save_distances
+from geoschikt.outputs.distances import (
+    DISTANCES,
+    SURFACE_STORE,
+    save_distances,
+    save_surface,
+)
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
 from geoschikt.provenance import ATTRIBUTION, describe_files
@@ -96,6 +101,8 @@ def write_outputs(
                 save_distances(result, tmp / DISTANCES)
             if result.surface is not None:
                 write_geotiff(result.surface, tmp / SURFACE, tags=_raster_tags(result))
+                if result.surface.measured:  # what rescore needs to redo the surface
+                    save_surface(result.surface, tmp / SURFACE_STORE)
                 (tmp / SURFACE_STYLE).write_text(_surface_style(result), encoding="utf-8")
             write_map(result, tmp / MAP)
             finish_tables()
