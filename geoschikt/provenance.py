@@ -46,7 +46,7 @@ def input_record(role: str, path: str | Path) -> dict[str, Any]:
     return {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
 
 
-def frame_record(role: str, frame) -> dict[str, Any]:
+def frame_record(role: str, frame: Any) -> dict[str, Any]:
     """Role, row count and a SHA-256 of a GeoDataFrame given in Python (its CRS, columns,
     values and geometry WKB), so a run from a frame is as traceable as one from a file."""
     import hashlib
@@ -67,7 +67,7 @@ def frame_record(role: str, frame) -> dict[str, Any]:
     }
 
 
-def describe_files(directory: Path) -> dict[str, dict]:
+def describe_files(directory: Path) -> dict[str, dict[str, Any]]:
     """Size and SHA-256 of every file in ``directory`` (the ``outputs`` of a record)."""
     return {
         p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
