@@ -153,7 +153,7 @@ LAYERS = [
     {"measure"},  # 4
     {"pipeline"},  # 5: the data flow of one run
     {"outputs"},  # 6: writers
-    {"rescoring", "decide"},  # 7: work on finished runs
+    {"rescoring", "decide", "report"},  # 7: work on finished runs
     {"api"},  # 7b: the Python interface (score, read_osm, write_outputs, rescore)
     {"batch"},  # 8
     {"cli", "__main__"},  # 9
