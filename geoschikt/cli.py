@@ -15,19 +15,26 @@ import click
 
 from geoschikt import __version__
 from geoschikt.errors import GeoschiktError, InputFileError
+from geoschikt.outputs.atomic import is_disk_full
 
 log = logging.getLogger("geoschikt")
 
 
 class _Group(click.Group):
-    """Turns input errors into one line on stderr and exit code 2; Ctrl-C into exit 130."""
+    """Turns input errors into one line on stderr and exit code 2 (1 for a failed run, such
+    as a full disk); Ctrl-C into exit 130."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except GeoschiktError as exc:
             click.echo(f"geoschikt: error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            click.echo(f"geoschikt: error: disk full ({exc}); free some space", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("geoschikt: interrupted; no outputs were written or changed", err=True)
             sys.exit(130)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import os
 import socket
 import sqlite3
+import subprocess
 import threading
 import warnings
 
@@ -335,3 +337,263 @@ def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path
     gpkg = gpd.read_file(out / "candidates.gpkg", layer="candidates")
     assert set(gpkg["naam"]) == {'=HYPERLINK("http://evil/","x")', "@cmd"}
     assert set(gpkg["candidate_id"]) == {"=1+1", "-7"}
+
+
+# --- 6. config validation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ({"criteria": {"school": {"weight": float("nan")}}}, ["criteria.school.weight", "nan"]),
+        ({"criteria": {"school": {"far_m": float("inf")}}}, ["criteria.school.far_m", "inf"]),
+        ({"criteria": {"transit": {"near_m": float("-inf")}}}, ["criteria.transit.near_m"]),
+        ({"map": {"blur_m": float("nan")}}, ["map.blur_m", "nan"]),
+        ({"network": {"max_snap_m": float("inf")}}, ["network.max_snap_m"]),
+        ({"candidates": {"max_area_m2": float("nan")}}, ["candidates.max_area_m2"]),
+        ({"criteria": {"school": {"far_m": 5e6}}}, ["criteria.school.far_m", "maximum"]),
+        ({"criteria": {"school": {"weight": -1}}}, ["criteria.school.weight", "at least 0"]),
+        ({"analysis": {"crs": "EPSG:2263"}}, ["analysis.crs", "US survey foot"]),
+        ({"analysis": {"crs": "EPSG:4326"}}, ["analysis.crs", "metres"]),
+    ],
+)
+def test_config_refuses_non_finite_and_out_of_range(config, override, fragments):
+    from geoschikt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        config.with_overrides(override)
+    for frag in fragments:
+        assert frag in str(exc.value)
+
+
+def _all_weights(config, value):
+    return {"criteria": {c.key: {"weight": value} for c in config.criteria}}
+
+
+def test_config_refuses_all_zero_weights(config):
+    from geoschikt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="are 0"):
+        config.with_overrides(_all_weights(config, 0))
+
+
+def test_config_refuses_weights_whose_sum_overflows(config):
+    from geoschikt.errors import ConfigError
+
+    keys = [c.key for c in config.criteria][:2]
+    override = {"criteria": {k: {"weight": 1e308} for k in keys}}
+    assert sum([1e308, 1e308]) == float("inf")  # the reason
+    with pytest.raises(ConfigError, match=f"criteria.{keys[0]}.weight = 1e.308 is above"):
+        config.with_overrides(override)
+
+
+def test_weight_sum_check_catches_overflow_on_its_own():
+    from geoschikt.config import weight_sum_problem
+
+    assert "add up to inf" in weight_sum_problem({"a": 1e308, "b": 1e308})
+    assert weight_sum_problem({"a": 0.0, "b": 2.0}) is None
+
+
+def test_config_accepts_large_finite_weights(config):
+    assert config.with_overrides(_all_weights(config, 1e6)).criteria[0].weight == 1e6
+
+
+def test_nan_weight_in_toml_is_one_line_exit_2(tmp_path, delft_pbf):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = nan\n")
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, "criteria.school.weight", out=out)
+
+
+def test_crs_for_another_continent_is_one_line(tmp_path, delft_pbf):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[analysis]\ncrs = "EPSG:2000"\n')  # Anguilla 1957 / British West Indies Grid
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, "analysis.crs", "EPSG:2000", out=out)
+
+
+# --- 9. --cdn maps pin exact files ---------------------------------------------------------
+
+
+def test_cdn_map_csp_allows_only_the_pinned_files(helsinki_result):
+    import base64
+    import hashlib
+    import html
+    import re
+    from pathlib import Path
+
+    from xstatic.pkg import leaflet as xs
+
+    from geoschikt.outputs.webmap import MapOptions, render_map
+
+    page = render_map(helsinki_result, MapOptions(assets="cdn"))
+    csp = html.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)[1]
+    )
+    policy = dict(part.strip().split(" ", 1) for part in csp.split(";") if part.strip())
+    js_url = f"https://unpkg.com/leaflet@{xs.VERSION}/dist/leaflet.js"
+    css_url = f"https://unpkg.com/leaflet@{xs.VERSION}/dist/leaflet.css"
+    script_sources = policy["script-src"].split()
+    assert js_url in script_sources
+    assert "https://unpkg.com" not in script_sources  # not the whole host
+    assert all(s == js_url or s.startswith("'sha256-") for s in script_sources)
+    assert css_url in policy["style-src"].split()
+    # the integrity attribute is the sha384 of the file bytes (computed here with hashlib)
+    js = (Path(xs.BASE_DIR) / "leaflet.js").read_bytes()
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(js).digest()).decode()
+    assert f'<script src="{js_url}" integrity="{sri}" crossorigin="anonymous">' in page
+
+
+# --- 3. region ids -> folder names -----------------------------------------------------------
+
+
+def test_safe_ids_are_their_own_folder_names():
+    from geoschikt.outputs.folders import folder_names
+
+    ids = ["GM0363", "GM0503", "delft-2024", "a_b", "x.1"]
+    assert folder_names(ids) == {i: i for i in ids}
+
+
+def test_hostile_ids_get_distinct_safe_folders(tmp_path):
+    from geoschikt.outputs.folders import MAX_BYTES, folder_names
+
+    ids = [".", "..", "a/b", "a_b", "a\\b", "../../etc", "x" * 300, "é" * 200, "CON", "-"]
+    names = folder_names(ids)
+    assert len(set(names.values())) == len(ids)
+    assert names["a_b"] == "a_b" and names["a/b"] != "a_b"
+    for name in names.values():
+        assert name not in (".", "..") and "/" not in name and "\\" not in name
+        assert not name.startswith(".")
+        assert len(name.encode()) <= MAX_BYTES
+        # independent check: the OS makes it a direct child of the parent, and it is new
+        (tmp_path / name).mkdir()
+        assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+    assert len(list(tmp_path.iterdir())) == len(ids)
+
+
+def test_colliding_and_empty_ids_are_refused_with_the_list():
+    from geoschikt.outputs.folders import folder_names
+
+    with pytest.raises(InputFileError, match="'Delft' = 'delft'"):
+        folder_names(["Delft", "delft", "Leiden"])
+    with pytest.raises(InputFileError, match="empty"):
+        folder_names(["a", "", " "])
+
+
+# --- 4. temporary files and symbolic links ---------------------------------------------------
+
+
+def test_atomic_file_never_follows_a_planted_link(tmp_path):
+    from geoschikt.outputs.atomic import atomic_write_bytes
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    # links under every name an old pid-based writer would have used, and some more
+    for pid in range(os.getpid() - 5, os.getpid() + 5):
+        (out / f".summary.csv.tmp-{pid}").symlink_to(victim)
+    atomic_write_bytes(out / "summary.csv", b"new")
+    assert victim.read_text() == "keep me"
+    assert (out / "summary.csv").read_bytes() == b"new"
+    assert not (out / "summary.csv").is_symlink()
+    leftovers = sorted(p.name for p in out.iterdir() if not p.is_symlink())
+    assert leftovers == ["summary.csv"]
+
+
+def test_atomic_file_writes_through_a_link_and_keeps_it(tmp_path):
+    from geoschikt.outputs.atomic import atomic_write_bytes
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write_bytes(link, b"new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_atomic_file_failure_leaves_nothing(tmp_path):
+    from geoschikt.outputs.atomic import atomic_file
+
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_file(target) as fh:
+        fh.write(b"half")
+        raise RuntimeError
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_out_that_is_a_symlink_is_written_through(delft_pbf, tmp_path):
+    real = tmp_path / "runs" / "2026"
+    real.mkdir(parents=True)
+    link = tmp_path / "latest"
+    link.symlink_to(real, target_is_directory=True)
+    res = run(
+        "-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", link, "--overwrite"
+    )
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink()  # not replaced by a directory
+    assert (real / "candidates.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "runs"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["2026"]
+
+
+def test_dangling_symlink_out_is_one_line(delft_pbf, tmp_path):
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "nowhere" / "deeper")
+    res = run("score", "--osm", delft_pbf, "--out", link)
+    assert_one_clear_error(res, "symbolic link", "does not exist")
+    assert link.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_out_dot_with_overwrite_is_one_line(delft_pbf, tmp_path, monkeypatch):
+    (tmp_path / "keep.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    res = run("score", "--osm", delft_pbf, "--out", ".", "--overwrite")
+    assert_one_clear_error(res, "current directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+# --- 7. a full disk ------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A real 1 MB tmpfs (needs root); skipped where mounting is not allowed."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_disk_full_during_score_is_one_line_exit_1(delft_pbf, tiny_disk):
+    out = tiny_disk / "out"
+    res = run("score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 1, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("geoschikt: error:")]
+    assert len(lines) == 1 and "disk full" in lines[0] and "MB" in lines[0], res.output
+    assert "Traceback" not in res.output
+    assert list(tiny_disk.iterdir()) == []  # nothing half-written
+
+
+def test_disk_full_is_reported_when_writes_fail_with_enospc(delft_pbf, tmp_path, monkeypatch):
+    """The same without a tmpfs: every GeoPackage/CSV/map write raises ENOSPC."""
+    import errno
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("geoschikt.outputs.write.write_map", full)
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 1, res.output
+    assert "disk full" in res.output and "Traceback" not in res.output
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []

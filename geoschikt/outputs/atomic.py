@@ -1,20 +1,55 @@
-"""All-or-nothing output directories: build in a temporary sibling, then rename into place."""
+"""All-or-nothing outputs: build in a temporary sibling, then rename into place.
+
+Temporary files and directories are created exclusively (``mkstemp``/``mkdtemp``: ``O_EXCL``,
+random names, mode 0600/0700) in the target's own folder, so a symbolic link planted there under
+a predictable name is never followed and the final rename never crosses file systems. An output
+path that is itself a symbolic link is written *through* (its target is replaced, the link stays);
+a dangling link is refused.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
-import uuid
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-from geoschikt.errors import OutputError
+from geoschikt.errors import DiskFullError, OutputError
+
+TMP_MARK = ".tmp-"  # every temporary name holds it: ``.NAME.tmp-XXXX``
+
+
+def real_output_path(path: str | Path, what: str = "--out") -> Path:
+    """``path`` as an absolute path with a symbolic link in its last part followed.
+
+    Refuses a dangling link, and a directory that holds the current working directory
+    (``--out .`` would replace the folder the shell stands in)."""
+    path = Path(os.path.abspath(path))
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.exists() and not target.parent.is_dir():
+            raise OutputError(
+                f"{what} {path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+                "remove the link or create its target folder"
+            )
+        path = target
+    cwd = Path.cwd().resolve()
+    if path.exists() and (path.resolve() == cwd or path.resolve() in cwd.parents):
+        raise OutputError(
+            f"{what} {path} is the current directory or holds it; choose a new folder, "
+            "e.g. --out results"
+        )
+    return path
 
 
 def check_output_dir(out: Path, overwrite: bool) -> None:
     """Refuse an existing, non-empty ``out`` unless ``overwrite`` (checked before any work)."""
-    out = Path(out)
+    out = real_output_path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file, not a directory; choose another path")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
@@ -29,22 +64,128 @@ def atomic_directory(out: Path, overwrite: bool) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces ``out`` in one rename.
 
     On any error (or interruption) the temporary directory is removed and ``out`` is untouched.
+    A symbolic link ``out`` is written through: its target is replaced, the link stays.
     """
-    out = Path(out)
+    out = real_output_path(out)
     check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    tmp = out.parent / f".{out.name}.tmp-{tag}"
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{TMP_MARK}", dir=out.parent))
+    tmp.chmod(0o755)
     try:
         yield tmp
-    except BaseException:
+    except BaseException as exc:
+        written = tree_bytes(tmp)
+        full = is_disk_full(exc) or (isinstance(exc, Exception) and nearly_full(tmp))
         shutil.rmtree(tmp, ignore_errors=True)
+        if full:
+            raise disk_full(out, written) from None
         raise
     if out.exists():
-        old = out.parent / f".{out.name}.old-{tag}"
-        os.replace(out, old)
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / "previous")
         os.replace(tmp, out)
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)
+
+
+@contextmanager
+def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Open a new temporary file beside ``path``; when the block ends without error it is
+    flushed to disk and renamed onto ``path`` (a symbolic link ``path`` is written through).
+
+    The temporary file is created with ``O_EXCL`` under a random name, so nothing planted in
+    the folder is followed or overwritten. On error it is removed and ``path`` is untouched."""
+    path = real_output_path(path, "output file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
+    with atomic_file(path) as fh:
+        fh.write(data)
+
+
+@contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """A fresh, exclusively created temporary path beside ``path`` for writers that want a
+    file name (GDAL, pandas); renamed onto ``path`` when the block ends without error.
+
+    ``suffix`` keeps an extension that the writer needs (``.gpkg``); the empty file is
+    created exclusively and then handed over, so the name cannot be pre-planted as a link."""
+    path = real_output_path(path, "output file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if tmp.is_symlink():  # swapped for a link while the writer ran: refuse to publish it
+            raise OutputError(f"temporary file {tmp} was replaced by a link; not writing {path}")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def tree_bytes(directory: Path) -> int:
+    """Bytes of all files under ``directory`` (0 when it is gone)."""
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def disk_full(out: Path, written: int, needed: int | None = None) -> DiskFullError:
+    """The one-line error for a full disk: what was written, what is free, what is needed."""
+    free = shutil.disk_usage(out.parent if out.parent.exists() else Path.cwd()).free
+    mb = 1024 * 1024
+    need = (
+        f"about {needed / mb:.1f} MB"
+        if needed is not None
+        else f"more than the {written / mb:.1f} MB written before the disk filled"
+    )
+    if out.is_dir():
+        need += f" (the outputs they replace take {tree_bytes(out) / mb:.1f} MB)"
+    return DiskFullError(
+        f"disk full while writing {out} ({free / mb:.1f} MB free on that disk); the outputs "
+        f"need {need}. Nothing was changed: free some space or choose --out on another disk"
+    )
+
+
+def nearly_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (almost) no space left: GDAL/SQLite report a full
+    disk as a failed write or ROLLBACK, without ENOSPC, so an error is checked against this."""
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return False
+    return usage.free < min(1024 * 1024, usage.total // 100 + 1) or usage.free < 64 * 1024
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is 'no space left on device' / 'quota exceeded'."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(exc) or "database or disk is full" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

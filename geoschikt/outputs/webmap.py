@@ -731,14 +731,15 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         leaflet_js = (
             f'<script src="{lf.cdn_js}" integrity="{lf.js_sri}" crossorigin="anonymous"></script>'
         )
-        origin = "https://unpkg.com"
+        # CSP sources with a full path match that one file only, not the whole CDN host
+        script_origin, style_origin = lf.cdn_js, lf.cdn_css
     else:
         leaflet_css = f"<style>{_check_inlinable(lf.css, 'style')}</style>"
         leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
         scripts.append(lf.js)
-        origin = ""
-    script_src = " ".join([origin, *(assets.csp_hash(s) for s in scripts)]).strip()
-    style_src = " ".join(["'unsafe-inline'", origin]).strip()
+        script_origin = style_origin = ""
+    script_src = " ".join([script_origin, *(assets.csp_hash(s) for s in scripts)]).strip()
+    style_src = " ".join(["'unsafe-inline'", style_origin]).strip()
     csp = (
         f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
         f"img-src data: {TILE_ORIGIN}; base-uri 'none'; form-action 'none'"
