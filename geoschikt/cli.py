@@ -304,7 +304,7 @@ def config_show(config_file):
     click.echo(config.to_toml())
 
 
-from geoschikt import cli_balance, cli_batch  # noqa: E402, F401  (register their commands)
+from geoschikt import cli_balance, cli_batch, cli_decide  # noqa: E402, F401  (register them)
 
 
 def main() -> None:
