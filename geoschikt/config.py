@@ -323,7 +323,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             units = {a.unit_name for a in parsed.axis_info}
             if not parsed.is_projected or units - {"metre"}:
                 problems.append(
-                    f"analysis.crs = '{crs}' is not a projected CRS in metres "
+                    f"analysis.crs = '{crs}' is not a projected (metric) CRS "
                     f"(units: {', '.join(sorted(units)) or 'none'}); "
                     "use 'auto' or e.g. 'EPSG:28992'"
                 )

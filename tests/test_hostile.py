@@ -11,6 +11,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import warnings
 
@@ -354,7 +355,7 @@ def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path
         ({"criteria": {"school": {"far_m": 5e6}}}, ["criteria.school.far_m", "maximum"]),
         ({"criteria": {"school": {"weight": -1}}}, ["criteria.school.weight", "at least 0"]),
         ({"analysis": {"crs": "EPSG:2263"}}, ["analysis.crs", "US survey foot"]),
-        ({"analysis": {"crs": "EPSG:4326"}}, ["analysis.crs", "metres"]),
+        ({"analysis": {"crs": "EPSG:4326"}}, ["analysis.crs", "metric"]),
     ],
 )
 def test_config_refuses_non_finite_and_out_of_range(config, override, fragments):
@@ -486,7 +487,7 @@ def test_colliding_and_empty_ids_are_refused_with_the_list():
 
 
 def test_atomic_file_never_follows_a_planted_link(tmp_path):
-    from geoschikt.outputs.atomic import atomic_write_bytes
+    from geoschikt.outputs.atomic import atomic_bytes
 
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
@@ -495,7 +496,7 @@ def test_atomic_file_never_follows_a_planted_link(tmp_path):
     # links under every name an old pid-based writer would have used, and some more
     for pid in range(os.getpid() - 5, os.getpid() + 5):
         (out / f".summary.csv.tmp-{pid}").symlink_to(victim)
-    atomic_write_bytes(out / "summary.csv", b"new")
+    atomic_bytes(out / "summary.csv", b"new")
     assert victim.read_text() == "keep me"
     assert (out / "summary.csv").read_bytes() == b"new"
     assert not (out / "summary.csv").is_symlink()
@@ -504,13 +505,13 @@ def test_atomic_file_never_follows_a_planted_link(tmp_path):
 
 
 def test_atomic_file_writes_through_a_link_and_keeps_it(tmp_path):
-    from geoschikt.outputs.atomic import atomic_write_bytes
+    from geoschikt.outputs.atomic import atomic_bytes
 
     real = tmp_path / "real.json"
     real.write_text("old")
     link = tmp_path / "link.json"
     link.symlink_to(real)
-    atomic_write_bytes(link, b"new")
+    atomic_bytes(link, b"new")
     assert link.is_symlink() and real.read_text() == "new"
 
 
@@ -597,3 +598,210 @@ def test_disk_full_is_reported_when_writes_fail_with_enospc(delft_pbf, tmp_path,
     assert res.exit_code == 1, res.output
     assert "disk full" in res.output and "Traceback" not in res.output
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+# --- 7/8. damaged runs given to rescore ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished_run(delft_pbf, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hostile-run") / "run"
+    res = run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _copy_run(finished_run, tmp_path):
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(finished_run, src)
+    return src
+
+
+def _hand_edit_npz(path):
+    """Change one stored distance and save the archive again (a plausible hand edit)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k].copy() for k in data.files}
+    key = next(k for k in arrays if k.startswith("d_"))
+    arrays[key][0] = 1.0
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("damage", "fragments"),
+    [
+        (lambda d: _hand_edit_npz(d / "distances.npz"), ["distances.npz", "SHA-256", "run.json"]),
+        (lambda d: (d / "distances.npz").write_bytes(b"PK\x03\x04 junk"), ["distances.npz"]),
+        (lambda d: (d / "run.json").write_text("{not json"), ["run.json", "corrupt"]),
+        (lambda d: (d / "run.json").write_text("[]"), ["run.json"]),
+        (lambda d: (d / "candidates.gpkg").unlink(), ["candidates.gpkg"]),
+    ],
+)
+def test_rescore_of_a_damaged_run_is_one_line(finished_run, tmp_path, damage, fragments):
+    src = _copy_run(finished_run, tmp_path)
+    damage(src)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = 5\n")
+    out = tmp_path / "out"
+    res = run("rescore", src, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, *fragments, out=out)
+
+
+def test_rescore_of_an_intact_copy_works(finished_run, tmp_path):
+    """Control for the test above: the copy itself is fine."""
+    src = _copy_run(finished_run, tmp_path)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = 5\n")
+    res = run("-q", "rescore", src, "--config", cfg, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+
+
+def test_corrupt_distances_without_recorded_hash_is_refused(tmp_path):
+    from geoschikt.outputs.distances import load_distances
+
+    path = tmp_path / "distances.npz"
+    path.write_bytes(b"PK\x03\x04 junk")
+    with pytest.raises(InputFileError, match="corrupt"):
+        load_distances(path)
+
+
+# --- 10. minimum versions -------------------------------------------------------------------
+
+
+def test_installed_dependencies_meet_the_security_minimums():
+    """The environment the tests run in satisfies pyproject's (security) minimum versions."""
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    reqs = [Requirement(r) for r in pyproject["project"]["dependencies"]]
+    assert {"requests", "pyarrow", "urllib3", "jinja2"} <= {r.name.lower() for r in reqs}
+    for req in reqs:
+        installed = importlib.metadata.version(req.name)
+        assert req.specifier.contains(installed, prereleases=True), (req, installed)
+
+
+# --- 5. locks, workers that die with their parent, leftovers of killed runs -------------------
+
+
+def test_second_holder_of_a_lock_is_told_who_holds_it(tmp_path):
+    """The holder is another process (flock locks are per open file, so a thread would do too,
+    but a process is what happens in practice)."""
+    from geoschikt.outputs.lock import LockedError, hold_lock
+
+    out = tmp_path / "batch"
+    code = (
+        "import sys, time; from pathlib import Path; from geoschikt.outputs.lock import hold_lock\n"
+        f"with hold_lock(Path({str(out)!r})):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env())
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(LockedError) as exc, hold_lock(out):
+            pass
+        assert f"pid {holder.pid}" in str(exc.value) and socket.gethostname() in str(exc.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold_lock(out) as record:  # kill -9 released it
+        assert record["pid"] == os.getpid()
+
+
+def test_lock_file_that_is_a_symlink_is_refused(tmp_path):
+    from geoschikt.errors import OutputError
+    from geoschikt.outputs.lock import LOCK_NAME, hold_lock
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    out = tmp_path / "batch"
+    out.mkdir()
+    (out / LOCK_NAME).symlink_to(victim)
+    with pytest.raises(OutputError, match="lock file"), hold_lock(out):
+        pass
+    assert victim.read_text() == "keep"
+
+
+def _env():
+    from pathlib import Path
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).parents[1])
+    return env
+
+
+WORKER_PARENT = """
+import os, sys, time
+from geoschikt.workers import worker_pool
+
+def work(path):
+    with open(path, "w") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    pool = worker_pool(2)
+    futures = [pool.submit(work, p) for p in sys.argv[1:]]
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie counts as dead
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_workers_die_when_their_parent_is_killed(tmp_path):
+    import signal
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(WORKER_PARENT)
+    marks = [tmp_path / "w1", tmp_path / "w2"]
+    parent = subprocess.Popen([sys.executable, str(script), *map(str, marks)], env=_env())
+    deadline = time.monotonic() + 60
+    while not all(m.exists() and m.read_text() for m in marks):
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.1)
+    workers = [int(m.read_text()) for m in marks]
+    assert all(_alive(w) for w in workers)
+    parent.send_signal(signal.SIGKILL)  # the parent only, not its group
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+
+
+def test_leftovers_of_a_dead_run_are_cleaned_a_live_ones_kept(tmp_path):
+    from geoschikt.outputs.atomic import atomic_directory, owner_tag
+
+    out = tmp_path / "run"
+    host = owner_tag().split("-")[0]
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".run.tmp-{host}-{dead_pid}-abcd1234"
+    stale_old = tmp_path / f".run.old-{host}-{dead_pid}-abcd1234"
+    live = tmp_path / f".run.tmp-{host}-{os.getppid()}-abcd1234"  # a live process (pytest's parent)
+    other_host = tmp_path / f".run.tmp-otherhost-{dead_pid}-abcd1234"
+    for path in (stale, stale_old, live, other_host):
+        path.mkdir()
+        (path / "candidates.csv").write_text("x")
+    with atomic_directory(out, overwrite=False) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert not stale.exists() and not stale_old.exists()
+    assert live.exists() and other_host.exists()
+    assert (out / "a.txt").read_text() == "new"

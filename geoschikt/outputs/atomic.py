@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
+import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,7 +72,8 @@ def atomic_directory(out: Path, overwrite: bool) -> Iterator[Path]:
     out = real_output_path(out)
     check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{TMP_MARK}", dir=out.parent))
+    clean_stale_temps(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{TMP_MARK}{owner_tag()}", dir=out.parent))
     tmp.chmod(0o755)
     try:
         yield tmp
@@ -81,12 +85,42 @@ def atomic_directory(out: Path, overwrite: bool) -> Iterator[Path]:
             raise disk_full(out, written) from None
         raise
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        if exchange(tmp, out):  # one atomic step: out is always either old or new
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous output
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{owner_tag()}", dir=out.parent))
         os.replace(out, old / "previous")
         os.replace(tmp, out)
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or file system cannot, and the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0
 
 
 @contextmanager
@@ -98,7 +132,7 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     the folder is followed or overwritten. On error it is removed and ``path`` is untouched."""
     path = real_output_path(path, "output file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}{owner_tag()}", dir=path.parent)
     tmp = Path(name)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
@@ -113,7 +147,7 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
     with atomic_file(path) as fh:
         fh.write(data)
@@ -128,7 +162,8 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     created exclusively and then handed over, so the name cannot be pre-planted as a link."""
     path = real_output_path(path, "output file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", suffix=suffix, dir=path.parent)
+    prefix = f".{path.name}{TMP_MARK}{owner_tag()}"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -141,6 +176,45 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def owner_tag() -> str:
+    """``<host>-<pid>-`` for temporary names, so a later run can tell a dead run's leftovers
+    from a live run's work in progress."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
+    return f"{host}-{os.getpid()}-"
+
+
+_OWNED = re.compile(r"\.(?:tmp|old)-(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-")
+
+
+def clean_stale_temps(out: Path) -> list[Path]:
+    """Remove ``.NAME.tmp-*``/``.NAME.old-*`` siblings of ``out`` that a killed run on this host
+    left behind (their process is gone); returns what was removed. Others are left alone."""
+    host = owner_tag().split("-")[0]
+    removed = []
+    for pattern in (f".{out.name}{TMP_MARK}*", f".{out.name}.old-*"):
+        for path in out.parent.glob(pattern):
+            match = _OWNED.search(path.name[len(out.name) + 1 :])
+            if match is None or match["host"] != host or pid_alive(int(match["pid"])):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def tree_bytes(directory: Path) -> int:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geoschikt.errors import InputFileError
+
 DISTANCES = "distances.npz"
 
 
@@ -64,11 +66,19 @@ def _contents(result) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
 
 
 def load_distances(path: Path) -> StoredDistances:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        return StoredDistances(
-            candidate_id=data["candidate_id"],
-            distance={k: data[f"d_{k}"] for k in meta},
-            value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
-            meta=meta,
-        )
+    """The stored distances; one clear error when the file is corrupt."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return StoredDistances(
+                candidate_id=data["candidate_id"],
+                distance={k: data[f"d_{k}"] for k in meta},
+                value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
+                meta=meta,
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputFileError(
+            f"{path} is corrupt ({type(exc).__name__}: {exc}); run `geoschikt score` again"
+        ) from None
