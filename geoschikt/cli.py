@@ -241,7 +241,7 @@ def _report(result, out: Path) -> None:
         click.echo(top.to_string(index=False, na_rep="", max_colwidth=48))
     names = "candidates.gpkg, candidates.csv, map.html, run.json"
     if result.surface is not None:
-        names += ", suitability.tif"
+        names += ", suitability.tif (+ suitability.qml, its QGIS style)"
     click.echo(f"\nOutputs in {out}/: {names}")
 
 

@@ -33,6 +33,7 @@ CSV = "candidates.csv"
 MAP = "map.html"
 RUN = "run.json"
 SURFACE = "suitability.tif"
+SURFACE_STYLE = "suitability.qml"  # QGIS's default style of suitability.tif
 
 
 def _raster_tags(result) -> dict[str, str]:
@@ -83,6 +84,7 @@ def write_outputs(
                 save_distances(result, tmp / DISTANCES)
             if result.surface is not None:
                 write_geotiff(result.surface, tmp / SURFACE, tags=_raster_tags(result))
+                (tmp / SURFACE_STYLE).write_text(_surface_style(result), encoding="utf-8")
             write_map(result, tmp / MAP)
             finish_tables()
         provenance = dict(result.provenance)
@@ -137,12 +139,33 @@ def write_gpkg(result, gpkg: Path, layers: dict[str, pd.DataFrame] | None = None
     if layers is not None:
         for name, frame in layers.items():
             write_layer(frame, gpkg, name)
+        style_gpkg(result, gpkg)
         return
     pois = result.pois.drop(columns=[c for c in ("tags",) if c in result.pois.columns])
     write_layer(pois, gpkg, "pois")
     write_layer(to_crs(result.area, result.crs), gpkg, "area")
     if result.reception is not None and len(result.reception):
         write_layer(to_crs(result.reception, result.crs), gpkg, "reception")
+    style_gpkg(result, gpkg)
+
+
+def _surface_style(result) -> str:
+    from geoschikt.outputs.qgis import SuitabilityClass, raster_qml
+    from geoschikt.outputs.webmap import CLASSES
+
+    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
+    band = list(result.surface.names).index("suitability") + 1
+    return raster_qml(band, classes, result.config.lang)
+
+
+def style_gpkg(result, gpkg: Path) -> None:
+    """QGIS default styles and field aliases/descriptions for the layers of ``gpkg``."""
+    from geoschikt.outputs.qgis import SuitabilityClass, result_styles, write_styles
+    from geoschikt.outputs.webmap import CLASSES, FAIL_COLOUR
+
+    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
+    criteria = [(c.key, c.label_nl, c.label_en) for c in result.config.criteria]
+    write_styles(gpkg, result_styles(gpkg, criteria, classes, FAIL_COLOUR, result.config.lang))
 
 
 def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statements | None:
