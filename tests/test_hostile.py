@@ -520,11 +520,23 @@ def test_atomic_file_failure_leaves_nothing(tmp_path):
 
     target = tmp_path / "a.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_file(target) as fh:
-        fh.write(b"half")
+    with pytest.raises(RuntimeError), atomic_file(target) as tmp:
+        tmp.write_text("half")
         raise RuntimeError
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_atomic_file_path_is_private_and_keeps_the_suffix(tmp_path):
+    from geoschikt.outputs.atomic import atomic_file
+
+    target = tmp_path / "all.gpkg"
+    with atomic_file(target) as tmp:
+        assert tmp.name == "all.gpkg" and tmp.parent.parent == tmp_path
+        assert tmp.parent.name.startswith(".all.gpkg.tmp-")
+        assert oct(tmp.parent.stat().st_mode & 0o777) == "0o700"
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x" and [p.name for p in tmp_path.iterdir()] == ["all.gpkg"]
 
 
 def test_out_that_is_a_symlink_is_written_through(delft_pbf, tmp_path):

@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 from geoschikt.errors import DiskFullError, OutputError
 
@@ -124,57 +123,42 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 @contextmanager
-def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO]:
-    """Open a new temporary file beside ``path``; when the block ends without error it is
-    flushed to disk and renamed onto ``path`` (a symbolic link ``path`` is written through).
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a fresh path to write ``path``'s content to; on success it replaces ``path`` in one
+    rename, on error (or interruption) it is removed and ``path`` is untouched.
 
-    The temporary file is created with ``O_EXCL`` under a random name, so nothing planted in
-    the folder is followed or overwritten. On error it is removed and ``path`` is untouched."""
+    The yielded path has ``path``'s name (drivers that go by the suffix see the right one) inside
+    a new private directory next to ``path`` (``tempfile.mkdtemp``: created exclusively, so two
+    writers never share it and a link planted in the folder is never followed). Its name is
+    ``.<name>.tmp-<host>-<pid>-*``, which clean-up knows. A symbolic link ``path`` is written
+    through (its target is replaced, the link stays).
+    """
     path = real_output_path(path, "output file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}{owner_tag()}", dir=path.parent)
-    tmp = Path(name)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}{TMP_MARK}{owner_tag()}", dir=path.parent))
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        yield work / path.name
+        os.replace(work / path.name, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def atomic_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
-    with atomic_file(path) as fh:
-        fh.write(data)
-
-
-@contextmanager
-def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
-    """A fresh, exclusively created temporary path beside ``path`` for writers that want a
-    file name (GDAL, pandas); renamed onto ``path`` when the block ends without error.
-
-    ``suffix`` keeps an extension that the writer needs (``.gpkg``); the empty file is
-    created exclusively and then handed over, so the name cannot be pre-planted as a link."""
+    """Write ``data`` to ``path`` all at once: a synced temporary file next to it (created
+    exclusively by ``tempfile.mkstemp``), then one rename. A symbolic link ``path`` is written
+    through."""
     path = real_output_path(path, "output file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{path.name}{TMP_MARK}{owner_tag()}"
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}{owner_tag()}", dir=path.parent)
     try:
-        yield tmp
-        if tmp.is_symlink():  # swapped for a link while the writer ran: refuse to publish it
-            raise OutputError(f"temporary file {tmp} was replaced by a link; not writing {path}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        Path(name).unlink(missing_ok=True)
         raise
 
 
