@@ -43,3 +43,8 @@ class RunError(GeoschiktError, OSError):
 
 class DiskFullError(RunError):
     """No space left while writing outputs; the message says how much the run needs."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import socket
 import sqlite3
@@ -817,3 +818,134 @@ def test_leftovers_of_a_dead_run_are_cleaned_a_live_ones_kept(tmp_path):
     assert not stale.exists() and not stale_old.exists()
     assert live.exists() and other_host.exists()
     assert (out / "a.txt").read_text() == "new"
+
+
+# --- batch: region ids, lock, damaged batch folders -----------------------------------------
+
+
+def _tiles(tmp_path, ids):
+    """Made-up rectangular regions (not real municipalities) over the real Delft extract."""
+    import shapely
+
+    left, bottom, right, top = 4.355, 51.995, 4.386, 52.005
+    n = len(ids)
+    xs = [left + (right - left) * i / n for i in range(n + 1)]
+    rows = [
+        {
+            "statcode": rid,
+            "statnaam": f"tile {i}",
+            "geometry": shapely.box(xs[i], bottom, xs[i + 1], top),
+        }
+        for i, rid in enumerate(ids)
+    ]
+    path = tmp_path / "tiles.geojson"
+    gpd.GeoDataFrame(rows, crs=4326).to_file(path)
+    return path
+
+
+def test_batch_with_hostile_region_ids_keeps_every_region_apart(delft_pbf, tmp_path):
+    from geoschikt.outputs.folders import folder_name
+
+    ids = [".", "a/b", "a_b", "x" * 300]
+    out = tmp_path / "batch"
+    res = run("-q", "batch", "--osm", delft_pbf, "--regions", _tiles(tmp_path, ids), "--out", out)
+    assert res.exit_code in (0, 1), res.output
+    summary = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
+    assert sorted(summary["region_id"]) == sorted(ids)  # no row twice, none lost
+    assert summary["folder"].is_unique
+    for rid, folder in zip(summary["region_id"], summary["folder"], strict=True):
+        assert folder == f"regions/{folder_name(rid)}"
+        assert (out / folder).resolve().parent == (out / "regions").resolve()
+        assert (out / "status" / f"{folder_name(rid)}.json").is_file()
+    ok = summary[summary["status"] == "ok"]
+    assert len(ok) >= 2
+    for folder in ok["folder"]:
+        run_json = json.loads((out / folder / "run.json").read_text())
+        rid = summary.loc[summary["folder"] == folder, "region_id"].iloc[0]
+        assert run_json["region"]["id"] == rid  # each folder holds its own region
+    # candidates_all files each region's candidates under its own id
+    allc = gpd.read_file(out / "candidates_all.gpkg", layer="candidates", engine="pyogrio")
+    per_region = {
+        rid: len(gpd.read_file(out / f / "candidates.gpkg", layer="candidates", engine="pyogrio"))
+        for rid, f in zip(ok["region_id"], ok["folder"], strict=True)
+    }
+    assert allc.groupby("region_id").size().to_dict() == per_region
+
+
+def test_batch_ids_that_collide_are_refused_with_the_list(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    tiles = _tiles(tmp_path, ["Delft", "delft", "x"])
+    res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
+    assert_one_clear_error(res, "'Delft' = 'delft'")
+    assert not out.exists()
+
+
+def test_second_batch_on_the_same_out_exits_2_naming_the_holder(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    code = (
+        "import time; from pathlib import Path; from geoschikt.outputs.lock import hold_lock\n"
+        f"with hold_lock(Path({str(out)!r}), 'batch'):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env())
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        res = run("batch", "--osm", delft_pbf, "--regions", _tiles(tmp_path, ["a"]), "--out", out)
+        assert_one_clear_error(res, "in use", f"pid {holder.pid}")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_empty_population_file_is_one_line(delft_pbf, tmp_path):
+    empty = tmp_path / "population.csv"
+    empty.write_text("")
+    out = tmp_path / "batch"
+    res = run(
+        "batch",
+        "--osm",
+        delft_pbf,
+        "--regions",
+        _tiles(tmp_path, ["a"]),
+        "--province",
+        "Zuid-Holland",
+        "--population",
+        empty,
+        "--out",
+        out,
+    )
+    assert_one_clear_error(res, str(empty), "empty")
+
+
+def test_deleted_region_geopackage_and_corrupt_status_are_redone(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    tiles = _tiles(tmp_path, ["T0", "T1"])
+    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+    reference = pd.read_csv(out / "regions" / "T0" / "candidates.csv")
+    (out / "regions" / "T0" / "candidates.gpkg").unlink()
+    (out / "status" / "T1.json").write_bytes(b"\xff{not json")
+    res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "0 finished earlier" in res.output
+    assert (out / "regions" / "T0" / "candidates.gpkg").is_file()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "regions" / "T0" / "candidates.csv"), reference)
+
+
+def test_osm_tag_value_over_1024_characters_is_one_line(tmp_path):
+    """SYNTHETIC: a four-node building and a school whose name has 2000 characters."""
+    nodes = [(1, 52.0, 4.36), (2, 52.0, 4.3603), (3, 52.0002, 4.3603), (4, 52.0002, 4.36)]
+    xml = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    xml += [f'<node id="{i}" version="1" lat="{la}" lon="{lo}"/>' for i, la, lo in nodes]
+    xml.append(
+        '<node id="10" version="1" lat="52.001" lon="4.36"><tag k="amenity" v="school"/>'
+        f'<tag k="name" v="{"x" * 2000}"/></node>'
+    )
+    xml.append(
+        '<way id="100" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/>'
+        '<nd ref="1"/><tag k="building" v="office"/></way></osm>'
+    )
+    osm = tmp_path / "long.osm"
+    osm.write_text("\n".join(xml))
+    out = tmp_path / "out"
+    res = run("score", "--osm", osm, "--distance", "euclidean", "--out", out)
+    assert_one_clear_error(res, str(osm), "255", out=out)

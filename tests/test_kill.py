@@ -119,3 +119,52 @@ def test_kill_9_leaves_old_or_new_and_a_rerun_matches(runs, tmp_path, command):
             tmp_path.glob(f".out{i}.old-*")
         )
     assert outcomes  # which of old/new each kill left depends on the timing; both are fine
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def test_kill_9_of_a_parallel_batch_parent_or_group_then_resume_matches(delft_pbf, tmp_path):
+    from .test_batch import assert_same_outputs, grid_regions
+
+    tiles = grid_regions(tmp_path, 4)
+    reference = tmp_path / "reference"
+    t0 = time.monotonic()
+    res = _cli("batch", "--osm", delft_pbf, "--regions", tiles, "--jobs", 2, "--out", reference)
+    assert res.returncode == 0, res.stderr
+    seconds = time.monotonic() - t0
+    rng = random.Random(7)
+    for with_group in (False, True):
+        out = tmp_path / f"killed-{with_group}"
+        child = _cli(
+            "batch", "--osm", delft_pbf, "--regions", tiles, "--jobs", 2, "--out", out, wait=False
+        )
+        time.sleep(rng.uniform(0.4, 0.8) * seconds)
+        workers = _children(child.pid)
+        (os.killpg if with_group else os.kill)(child.pid, signal.SIGKILL)
+        child.wait()
+        deadline = time.monotonic() + 10
+        while not all(_gone(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(_gone(w) for w in workers), "workers outlived their killed parent"
+        res = _cli("batch", "--osm", delft_pbf, "--regions", tiles, "--jobs", 2, "--out", out)
+        assert res.returncode == 0, res.stderr
+        assert not list(out.rglob("*.tmp-*")) and not list(out.rglob(".*.old-*"))
+        assert_same_outputs(reference, out)

@@ -1,4 +1,5 @@
-"""All-or-nothing outputs: build in a temporary sibling, then rename into place.
+"""All-or-nothing outputs: build in a temporary sibling, then rename into place (the one place
+that does temp-file-then-rename).
 
 Temporary files and directories are created exclusively (``mkstemp``/``mkdtemp``: ``O_EXCL``,
 random names, mode 0600/0700) in the target's own folder, so a symbolic link planted there under
