@@ -66,16 +66,29 @@ def run_batch(
             regions,
             config,
             out,
-            jobs,
-            scheduler,
-            scheduler_timeout_s,
-            reception_file,
-            progress,
+            jobs=jobs,
+            scheduler=scheduler,
+            scheduler_timeout_s=scheduler_timeout_s,
+            reception_file=reception_file,
+            balance_file=balance_file,
+            redo=redo,
+            progress=progress,
         )
 
 
 def _run_locked(
-    osm_path, regions, config, out, jobs, scheduler, scheduler_timeout_s, reception_file, progress
+    osm_path: Path,
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    out: Path,
+    *,
+    jobs: int,
+    scheduler: str | None,
+    scheduler_timeout_s: float,
+    reception_file: Path | None,
+    balance_file: Path | None,
+    redo: bool,
+    progress: Progress | None,
 ) -> pd.DataFrame:
     started = time.perf_counter()
     osm_sha = file_sha256(osm_path)
