@@ -111,10 +111,14 @@ def compare(result, table: dict) -> dict:
     return report
 
 
+RULES = ("destination", "barriers", "squares", "snapping")
+
+
 def score_without(rule: str):
     """The Delft run with one rule switched off, to tell what a disagreement comes from:
-    ``destination`` (destination-only ways count as public) or ``snapping`` (plain nearest
-    edge, through water and buildings)."""
+    ``destination`` (destination-only ways count as public), ``barriers`` (closed gates open),
+    ``squares`` (squares dropped, as before) or ``snapping`` (plain nearest edge, through water and
+    buildings)."""
     from unittest import mock
 
     import geoschikt.measure as measure_module
@@ -130,6 +134,18 @@ def score_without(rule: str):
             return np.where(kind == network_module.DESTINATION_ONLY, network_module.PUBLIC, kind)
 
         patch = mock.patch.object(network_module, "way_access", public)
+    elif rule == "barriers":
+        patch = mock.patch.object(
+            network_module, "blocked_nodes", lambda b, m: np.zeros(0, dtype=np.int64)
+        )
+    elif rule == "squares":
+        plain = network_module.way_access
+
+        def no_squares(tags, mode):  # squares dropped, as before issue 11
+            kind = plain(tags, mode)
+            return np.where(tags["area"].fillna("").to_numpy() == "yes", 0, kind).astype(np.int8)
+
+        patch = mock.patch.object(network_module, "way_access", no_squares)
     else:
         clear = measure_module.snap_clear
         patch = mock.patch.object(
@@ -142,7 +158,7 @@ def score_without(rule: str):
 def causes(result, table: dict, report: dict) -> dict:
     """Per category: how many disagreements agree once a rule is switched off."""
     out = {}
-    others = {rule: score_without(rule) for rule in ("destination", "snapping")}
+    others = {rule: score_without(rule) for rule in RULES}
     for cat, r in report.items():
         ids = [cid for cid, _, _ in r["worst"]]
         ref = np.array([table[(cid, cat)] for cid in ids])
@@ -174,16 +190,18 @@ def main() -> None:
         print(f"| {cat} | {r['n']} | {100 * r['agree']:.1f} % |")
     why = causes(result, table, rep)
     print()
-    print(
-        "| category | differ | agree without the destination-only rule | ... with plain snapping |"
-    )
-    print("| --- | ---: | ---: | ---: |")
+    print("agree once a rule is switched off (what Valhalla does):")
+    print("| category | differ | " + " | ".join(RULES) + " | none of them |")
+    print("| --- | ---: |" + " ---: |" * (len(RULES) + 1))
     for cat, r in rep.items():
         w = why[cat]
-        print(f"| {cat} | {len(r['worst'])} | {len(w['destination'])} | {len(w['snapping'])} |")
+        some = set().union(*(w[k] for k in RULES))
+        none = sum(1 for cid, _, _ in r["worst"] if cid not in some)
+        cells = " | ".join(str(len(w[k])) for k in RULES)
+        print(f"| {cat} | {len(r['worst'])} | {cells} | {none} |")
     for cat, r in rep.items():
         for cid, o, v in r["worst"]:
-            tag = [k for k in ("destination", "snapping") if cid in why[cat][k]]
+            tag = [k for k in RULES if cid in why[cat][k]]
             print(f"{cat}\t{cid}\tgeoschikt {o:.0f}\tvalhalla {v:.0f}\t{','.join(tag)}")
 
 

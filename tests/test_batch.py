@@ -98,7 +98,9 @@ def assert_same_geopackages(expected: Path, got: Path) -> None:
             )
             pd.testing.assert_frame_equal(a, b, obj=f"{name}:{layer}")
             if isinstance(a, gpd.GeoDataFrame):  # layer_styles is a plain table
-                assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()
+                assert (
+                    shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)
+                ).all()
 
 
 @pytest.fixture
