@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoschikt.acquire import file_sha256
-from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
+from geoschikt.config import Config, config_from_dict, measurement_changes, read_toml
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.hashing import file_sha256
 from geoschikt.outputs.distances import DISTANCES, holds, load_distances
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
@@ -51,9 +51,14 @@ def is_run_dir(path: Path) -> bool:
 
 
 def run_config(
-    src: str | Path, overrides_file: str | Path | None = None, lang: str | None = None
+    src: str | Path,
+    overrides_file: str | Path | None = None,
+    lang: str | None = None,
+    *,
+    options: dict | None = None,
 ) -> Config:
-    """The configuration of the run in ``src`` with a TOML file and ``lang`` laid over it."""
+    """The configuration of the run in ``src`` with a TOML file, ``lang`` and the command's
+    ``options`` (a nested mapping of config sections) laid over it."""
     src = Path(src)
     if not (src / "run.json").is_file():
         raise InputFileError(f"{src} has no run.json: is it a geoschikt output directory?")
@@ -61,9 +66,11 @@ def run_config(
     config = config_from_dict(raw, str(src / "run.json"))
     overrides: dict = {}
     if overrides_file is not None:
-        overrides = _read_toml(Path(overrides_file))
+        overrides = read_toml(Path(overrides_file))
     if lang:
         overrides.setdefault("map", {})["lang"] = lang
+    for section, values in (options or {}).items():
+        overrides.setdefault(section, {}).update(values)
     new = config.with_overrides(overrides)
     extra = (str(overrides_file),) if overrides_file else ()
     return replace(new, sources=(str(src / "run.json"), *extra))

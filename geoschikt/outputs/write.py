@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.csvsafe import neutralise_arrow
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
+from geoschikt.provenance import ATTRIBUTION, describe_files
 from geoschikt.rasters import write_geotiff
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ GPKG = "candidates.gpkg"
 CSV = "candidates.csv"
 MAP = "map.html"
 RUN = "run.json"
+XLSX = "candidates.xlsx"
 SURFACE = "suitability.tif"
 SURFACE_STYLE = "suitability.qml"  # QGIS's default style of suitability.tif
 
@@ -42,7 +43,7 @@ def _raster_tags(result) -> dict[str, str]:
         "SOFTWARE": f"geoschikt {prov.get('geoschikt_version')}",
         "OSM_DATA_TIMESTAMP": str(prov.get("osm_data_timestamp")),
         "AREA": str(prov.get("area", {}).get("name")),
-        "ATTRIBUTION": "© OpenStreetMap contributors (ODbL)",
+        "ATTRIBUTION": ATTRIBUTION,
         "SCORES": "0-100 per criterion band; suitability = weighted mean (see run.json)",
     }
 
@@ -64,20 +65,31 @@ def write_outputs(
     overwrite: bool = False,
     command: str | None = None,
     reuse: Reuse | None = None,
+    csv_dialect: str | None = None,
+    xlsx: bool | None = None,
 ) -> Path:
     """Write all outputs of ``result`` into ``out`` atomically; returns ``out``.
 
     ``candidates.gpkg``, ``candidates.csv``, ``distances.npz`` (raw distances for re-scoring),
     ``map.html`` and ``run.json``. With ``reuse``, unchanged files are copied from the source
     run and its ``candidates.gpkg`` is updated in place where that gives the same content.
+    ``csv_dialect="nl"`` writes the CSV for Dutch Excel (``;``, decimal commas, BOM);
+    ``xlsx`` adds ``candidates.xlsx``; both default to the run's ``[output]`` config.
     """
     out = Path(out)
+    config = result.config
+    csv_dialect = (
+        getattr(config, "csv_dialect", "international") if csv_dialect is None else csv_dialect
+    )
+    xlsx = getattr(config, "xlsx", False) if xlsx is None else xlsx
     start = time.perf_counter()
     with atomic_directory(out, overwrite) as tmp:
         # pyarrow writes the CSV (without holding the GIL) while the map is made; the thread
         # gets an Arrow table only, never the result's frames.
         with ThreadPoolExecutor(max_workers=1) as background:
-            finish_tables = write_tables(result, tmp, reuse, background)
+            finish_tables = write_tables(result, tmp, reuse, background, csv_dialect)
+            if xlsx:
+                write_candidates_xlsx(result, tmp / XLSX)
             if reuse is not None and reuse.distances:
                 shutil.copyfile(reuse.run_dir / DISTANCES, tmp / DISTANCES)
             else:
@@ -89,6 +101,7 @@ def write_outputs(
             finish_tables()
         provenance = dict(result.provenance)
         provenance["command"] = command
+        provenance["csv_dialect"] = csv_dialect
         provenance["timings_s"] = dict(provenance.get("timings_s", {}))
         provenance["timings_s"]["writing outputs"] = round(time.perf_counter() - start, 3)
         provenance["outputs"] = describe_files(tmp)
@@ -99,17 +112,12 @@ def write_outputs(
     return out
 
 
-def describe_files(directory: Path) -> dict[str, dict]:
-    """Size and SHA-256 of every file in ``directory`` (for provenance records)."""
-    return {
-        p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
-        for p in sorted(directory.iterdir())
-        if p.is_file()
-    }
-
-
 def write_tables(
-    result, directory: Path, reuse: Reuse | None = None, background: Executor | None = None
+    result,
+    directory: Path,
+    reuse: Reuse | None = None,
+    background: Executor | None = None,
+    csv_dialect: str = "international",
 ) -> Callable[[], None]:
     """``candidates.gpkg`` (layers candidates, pois, area, reception) and ``candidates.csv``.
 
@@ -127,9 +135,27 @@ def write_tables(
     table = pd.DataFrame(result.candidates.drop(columns=result.candidates.geometry.name))
     arrow = csv_table(table, sort_by=["rank", "candidate_id"])
     if background is None:
-        save_csv(arrow, directory / CSV)
+        save_csv(arrow, directory / CSV, csv_dialect)
         return lambda: None
-    return background.submit(save_csv, arrow, directory / CSV).result
+    return background.submit(save_csv, arrow, directory / CSV, csv_dialect).result
+
+
+def write_candidates_xlsx(result, path: Path) -> None:
+    """``candidates.xlsx``: the CSV's table (rank order) and a sheet on its provenance."""
+    from geoschikt.outputs.xlsx import write_xlsx
+
+    cands = result.candidates
+    table = pd.DataFrame(cands.drop(columns=cands.geometry.name))
+    table = table.sort_values(["rank", "candidate_id"], kind="stable")
+    prov = result.provenance
+    about = {
+        "geoschikt": str(prov.get("geoschikt_version")),
+        "area": str(prov.get("area", {}).get("name")),
+        "OSM data date": str(prov.get("osm_data_timestamp")),
+        "config": "see run.json",
+        "attribution": "© OpenStreetMap contributors (ODbL)",
+    }
+    write_xlsx(table, path, about)
 
 
 def write_gpkg(result, gpkg: Path, layers: dict[str, pd.DataFrame] | None = None) -> None:
@@ -212,8 +238,37 @@ def csv_table(table: pd.DataFrame, sort_by: list[str] | None = None) -> pa.Table
     return neutralise_arrow(arrow)  # formula-leading text cells get a ' (see csvsafe)
 
 
-def save_csv(arrow: pa.Table, path: Path) -> None:
-    """Write an Arrow table as CSV (see :func:`write_csv`)."""
+CSV_DIALECTS = ("international", "nl")
+
+
+def save_csv(arrow: pa.Table, path: Path, dialect: str = "international") -> None:
+    """Write an Arrow table as CSV (see :func:`write_csv`).
+
+    ``dialect="nl"`` writes what Dutch Excel opens as columns: ``;`` between cells, decimal
+    commas and a UTF-8 byte-order mark (so Excel reads the text as UTF-8).
+    """
     import pyarrow.csv as pacsv
 
-    pacsv.write_csv(arrow, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    if dialect not in CSV_DIALECTS:
+        raise ValueError(f"unknown CSV dialect {dialect!r}; use one of {CSV_DIALECTS}")
+    if dialect == "international":
+        pacsv.write_csv(arrow, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        return
+    options = pacsv.WriteOptions(quoting_style="needed", delimiter=";")
+    with open(path, "wb") as sink:
+        sink.write("\ufeff".encode())
+        pacsv.write_csv(_decimal_commas(arrow), sink, write_options=options)
+
+
+def _decimal_commas(arrow: pa.Table) -> pa.Table:
+    """Float columns as text with a decimal comma (``12,5``); other columns unchanged."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in arrow.columns:
+        if pa.types.is_floating(column.type):
+            text = pc.cast(column, pa.string())
+            column = pc.replace_substring(text, pattern=".", replacement=",")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=arrow.column_names)
