@@ -385,3 +385,48 @@ def test_extra_columns_and_highlight_set_reach_the_page(helsinki_result):
     assert [x["label"] for x in blurred["extra"]] == ["Extra number"]  # no text when blurred
     with pytest.raises(ValueError, match="not in the result: nope"):
         render_map_data(result, MapOptions(highlight=webmap.Highlight(("nope",), "a", "b")))
+
+
+CVD = ("protanomaly", "deuteranomaly", "tritanomaly")
+
+
+def _simulated(colours: list[str], cvd: str) -> np.ndarray:
+    """sRGB (0-1) of ``colours`` as seen with full (severity 100) protanopia, deuteranopia or
+    tritanopia: colorspacious's implementation of Machado, Oliveira & Fernandes (2009)."""
+    colorspacious = pytest.importorskip("colorspacious")
+    rgb = np.array([[int(c[k : k + 2], 16) / 255 for k in (1, 3, 5)] for c in colours])
+    space = {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100}
+    return np.clip(colorspacious.cspace_convert(rgb, space, "sRGB1"), 0, 1)
+
+
+@pytest.mark.parametrize("cvd", CVD)
+def test_suitability_classes_stay_apart_and_in_order_for_colour_blind_readers(cvd):
+    colorspacious = pytest.importorskip("colorspacious")
+    colours = [c[1] for c in webmap.CLASSES]  # best first
+    seen = _simulated([*colours, webmap.FAIL_COLOUR], cvd)
+    delta = colorspacious.deltaE  # CAM02-UCS colour difference
+    for a, b in zip(seen[:-2], seen[1:-1], strict=True):  # adjacent classes
+        assert delta(a, b, input_space="sRGB1") >= 15
+    for a in seen[:-1]:  # every class against the grey of failing candidates
+        assert delta(a, seen[-1], input_space="sRGB1") >= 15
+    # the order of the classes is kept in lightness alone (best = lightest)
+    lightness = colorspacious.cspace_convert(seen[:-1], "sRGB1", "CAM02-UCS")[:, 0]
+    assert (np.diff(lightness) < -10).all(), lightness
+
+
+def test_the_old_red_to_green_scale_fails_that_check():
+    """The check above can fail: the red-yellow-green scale loses its order without hue."""
+    colorspacious = pytest.importorskip("colorspacious")
+    old = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
+    lightness = colorspacious.cspace_convert(_simulated(old, "deuteranomaly"), "sRGB1", "CAM02-UCS")
+    assert not (np.diff(lightness[:, 0]) < -10).all()
+
+
+def test_facility_symbols_are_shapes_in_neutral_colours(page):
+    data = data_of(page)
+    shapes = [c["shape"] for c in data["crit"]]
+    assert len(set(shapes)) == len(shapes)  # one shape per criterion
+    assert all("colour" not in c for c in data["crit"])
+    js = assets.own("map.js")
+    symbols = js[js.index("const SHAPES") : js.index("function swatchHtml")]
+    assert set(re.findall(r"#[0-9a-fA-F]{3,6}\b", symbols)) <= {"#1b1b1b", "#fff"}

@@ -47,8 +47,9 @@ from geoschikt.scoring import (
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
-FAIL_COLOUR = "#9e9e9e"
-CATEGORY_COLOURS = ("#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#01665e")
+FAIL_COLOUR = "#bdbdbd"  # neutral grey, apart from every class under colour-vision deficiency
+# facility symbols: a shape per criterion, drawn in neutral black and white (never a class colour)
+CATEGORY_SHAPES = ("square", "triangle", "diamond", "plus", "star", "hexagon", "cross", "circle")
 BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
 BALANCE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 POINT_SCALE = 1e5  # candidate and feature points: integer units of 1e-5 degree (about 1 m)
@@ -57,12 +58,15 @@ OUTLINE_SCALE = 1e5  # area and municipal outlines
 FOOTPRINT_ZOOM = 16
 SVG_MAX = 5000  # more candidates than this are drawn on a canvas
 
+# viridis (matplotlib's, sampled at 1, 0.75, 0.5, 0.25, 0): its lightness rises with
+# suitability, so the classes keep their order for colour-blind readers (tests/test_map.py
+# checks them with a simulation of colour-vision deficiency)
 CLASSES: tuple[tuple[int, str, str, str], ...] = (
-    (80, "#1a9641", "zeer geschikt", "very suitable"),
-    (60, "#a6d96a", "geschikt", "suitable"),
-    (40, "#ffffbf", "matig geschikt", "moderately suitable"),
-    (20, "#fdae61", "weinig geschikt", "hardly suitable"),
-    (0, "#d7191c", "ongeschikt", "unsuitable"),
+    (80, "#fde725", "zeer geschikt", "very suitable"),
+    (60, "#5ec962", "geschikt", "suitable"),
+    (40, "#21918c", "matig geschikt", "moderately suitable"),
+    (20, "#3b528b", "weinig geschikt", "hardly suitable"),
+    (0, "#440154", "ongeschikt", "unsuitable"),
 )
 
 TEXT: dict[str, dict[str, str]] = {
@@ -135,6 +139,8 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Zoek adres of naam",
         "no_match": "Niets gevonden.",
         "weights_title": "Gewichten uitproberen",
+        "sheet_more": "Meer tonen",
+        "sheet_less": "Minder tonen",
         "weights_note": "Verander de gewichten: de kaart rekent geschiktheid, klasse en rang "
         "opnieuw uit met de criteriumscores op deze pagina; harde eisen en curves blijven "
         "gelijk. De officiële uitkomst is die van de run ({config}); leg andere gewichten "
@@ -217,6 +223,8 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Search address or name",
         "no_match": "Nothing found.",
         "weights_title": "Try other weights",
+        "sheet_more": "Show more",
+        "sheet_less": "Show less",
         "weights_note": "Change the weights: the map recomputes suitability, class and rank "
         "from the criterion scores in this page; hard limits and curves stay as they are. The "
         "official result is the run's ({config}); record other weights with geoschikt "
@@ -327,7 +335,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "measure": getattr(c, "measure", "distance"),
                 "source": c.source,
                 "curve": _curve(c, lang),
-                "colour": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
+                "shape": CATEGORY_SHAPES[i % len(CATEGORY_SHAPES)],
                 "assessed": c.key not in not_assessed,
             }
             for i, c in enumerate(criteria)
@@ -804,9 +812,12 @@ def _check_inlinable(code: str, tag: str) -> str:
 
 def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = False) -> str:
     """Fill ``static/page.html`` with Leaflet, the map's code and ``data``."""
-    for colour in [*(c[1] for c in data["classes"]), *(c["colour"] for c in data["crit"])]:
+    for colour in [*(c[1] for c in data["classes"]), data["fail_colour"]]:
         if not _HEX.match(colour):
             raise ValueError(f"colour {colour!r} is not #rrggbb")
+    for crit in data["crit"]:
+        if crit["shape"] not in CATEGORY_SHAPES:
+            raise ValueError(f"unknown symbol shape {crit['shape']!r}")
     lf = assets.leaflet()
     app = _check_inlinable(assets.own("map.js"), "script")
     scripts = [app]
