@@ -334,7 +334,8 @@ def test_live_weights_equal_geoschikt_rescore_for_every_candidate(open_map, delf
     assert again.evaluate("geoschikt.suitability()") == page.evaluate("geoschikt.suitability()")
     # reset: the run's own result again
     x, y = page.evaluate(
-        "(() => { const r = document.querySelector('.gs-reset').getBoundingClientRect();"
+        "(() => { const b = document.querySelector('.gs-reset'); b.scrollIntoView();"
+        " const r = b.getBoundingClientRect();"
         " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
     )
     page.click(x, y)
