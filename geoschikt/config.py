@@ -30,7 +30,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "network": ("max_snap_m", "min_component_nodes"),
     "candidates": ("building_types", "min_area_m2", "max_area_m2"),
     "surface": ("resolution_m",),
-    "map": ("lang", "blur_m", "footprints", "assets"),
+    "map": ("lang", "blur_m", "footprints", "assets", "title"),
 }
 _CRITERION_KEYS = (
     "label_nl",
@@ -355,6 +355,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         problems.append(f"map.footprints = {footprints!r} must be a whole number, 0 or more")
     if map_raw.get("assets", "inline") not in ("inline", "cdn"):
         problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
+    if not isinstance(map_raw.get("title", ""), str):
+        problems.append(f"map.title = {map_raw.get('title')!r} must be text")
 
     surface_m = _number(
         raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False

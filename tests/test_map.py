@@ -430,3 +430,29 @@ def test_facility_symbols_are_shapes_in_neutral_colours(page):
     js = assets.own("map.js")
     symbols = js[js.index("const SHAPES") : js.index("function swatchHtml")]
     assert set(re.findall(r"#[0-9a-fA-F]{3,6}\b", symbols)) <= {"#1b1b1b", "#fff"}
+
+
+def test_title_and_noscript_note_in_the_map_language(helsinki_result):
+    dutch = render_map(helsinki_result, MapOptions())
+    assert "<noscript>Deze kaart heeft JavaScript nodig.</noscript>" in dutch
+    assert "This map needs" not in dutch
+    english = render_map(helsinki_result, MapOptions(lang="en", title="Council <proposal> 2027"))
+    assert "<noscript>This map needs JavaScript.</noscript>" in english
+    assert "<title>Council &lt;proposal&gt; 2027</title>" in english
+    assert data_of(english)["title"] == "Council <proposal> 2027"
+
+
+def test_title_from_the_command_line_and_the_config(helsinki_pbf, tmp_path):
+    out = tmp_path / "run"
+    args = ["-q", "score", "--osm", str(helsinki_pbf), "--title", "Kaart voor de raad"]
+    res = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "<title>Kaart voor de raad</title>" in page
+    assert json.loads((out / "run.json").read_text())["config"]["map"]["title"] == (
+        "Kaart voor de raad"
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[map]\ntitle = 5\n")
+    with pytest.raises(ConfigError, match="map.title = 5 must be text"):
+        load_config(bad)

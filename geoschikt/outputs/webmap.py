@@ -133,6 +133,7 @@ TEXT: dict[str, dict[str, str]] = {
         "same_cell": "Ook in dit vak van {m} m:",
         "approx": "ca. {d}",
         "made_with": "Gemaakt met geoschikt {version}",
+        "noscript": "Deze kaart heeft JavaScript nodig.",
         "close": "Sluiten",
         "in_set": "Nr. {k} in ‘{set}’",
         "top_title": "De beste {n}",
@@ -217,6 +218,7 @@ TEXT: dict[str, dict[str, str]] = {
         "same_cell": "Also in this {m} m square:",
         "approx": "about {d}",
         "made_with": "Made with geoschikt {version}",
+        "noscript": "This map needs JavaScript.",
         "close": "Close",
         "in_set": "No. {k} in ‘{set}’",
         "top_title": "The best {n}",
@@ -278,6 +280,7 @@ class MapOptions:
     assets: str = "inline"
     extra_columns: tuple[PanelColumn, ...] = ()
     highlight: Highlight | None = None
+    title: str = ""
 
     @classmethod
     def from_config(cls, config) -> MapOptions:
@@ -288,6 +291,7 @@ class MapOptions:
             blur_m=float(raw.get("blur_m", 0) or 0),
             footprints=int(raw.get("footprints", cls.footprints)),
             assets=str(raw.get("assets", cls.assets)),
+            title=str(raw.get("title", "") or "").strip(),
         )
 
 
@@ -300,7 +304,7 @@ def write_map(result, path: str | Path, options: MapOptions | None = None) -> No
 def render_map(result, options: MapOptions) -> str:
     """The map page of ``result`` as one HTML string."""
     data = map_data(result, options)
-    title = f"{TEXT[options.lang]['title']} – {data['meta']['area']}"
+    title = options.title or " – ".join(filter(None, [data["title"], data["meta"]["area"]]))
     return render_page(data, title=title, lang=options.lang, cdn=options.assets == "cdn")
 
 
@@ -320,6 +324,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
     return {
         "lang": lang,
         "t": TEXT[lang],
+        "title": options.title or TEXT[lang]["title"],
         "version": __version__,
         "meta": _meta(result, options, balance),
         "classes": [[low, col, nl if lang == "nl" else en] for low, col, nl, en in CLASSES],
@@ -846,6 +851,7 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         "title": html.escape(title),
         "csp": html.escape(csp),
         "version": html.escape(__version__),
+        "noscript": html.escape(data["t"]["noscript"]),
         "leaflet_css": leaflet_css,
         "map_css": _check_inlinable(assets.own("map.css"), "style"),
         "data": script_json(data),

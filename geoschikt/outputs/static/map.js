@@ -198,7 +198,7 @@
 
   function titleBlock() {
     const m = D.meta;
-    document.getElementById("gs-title").textContent = T.title;
+    document.getElementById("gs-title").textContent = D.title;
     const box = el("section", "gs-meta");
     box.id = "gs-meta";
     box.appendChild(el("h2", "gs-area", m.area));
