@@ -77,6 +77,9 @@ def clip_ways(ways: NetworkWays, rows: np.ndarray, inside: np.ndarray) -> Networ
         lat=ways.lat[kept],
         way=np.cumsum(start) - 1,
         tags=ways.tags.iloc[w[start]].reset_index(drop=True),
+        barriers=None
+        if ways.barriers is None
+        else ways.barriers[ways.barriers["ref"].isin(ways.refs[kept])].reset_index(drop=True),
     )
 
 
@@ -123,6 +126,10 @@ def cut_chunk(
     features = _by_box(
         *tree.query(chunk.features.geometry.values, predicate="intersects"), len(boxes)
     )
+    water = chunk.water
+    in_water = None
+    if water is not None:
+        in_water = _by_box(*tree.query(water.geometry.values, predicate="intersects"), len(boxes))
     empty = chunk.boundaries.iloc[0:0]
     for i, (left, bottom, right, top) in enumerate(bounds):
         if not (len(ways[i]) or len(buildings[i]) or len(features[i])):
@@ -140,6 +147,7 @@ def cut_chunk(
                 buildings=chunk.buildings.iloc[buildings[i]].reset_index(drop=True),
                 features=chunk.features.iloc[features[i]].reset_index(drop=True),
                 boundaries=empty,
+                water=None if in_water is None else water.iloc[in_water[i]].reset_index(drop=True),
             ),
         )
 
@@ -211,6 +219,7 @@ def read_region_input(path: str | Path) -> tuple[OsmData, gpd.GeoDataFrame]:
         buildings=data.buildings,
         features=data.features,
         boundaries=data.boundaries,
+        water=data.water,
         **record.meta,
     )
     return osm, record.area
