@@ -355,7 +355,6 @@ def _library_versions() -> dict[str, str]:
         "pyproj",
         "pyogrio",
         "osmium",
-        "folium",
         "rasterio",
         "scikit-learn",
     ):

@@ -456,3 +456,59 @@ def test_title_from_the_command_line_and_the_config(helsinki_pbf, tmp_path):
     bad.write_text("[map]\ntitle = 5\n")
     with pytest.raises(ConfigError, match="map.title = 5 must be text"):
         load_config(bad)
+
+
+# --- batch overview (index.html) -----------------------------------------------------------------
+
+
+def overview_regions() -> gpd.GeoDataFrame:
+    """Three real Dutch municipalities with made-up batch figures, one failed, one hostile name."""
+    from tests.conftest import NL
+
+    path = NL / "gemeenten_2022.geojson"
+    if not path.is_file():
+        pytest.skip(f"needs {path} (the project's shared data next to the repo, ../shared)")
+    codes = ["GM0503", "GM1926", "GM0518"]
+    frame = gpd.read_file(path)
+    frame = frame[frame["statcode"].isin(codes)].set_index("statcode").loc[codes].reset_index()
+    return gpd.GeoDataFrame(
+        {
+            "region_id": codes,
+            "region_name": ["Delft", HOSTILE, "'s-Gravenhage"],
+            "status": ["ok", "no candidates", "ok"],
+            "candidates": [1063, 0, 5000],
+            "passing": [867, 0, 4000],
+            "best_suitability": [92.0, np.nan, 71.5],
+            "median_suitability": [63.2, np.nan, 35.0],
+            "reason": [None, "no buildings in the region", None],
+            "map": ["regions/GM0503/map.html", None, "regions/GM0518/map.html"],
+        },
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+
+
+def test_overview_page_is_self_contained_and_holds_every_region():
+    from geoschikt.outputs.overview import render_overview
+
+    page = render_overview(overview_regions(), source="gemeenten_2022.geojson")
+    urls = set(re.findall(r"[a-z]+://[^\s\"'()<>;]+", page))
+    assert urls <= ALLOWED_URLS, urls - ALLOWED_URLS
+    assert re.search(r"<script[^>]*\bsrc=", page) is None and "folium" not in page.lower()
+    assert "<noscript>Deze kaart heeft JavaScript nodig.</noscript>" in page
+    data = data_of(page)
+    assert data["regions"]["name"][1] == HOSTILE  # as data, shown as text by the script
+    assert data["regions"]["map"] == ["regions/GM0503/map.html", None, "regions/GM0518/map.html"]
+    assert data["regions"]["median"] == [63.2, None, 35.0]
+    assert [len(s) for s in data["regions"]["shape"]] == [1, 1, 1] or all(data["regions"]["shape"])
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "https://evil.example/x", "/etc/x", "../x"]
+)
+def test_overview_refuses_links_that_leave_the_batch(link):
+    from geoschikt.outputs.overview import render_overview
+
+    regions = overview_regions().assign(map=link)
+    with pytest.raises(ValueError, match="not a relative path inside the batch"):
+        render_overview(regions)

@@ -493,3 +493,36 @@ def test_print_layout_a4_landscape(open_map, delft_runs, tmp_path):
     (tmp_path / "map.pdf").write_bytes(data)
     assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
     assert page.console_errors == []
+
+
+def test_overview_page_renders_offline(open_map, tmp_path):
+    from geoschikt.outputs.overview import write_overview_map
+    from tests.test_map import overview_regions
+
+    path = tmp_path / "index.html"
+    write_overview_map(overview_regions(), path, source="gemeenten_2022.geojson")
+    page = open_map(path)
+    page.wait_for("!!document.querySelector('.gs-offline')")
+    page.screenshot(tmp_path / "overview.png")
+    assert page.console_errors == [] and page.dialogs == []
+    external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
+    assert all(u.startswith(TILES) for u in external), external
+    fills = page.evaluate(
+        "[...document.querySelectorAll('path.gs-region')].map(p => p.getAttribute('fill'))"
+    )
+    assert fills == ["#5ec962", "#ffffff", "#3b528b"]  # median 63.2, none, 35.0
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#gs-regions tbody tr')].map(tr => "
+        "[tr.cells[0].textContent, tr.querySelector('a') && tr.querySelector('a').getAttribute('href')])"
+    )
+    assert rows == [
+        ["Delft", "regions/GM0503/map.html"],
+        ["'s-Gravenhage", "regions/GM0518/map.html"],
+        [HOSTILE, None],
+    ]
+    assert page.evaluate("document.title") == "Overzicht per regio"
+    page.evaluate("geoschikt.colourBy('best'), 1")
+    fills = page.evaluate(
+        "[...document.querySelectorAll('path.gs-region')].map(p => p.getAttribute('fill'))"
+    )
+    assert fills == ["#fde725", "#ffffff", "#5ec962"]  # best 92, none, 71.5

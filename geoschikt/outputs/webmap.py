@@ -815,16 +815,21 @@ def _check_inlinable(code: str, tag: str) -> str:
     return code
 
 
-def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = False) -> str:
-    """Fill ``static/page.html`` with Leaflet, the map's code and ``data``."""
-    for colour in [*(c[1] for c in data["classes"]), data["fail_colour"]]:
+def render_page(
+    data: dict[str, Any], *, title: str, lang: str, cdn: bool = False, script: str = "map.js"
+) -> str:
+    """Fill ``static/page.html`` with Leaflet, the page's code (``static/<script>``) and
+    ``data`` (which holds ``t``, the page's texts, including ``noscript``)."""
+    colours = [c[1] for c in data["classes"]]
+    colours += [data[k] for k in ("fail_colour", "no_data_colour") if k in data]
+    for colour in colours:
         if not _HEX.match(colour):
             raise ValueError(f"colour {colour!r} is not #rrggbb")
-    for crit in data["crit"]:
+    for crit in data.get("crit", []):
         if crit["shape"] not in CATEGORY_SHAPES:
             raise ValueError(f"unknown symbol shape {crit['shape']!r}")
     lf = assets.leaflet()
-    app = _check_inlinable(assets.own("map.js"), "script")
+    app = _check_inlinable(assets.own(script), "script")
     scripts = [app]
     if cdn:
         leaflet_css = (
