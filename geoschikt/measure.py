@@ -11,13 +11,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
 from geoschikt.errors import AreaError
 from geoschikt.network import Network, Snapped, build_network
 from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
+from geoschikt.routing import Nearest, nearest_network, nearest_straight
 from geoschikt.scoring import Measured, nearest_col, snap_col
 
 log = logging.getLogger(__name__)

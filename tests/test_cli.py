@@ -12,8 +12,8 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from geoschikt.acquire import file_sha256
 from geoschikt.cli import cli
+from geoschikt.hashing import file_sha256
 
 from .conftest import assert_one_clear_error
 

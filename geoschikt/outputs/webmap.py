@@ -34,10 +34,13 @@ import shapely
 
 from geoschikt import __version__
 from geoschikt.geo import WGS84, to_crs, transform_xy
-from geoschikt.outputs import assets
+from geoschikt.outputs.assets import csp_hash, leaflet, own
+from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
     criterion_score,
     dist_col,
+    fail_matrix,
+    failed_keys,
     nearest_col,
     note_col,
     score_col,
@@ -46,7 +49,7 @@ from geoschikt.scoring import (
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+OSM_ATTRIBUTION = OSM_COPYRIGHT
 FAIL_COLOUR = "#bdbdbd"  # neutral grey, apart from every class under colour-vision deficiency
 # facility symbols: a shape per criterion, drawn in neutral black and white (never a class colour)
 CATEGORY_SHAPES = ("square", "triangle", "diamond", "plus", "star", "hexagon", "cross", "circle")
@@ -345,7 +348,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
             }
             for i, c in enumerate(criteria)
         ],
-        "cand": _candidates(cands, criteria, options, result.crs),
+        "cand": _candidates(cands, criteria, options, result.crs, _fail_matrix(result)),
         "scores": _scores(result, cands, options),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
@@ -422,7 +425,13 @@ def _attribution(result, lang: str, balance) -> list[str]:
     return items
 
 
-def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str) -> dict:
+def _candidates(
+    cands: gpd.GeoDataFrame,
+    criteria,
+    options: MapOptions,
+    crs: str,
+    failed: pd.DataFrame | None = None,
+) -> dict:
     blur = options.blur_m > 0
     lon, lat = _points(cands)
     if blur:
@@ -433,7 +442,7 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         "rank": _ints(cands["rank"].to_numpy(dtype=float)),
         "suit": _rounded(cands["suitability"].to_numpy(dtype=float), 1),
         "pass": cands["passes"].astype(bool).astype(int).tolist(),
-        "fail": _fail_bits(cands, criteria),
+        "fail": _fail_bits(cands, criteria, failed),
         "d": [],
         "v": [],
         "note": [],
@@ -561,16 +570,34 @@ def _snap_to_grid(lon, lat, cell_m: float, crs: str) -> tuple[np.ndarray, np.nda
     return transform_xy(cx, cy, crs, WGS84)
 
 
-def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
-    """Per candidate, bit i set when criterion i's hard limit is not met."""
+def _fail_matrix(result) -> pd.DataFrame | None:
+    """Scoring's fail matrix of the result's candidates (indexed like them), or None for a
+    result read back from disk without its measurements."""
+    measured = tuple(getattr(result, "measured", ()) or ())
+    if not measured or len(measured[0].distance) != len(result.candidates):
+        return None
+    return fail_matrix(measured).set_axis(result.candidates.index)
+
+
+def _fail_bits(cands: pd.DataFrame, criteria, failed: pd.DataFrame | None) -> list[int]:
+    """Per candidate, bit i set when criterion i's hard limit is not met: from scoring's fail
+    matrix, or (a result read back without measurements) the criterion keys its ``fails``
+    text names."""
+    if failed is not None:
+        rows = failed.loc[cands.index]
+        bits = np.zeros(len(cands), dtype=np.int64)
+        for i, c in enumerate(criteria):
+            if c.key in rows:
+                bits |= rows[c.key].to_numpy(dtype=bool).astype(np.int64) << i
+        return bits.tolist()
     fails = (
         cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
     )
-    codes, texts = pd.factorize(fails)  # few distinct texts: match each once
+    codes, texts = pd.factorize(fails)  # few distinct texts: read each once
+    named = [set(failed_keys(t)) for t in texts]
     bits = np.zeros(len(texts), dtype=np.int64)
-    for i, c in enumerate(criteria):  # entries look like "transit: 640 m > 500 m; school: ..."
-        entry = re.compile(rf"(?:^|;\s*){re.escape(c.key)}:")
-        hit = np.fromiter((entry.search(t) is not None for t in texts), bool, len(texts))
+    for i, c in enumerate(criteria):
+        hit = np.fromiter((c.key in keys for keys in named), bool, len(texts))
         bits |= hit.astype(np.int64) << i
     return bits[codes].tolist()
 
@@ -828,8 +855,8 @@ def render_page(
     for crit in data.get("crit", []):
         if crit["shape"] not in CATEGORY_SHAPES:
             raise ValueError(f"unknown symbol shape {crit['shape']!r}")
-    lf = assets.leaflet()
-    app = _check_inlinable(assets.own(script), "script")
+    lf = leaflet()
+    app = _check_inlinable(own(script), "script")
     scripts = [app]
     if cdn:
         leaflet_css = (
@@ -845,7 +872,7 @@ def render_page(
         leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
         scripts.append(lf.js)
         origin = ""
-    script_src = " ".join([origin, *(assets.csp_hash(s) for s in scripts)]).strip()
+    script_src = " ".join([origin, *(csp_hash(s) for s in scripts)]).strip()
     style_src = " ".join(["'unsafe-inline'", origin]).strip()
     csp = (
         f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
@@ -858,9 +885,9 @@ def render_page(
         "version": html.escape(__version__),
         "noscript": html.escape(data["t"]["noscript"]),
         "leaflet_css": leaflet_css,
-        "map_css": _check_inlinable(assets.own("map.css"), "style"),
+        "map_css": _check_inlinable(own("map.css"), "style"),
         "data": script_json(data),
         "leaflet_js": leaflet_js,
         "map_js": app,
     }
-    return _SLOT.sub(lambda m: slots[m.group(1)], assets.own("page.html"))
+    return _SLOT.sub(lambda m: slots[m.group(1)], own("page.html"))
