@@ -198,6 +198,18 @@ def test_blurred_english_map_hides_ids_and_footprints(open_map, delft_result, tm
     detail = text(page, "#gs-detail")
     assert "Rank 1 of" in detail and "Also in this 250 m square" in detail
     assert re.search(r"(way|node|relation)/\d", page.evaluate("document.body.innerText")) is None
+    # weights on a blurred map: from the table's rounded scores (exact ones would give away
+    # distances), said on the page, within 0.1 of a weighted mean of the rounded scores
+    assert "may differ by 0.1" in text(page, "#gs-weights")
+    weights = {c.key: float(i % 3 + 1) for i, c in enumerate(delft_result.config.criteria)}
+    weights = {k: w for k, w in weights.items() if k in page.evaluate("geoschikt.weights()")}
+    page.evaluate(f"geoschikt.setWeights({json.dumps(weights)}), 1")
+    live = page.evaluate("geoschikt.suitability()")  # keyed by position: no ids on this map
+    table = delft_result.candidates.sort_values(["rank", "candidate_id"])
+    total = sum(weights.values())
+    expected = sum(w * table[f"score_{k}"].to_numpy() for k, w in weights.items()) / total
+    got = [live[str(i)] for i in range(len(table))]
+    assert abs(pd.Series(got) - expected).max() <= 0.1
 
 
 def test_balance_choropleth_can_be_switched_on(open_map, delft_result, tmp_path):
