@@ -33,7 +33,9 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "candidates": ("building_types", "min_area_m2", "max_area_m2"),
     "surface": ("resolution_m",),
     "map": ("lang", "blur_m", "footprints", "assets", "title"),
+    "output": ("csv_dialect", "xlsx"),
 }
+CSV_DIALECTS = ("international", "nl")
 _CRITERION_KEYS = (
     "label_nl",
     "label_en",
@@ -201,6 +203,8 @@ class Config:
     lang: str
     criteria: tuple[Criterion, ...]
     surface_m: float = 50.0
+    csv_dialect: str = "international"  # [output]: "nl" for Dutch Excel
+    xlsx: bool = False  # [output]: also write candidates.xlsx
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
 
@@ -393,6 +397,16 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             "(or 0 for no surface)"
         )
 
+    out_raw = raw.get("output", {})
+    csv_dialect = out_raw.get("csv_dialect", "international")
+    if csv_dialect not in CSV_DIALECTS:
+        problems.append(
+            f"output.csv_dialect = {csv_dialect!r}; allowed: {', '.join(map(repr, CSV_DIALECTS))}"
+        )
+    xlsx = out_raw.get("xlsx", False)
+    if not isinstance(xlsx, bool):
+        problems.append(f"output.xlsx = {xlsx!r} must be true or false")
+
     criteria = []
     crit_raw = raw.get("criteria", {})
     if not isinstance(crit_raw, dict) or not crit_raw:
@@ -416,6 +430,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         lang=lang,
         criteria=tuple(criteria),
         surface_m=50.0 if surface_m is None else float(surface_m),
+        csv_dialect=str(csv_dialect),
+        xlsx=bool(xlsx),
         raw=raw,
         sources=sources,
     )

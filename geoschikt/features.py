@@ -135,7 +135,8 @@ def select_candidates(
     """OSM buildings of the allowed types and footprint size whose inside point lies in ``area``."""
     if buildings.empty:
         raise NoCandidatesError(
-            "the OSM data holds no buildings; use --candidates with your own file"
+            "the OSM data holds no buildings (is the extract complete?); with `geoschikt "
+            "score` you can give your own sites with --candidates FILE"
         )
     footprints = to_crs(buildings, crs)
     area_m = to_crs(area, crs).geometry.union_all()

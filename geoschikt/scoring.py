@@ -207,3 +207,30 @@ def rank(suitability: np.ndarray, passes: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     # ties share the lowest rank (scipy's rankdata method="min")
     return pd.Series(key).rank(method="min").to_numpy(dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class TopMoves:
+    """Candidates entering and leaving the top k: (candidate_id, old rank, new rank)."""
+
+    entered: list[tuple[str, int, int]]
+    left: list[tuple[str, int, int]]
+    reordered: int  # candidates in both top-k lists whose rank changed
+
+
+def top_k_changes(before: pd.DataFrame, after: pd.DataFrame, k: int) -> TopMoves:
+    """Compare two rankings of the same candidates (frames with candidate_id and rank)."""
+    old = before.set_index(before["candidate_id"].astype(str))["rank"]
+    new = after.set_index(after["candidate_id"].astype(str))["rank"]
+    in_old, in_new = set(old[old <= k].index), set(new[new <= k].index)
+
+    def moves(ids: set[str]) -> list[tuple[str, int, int]]:
+        rows = [(cid, int(old.get(cid, -1)), int(new.get(cid, -1))) for cid in ids]
+        return sorted(rows, key=lambda r: (r[2], r[1], r[0]))
+
+    both = in_old & in_new
+    return TopMoves(
+        entered=moves(in_new - in_old),
+        left=moves(in_old - in_new),
+        reordered=sum(int(old[c]) != int(new[c]) for c in both),
+    )
