@@ -143,7 +143,7 @@ LAYERS = [
     {"measure"},  # 4
     {"pipeline"},  # 5: the data flow of one run
     {"outputs"},  # 6: writers
-    {"rescore", "decide"},  # 7: work on finished runs
+    {"rescore", "decide", "report"},  # 7: work on finished runs
     {"batch"},  # 8
     {"cli", "__main__"},  # 9
 ]

@@ -19,6 +19,7 @@ from geoschikt.cli.compare import compare_cmd
 from geoschikt.cli.config_cmd import config_group
 from geoschikt.cli.demo import demo_cmd, demo_data_path
 from geoschikt.cli.options import verbosity_options
+from geoschikt.cli.report import report_cmd
 from geoschikt.cli.rescore import rescore_cmd
 from geoschikt.cli.robustness import robustness_cmd
 from geoschikt.cli.score import score_cmd
@@ -56,6 +57,7 @@ cli.add_command(batch_cmd)
 cli.add_command(rescore_cmd)
 cli.add_command(balance_cmd)
 cli.add_command(robustness_cmd)
+cli.add_command(report_cmd)
 cli.add_command(select_cmd)
 cli.add_command(compare_cmd)
 
