@@ -167,6 +167,7 @@ class MapSettings:
     blur_m: float = 0.0
     footprints: int = 2000
     assets: str = "inline"  # "inline" or "cdn"
+    title: str = ""  # empty: the default title in the map's language
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,8 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         problems.append(f"map.footprints = {footprints!r} must be a whole number, 0 or more")
     if map_raw.get("assets", "inline") not in ("inline", "cdn"):
         problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
+    if not isinstance(map_raw.get("title", ""), str):
+        problems.append(f"map.title = {map_raw.get('title')!r} must be text")
 
     surface_m = _number(
         raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False
@@ -438,6 +441,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             blur_m=float(map_raw.get("blur_m", 0) or 0),
             footprints=int(map_raw.get("footprints", MapSettings.footprints)),
             assets=str(map_raw.get("assets", MapSettings.assets)),
+            title=str(map_raw.get("title", "") or "").strip(),
         ),
         csv_dialect=str(csv_dialect),
         xlsx=bool(xlsx),

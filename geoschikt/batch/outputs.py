@@ -58,7 +58,7 @@ def write_batch_outputs(
             if scored:  # streamed: one region in memory at a time
                 write_region_layers(scored, tmp_gpkg, "candidates")
 
-    from geoschikt.outputs.overview import write_overview_map  # folium: only when needed
+    from geoschikt.outputs.overview import write_overview_map
 
     with atomic_file(out / "index.html") as tmp_html:
         write_overview_map(
