@@ -26,7 +26,6 @@ LIBRARIES = (
     "pyproj",
     "pyogrio",
     "osmium",
-    "folium",
     "rasterio",
     "scikit-learn",
 )

@@ -52,6 +52,35 @@ class Rescored:
     layers: dict[str, gpd.GeoDataFrame]  # the source's other GeoPackage layers as read
 
 
+def read_run_record(src: Path) -> dict:
+    """``run.json`` of the run in ``src``; one clear error when it is unreadable or corrupt."""
+    path = Path(src) / "run.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(
+            f"{path} is unreadable or corrupt ({exc}); run `geoschikt score` again"
+        ) from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise InputFileError(f"{path} holds no run configuration; run `geoschikt score` again")
+    return record
+
+
+def check_recorded_hash(src: Path, name: str, record: dict) -> None:
+    """Refuse ``src/name`` when its SHA-256 differs from the one ``run.json`` recorded (a file
+    edited or damaged after the run)."""
+    expected = (record.get("outputs") or {}).get(name, {}).get("sha256")
+    if expected is None:
+        return  # runs from before hashes were recorded
+    actual = file_sha256(Path(src) / name)
+    if actual != expected:
+        raise InputFileError(
+            f"{Path(src) / name} has SHA-256 {actual[:12]}..., but run.json recorded "
+            f"{expected[:12]}...: it was changed or damaged after the run; run "
+            "`geoschikt score` again"
+        )
+
+
 def is_run_dir(path: Path) -> bool:
     return (Path(path) / "run.json").is_file() and (Path(path) / DISTANCES).is_file()
 
@@ -68,7 +97,7 @@ def run_config(
     src = Path(src)
     if not (src / "run.json").is_file():
         raise InputFileError(f"{src} has no run.json: is it a geoschikt output directory?")
-    raw = json.loads((src / "run.json").read_text(encoding="utf-8"))["config"]
+    raw = read_run_record(src)["config"]
     config = config_from_dict(raw, str(src / "run.json"))
     overrides: dict = {}
     if overrides_file is not None:
@@ -130,7 +159,12 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             f"{src} is not a geoschikt output directory (it needs run.json and {DISTANCES}); "
             "give the --out directory of a score or batch run"
         )
-    old_prov = json.loads((src / "run.json").read_text(encoding="utf-8"))
+    old_prov = read_run_record(src)
+    check_recorded_hash(src, DISTANCES, old_prov)
+    if not (src / "candidates.gpkg").is_file():
+        raise InputFileError(
+            f"{src} has no candidates.gpkg (deleted?); run `geoschikt score` again for it"
+        )
     old = config_from_dict(old_prov["config"], str(src / "run.json"))
     problems = measurement_changes(old, config)
     if problems:
@@ -197,6 +231,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     )
     surface = None
     if (src / SURFACE_STORE).is_file() and config.surface_m > 0:
+        check_recorded_hash(src, SURFACE_STORE, old_prov)
         cells = load_surface(src / SURFACE_STORE)
         surface = score_surface(cells.grid, remeasured(config, cells), cells.scored, config.lang)
     new = ScoreResult(

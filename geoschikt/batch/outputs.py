@@ -42,6 +42,7 @@ def write_batch_outputs(
         f"regions/{safe_name(t.region_id)}/map.html" if s == STATUS_OK else ""
         for t, s in zip(tasks, summary["status"], strict=True)
     ]
+    summary["folder"] = [f"regions/{safe_name(t.region_id)}" for t in tasks]  # id -> folder
     with atomic_file(out / "summary.csv") as tmp:
         neutralise_frame(summary).to_csv(tmp, index=False)
 
@@ -59,11 +60,11 @@ def write_batch_outputs(
                 write_region_layers(scored, tmp_gpkg, "candidates", crs=crs)
             style_combined(tmp_gpkg, config)
 
-    from geoschikt.outputs.overview import write_overview_map  # folium: only when needed
+    from geoschikt.outputs.overview import write_overview_map
 
     with atomic_file(out / "index.html") as tmp_html:
         write_overview_map(
-            overview,
+            to_wgs84(overview),
             tmp_html,
             lang=config.lang,
             source=f"regions: {regions.attrs.get('source', '')}",

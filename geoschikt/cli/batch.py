@@ -102,6 +102,7 @@ def batch_cmd(
     config_file,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -121,7 +122,14 @@ def batch_cmd(
 
     quiet_regions()
     config = build_config(
-        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+        config_file,
+        distance,
+        lang,
+        blur_m=blur_m,
+        cdn=cdn,
+        csv_dialect=csv_dialect,
+        xlsx=xlsx,
+        title=title,
     )
     regions = read_regions(
         regions_file,

@@ -61,6 +61,9 @@ blur_option = click.option(
     help="Blur locations on the map to squares of METRES (e.g. 250); leaves out "
     "addresses, names, ids, footprints and exact distances.",
 )
+title_option = click.option(
+    "--title", metavar="TEXT", help="Title of the map (default: what was scored, where)."
+)
 cdn_option = click.option(
     "--cdn",
     is_flag=True,
@@ -90,8 +93,8 @@ def table_options(command: F) -> F:
 
 
 def map_options(command: F) -> F:
-    """--lang, --blur and --cdn, shared by the commands that write a map."""
-    return lang_option(blur_option(cdn_option(command)))
+    """--lang, --title, --blur and --cdn, shared by the commands that write a map."""
+    return lang_option(title_option(blur_option(cdn_option(command))))
 
 
 def config_option(help: str = "TOML config over the defaults.") -> Callable[[F], F]:

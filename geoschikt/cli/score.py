@@ -101,6 +101,7 @@ def score_cmd(
     config_file,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -117,7 +118,14 @@ def score_cmd(
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
     config = build_config(
-        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+        config_file,
+        distance,
+        lang,
+        blur_m=blur_m,
+        cdn=cdn,
+        csv_dialect=csv_dialect,
+        xlsx=xlsx,
+        title=title,
     )
     check_output_dir(out, overwrite)
     area = None

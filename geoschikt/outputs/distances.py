@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geoschikt.errors import InputFileError
+
 DISTANCES = "distances.npz"
 
 
@@ -72,14 +74,22 @@ def measured_arrays(measured) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
 
 
 def load_distances(path: Path) -> StoredDistances:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        return StoredDistances(
-            candidate_id=data["candidate_id"],
-            distance={k: data[f"d_{k}"] for k in meta},
-            value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
-            meta=meta,
-        )
+    """The stored distances; one clear error when the file is corrupt."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return StoredDistances(
+                candidate_id=data["candidate_id"],
+                distance={k: data[f"d_{k}"] for k in meta},
+                value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
+                meta=meta,
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputFileError(
+            f"{path} is corrupt ({type(exc).__name__}: {exc}); run `geoschikt score` again"
+        ) from None
 
 
 SURFACE_STORE = "surface.npz"
@@ -108,19 +118,25 @@ def save_surface(surface, path: Path) -> None:
 
 
 def load_surface(path: Path) -> StoredSurface:
+    """The stored surface cells; one clear error when the file is corrupt."""
+    import zipfile
+
     from geoschikt.rasters import Grid
 
-    with np.load(path, allow_pickle=False) as data:
-        info = json.loads(str(data["meta"]))
-        meta, g = info["criteria"], info["grid"]
-        inside = data["inside"]
-        grid = Grid(
-            g["crs"], g["resolution"], g["left"], g["top"], inside.shape[1], inside.shape[0], inside
-        )
-        return StoredSurface(
-            grid=grid,
-            scored=data["scored"],
-            distance={k: data[f"d_{k}"] for k in meta},
-            value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
-            meta=meta,
-        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            info = json.loads(str(data["meta"]))
+            meta, g = info["criteria"], info["grid"]
+            inside = data["inside"]
+            grid = Grid(g["crs"], g["resolution"], g["left"], g["top"], *inside.shape[::-1], inside)
+            return StoredSurface(
+                grid=grid,
+                scored=data["scored"],
+                distance={k: data[f"d_{k}"] for k in meta},
+                value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
+                meta=meta,
+            )
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+        raise InputFileError(
+            f"{path} is corrupt ({type(exc).__name__}: {exc}); run `geoschikt score` again"
+        ) from None
