@@ -146,6 +146,7 @@ LAYERS = [
         "rasters",
         "reception",
         "datasets",
+        "workers",
     },
     {"provenance", "config", "inputs"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
