@@ -168,6 +168,8 @@ class MapSettings:
     footprints: int = 2000
     assets: str = "inline"  # "inline" or "cdn"
     title: str = ""  # empty: the default title in the map's language
+    # columns of your own candidate file shown in the candidate panel (those present)
+    columns: tuple[str, ...] = ("omschrijving", "description", "beschrijving", "opmerking")
 
 
 @dataclass(frozen=True)
@@ -389,6 +391,10 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
     if not isinstance(map_raw.get("title", ""), str):
         problems.append(f"map.title = {map_raw.get('title')!r} must be text")
+    map_columns = map_raw.get("columns", list(MapSettings.columns))
+    if not isinstance(map_columns, list) or not all(isinstance(c, str) for c in map_columns):
+        problems.append(f"map.columns = {map_columns!r} must be a list of column names")
+        map_columns = []
 
     surface_m = _number(
         raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False
@@ -442,6 +448,7 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             footprints=int(map_raw.get("footprints", MapSettings.footprints)),
             assets=str(map_raw.get("assets", MapSettings.assets)),
             title=str(map_raw.get("title", "") or "").strip(),
+            columns=tuple(map_columns),
         ),
         csv_dialect=str(csv_dialect),
         xlsx=bool(xlsx),

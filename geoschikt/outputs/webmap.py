@@ -284,13 +284,19 @@ class MapOptions:
     extra_columns: tuple[PanelColumn, ...] = ()
     highlight: Highlight | None = None
     title: str = ""
+    own_columns: tuple[str, ...] = ()  # [map] columns: the user's own columns shown (if present)
 
     @classmethod
     def from_config(cls, config) -> MapOptions:
         """Options from the ``[map]`` section of a Config."""
         m = config.map
         return cls(
-            lang=m.lang, blur_m=m.blur_m, footprints=m.footprints, assets=m.assets, title=m.title
+            lang=m.lang,
+            blur_m=m.blur_m,
+            footprints=m.footprints,
+            assets=m.assets,
+            title=m.title,
+            own_columns=m.columns,
         )
 
 
@@ -512,9 +518,14 @@ def _exact_scores(result, cands: pd.DataFrame) -> list[np.ndarray] | None:
 
 
 def _extra_columns(cands: pd.DataFrame, options: MapOptions) -> list[dict]:
-    """The panel's extra facts: label, decimals and one value per candidate (rank order)."""
+    """The panel's extra facts: label, decimals and one value per candidate (rank order);
+    first the ``[map] columns`` of the user's own file that it has, under their own names."""
     out = []
-    for extra in options.extra_columns:
+    by_name = {str(c).lower(): c for c in cands.columns}
+    taken = {e.column for e in options.extra_columns}
+    own = [by_name[c.lower()] for c in options.own_columns if c.lower() in by_name]
+    extras = [PanelColumn(c, str(c), str(c)) for c in own if c not in taken]
+    for extra in (*extras, *options.extra_columns):
         if extra.column not in cands:
             raise ValueError(f"extra map column {extra.column!r} is not a candidate column")
         values = cands[extra.column]
