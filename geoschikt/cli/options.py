@@ -87,6 +87,20 @@ xlsx_option = click.option(
 )
 
 
+reception_option = click.option(
+    "--reception",
+    "reception_file",
+    type=click.Path(path_type=Path),
+    help="Existing reception locations with a capacity column (CSV or a vector file).",
+)
+balance_option = click.option(
+    "--balance",
+    "balance_file",
+    type=click.Path(path_type=Path),
+    help="balance.gpkg from `geoschikt balance`: shown on the map(s) as places per 1,000.",
+)
+
+
 def table_options(command: F) -> F:
     """--csv-dialect and --xlsx, shared by the commands that write candidate tables."""
     return csv_dialect_option(xlsx_option(command))
