@@ -39,6 +39,7 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
         "run.json",
         "suitability.qml",
         "suitability.tif",
+        "surface.npz",
     ]
     layers = {name for name, _ in pyogrio.list_layers(delft_out / "candidates.gpkg")}
     assert {"candidates", "pois", "area"} <= layers

