@@ -13,7 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,7 +35,9 @@ BUILDING_TAGS = (
     "addr:housenumber",
     "addr:postcode",
     "addr:city",
+    "building:levels",
 )
+ADDRESS_TAGS = ("addr:street", "addr:housenumber", "addr:postcode", "addr:city")
 BOUNDARY_TAGS = ("name", "admin_level", "boundary", "ref:gemeentecode", "ref")
 
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
@@ -55,6 +57,20 @@ class NetworkWays:
     tags: pd.DataFrame  # one row per way, columns NETWORK_TAGS
 
 
+def empty_addresses() -> gpd.GeoDataFrame:
+    """An address-point frame without rows (osm_id, ADDRESS_TAGS, point geometry)."""
+    return _address_frame([], [])
+
+
+def _address_frame(rows: list[tuple], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    coords = np.asarray(xy, dtype=float).reshape(-1, 2)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["osm_id", *ADDRESS_TAGS]),
+        geometry=shapely.points(coords) if len(coords) else [],
+        crs="EPSG:4326",
+    )
+
+
 @dataclass(frozen=True)
 class OsmData:
     """What geoschikt needs from one OSM file, in EPSG:4326."""
@@ -68,6 +84,8 @@ class OsmData:
     header_bounds: tuple[float, float, float, float] | None  # (left, bottom, right, top)
     timestamp: str | None  # ISO 8601: replication timestamp, else the newest object read
     timestamp_source: str
+    # nodes with addr:housenumber (Dutch OSM: BAG addresses as points inside buildings)
+    addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -100,6 +118,7 @@ def read_osm(
         buildings=data.buildings,
         features=data.features,
         boundaries=data.boundaries,
+        addresses=data.addresses,
         **meta,
     )
 
@@ -112,9 +131,12 @@ class OsmChunk:
     buildings: gpd.GeoDataFrame
     features: gpd.GeoDataFrame
     boundaries: gpd.GeoDataFrame
+    addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
 
     def __len__(self) -> int:
-        return len(self.ways.tags) + len(self.buildings) + len(self.features)
+        return (
+            len(self.ways.tags) + len(self.buildings) + len(self.features) + len(self.addresses)
+        )
 
 
 def stream_osm(
@@ -199,7 +221,13 @@ def concat_chunks(chunks: list[OsmChunk]) -> OsmChunk:
         way=np.concatenate([c.ways.way + o for c, o in zip(chunks, offsets, strict=True)]),
         tags=_concat_like_one_read([c.ways.tags for c in chunks]),
     )
-    return OsmChunk(ways, frames("buildings"), frames("features"), frames("boundaries"))
+    return OsmChunk(
+        ways,
+        frames("buildings"),
+        frames("features"),
+        frames("boundaries"),
+        frames("addresses"),
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -252,9 +280,11 @@ class _Rows:
         self.feat_geom: list = []
         self.bnd_rows: list[tuple] = []
         self.bnd_geom: list[str] = []
+        self.addr_rows: list[tuple] = []
+        self.addr_xy: list[tuple[float, float]] = []
 
     def __len__(self) -> int:
-        return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows)
+        return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows) + len(self.addr_rows)
 
     def chunk(self) -> OsmChunk:
         return OsmChunk(
@@ -274,6 +304,7 @@ class _Rows:
                 geometry=_from_hex_wkb(self.bnd_geom),
                 crs="EPSG:4326",
             ),
+            addresses=_address_frame(self.addr_rows, self.addr_xy),
         )
 
 
@@ -315,7 +346,7 @@ def _scan(
     """
     wkb = osmium.geom.WKBFactory()
     area_keys = ("building", "boundary", *feature_keys)
-    wanted = ("highway", *area_keys)
+    wanted = ("highway", "addr:housenumber", *area_keys)
     proc = (
         osmium.FileProcessor(str(path))
         .with_locations(node_store)
@@ -385,11 +416,14 @@ def _scan(
                 elif line is not None:
                     rows.feat_rows.append(row)
                     rows.feat_geom.append(line)
-        elif isinstance(obj, Node) and keep(tags):
+        elif isinstance(obj, Node) and obj.location.valid():
             loc = obj.location
-            if loc.valid():
+            if keep(tags):
                 rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
                 rows.feat_geom.append(shapely.Point(loc.lon, loc.lat))
+            if "addr:housenumber" in tags:  # an address point (BAG addresses in Dutch OSM)
+                rows.addr_rows.append((obj.id, *(tags.get(k) for k in ADDRESS_TAGS)))
+                rows.addr_xy.append((loc.lon, loc.lat))
         if chunk_objects and len(rows) >= chunk_objects:
             on_chunk(rows.chunk())
             rows = _Rows()

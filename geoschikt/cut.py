@@ -123,9 +123,12 @@ def cut_chunk(
     features = _by_box(
         *tree.query(chunk.features.geometry.values, predicate="intersects"), len(boxes)
     )
+    addresses = _by_box(
+        *tree.query(chunk.addresses.geometry.values, predicate="intersects"), len(boxes)
+    )
     empty = chunk.boundaries.iloc[0:0]
     for i, (left, bottom, right, top) in enumerate(bounds):
-        if not (len(ways[i]) or len(buildings[i]) or len(features[i])):
+        if not (len(ways[i]) or len(buildings[i]) or len(features[i]) or len(addresses[i])):
             continue
         size = end[ways[i]] - start[ways[i]]
         rows = np.repeat(start[ways[i]] - np.cumsum(np.r_[0, size[:-1]]), size) + np.arange(
@@ -140,6 +143,7 @@ def cut_chunk(
                 buildings=chunk.buildings.iloc[buildings[i]].reset_index(drop=True),
                 features=chunk.features.iloc[features[i]].reset_index(drop=True),
                 boundaries=empty,
+                addresses=chunk.addresses.iloc[addresses[i]].reset_index(drop=True),
             ),
         )
 
@@ -211,6 +215,7 @@ def read_region_input(path: str | Path) -> tuple[OsmData, gpd.GeoDataFrame]:
         buildings=data.buildings,
         features=data.features,
         boundaries=data.boundaries,
+        addresses=data.addresses,
         **record.meta,
     )
     return osm, record.area

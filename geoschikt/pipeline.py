@@ -28,6 +28,7 @@ from geoschikt.features import (
     area_by_name,
     area_frame,
     default_extent,
+    describe_user_candidates,
     feature_keys,
     feature_predicate,
     select_candidates,
@@ -79,22 +80,29 @@ class ScoreResult:
     def top(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best candidates: rank, id, name or address, suitability, limits."""
         frame = self.candidates.sort_values(["rank", "candidate_id"]).head(n)
-        label = pd.Series("", index=frame.index, dtype=object)
-        if "addr:street" in frame:
-            street = frame["addr:street"].fillna("") + " " + frame["addr:housenumber"].fillna("")
-            label = street.str.strip()
-        if "name" in frame:
-            label = frame["name"].fillna("").astype(str).where(frame["name"].notna(), label)
         table = pd.DataFrame(
             {
                 "rank": frame["rank"],
-                "candidate_id": frame["candidate_id"],
-                "name or address": label.str.slice(0, 40),
+                "address or name": candidate_labels(frame).str.slice(0, 44),
+                "type": frame["building"] if "building" in frame else "",
+                "floor m2": frame["floor_area_m2"] if "floor_area_m2" in frame else np.nan,
+                "places": frame["places_est"] if "places_est" in frame else np.nan,
                 "suitability": frame["suitability"],
                 "passes": frame["passes"],
             }
         )
         return table.reset_index(drop=True)
+
+
+def candidate_labels(frame: pd.DataFrame) -> pd.Series:
+    """A readable label per candidate: its address, else its name, else its id."""
+    label = pd.Series(None, index=frame.index, dtype=object)
+    for col in ("candidate_id", "name", "address"):  # later columns win where they are known
+        if col in frame:
+            text = frame[col].astype("string").str.strip()
+            known = (text.notna() & (text != "")).to_numpy(dtype=bool)
+            label = label.where(~known, text.astype(object))
+    return label.astype(str)
 
 
 def load_osm(osm_path: str | Path, config: Config) -> OsmData:
@@ -152,8 +160,13 @@ def score_osm(
             candidates = _user_candidates(
                 candidates_file, id_column, area if area_given else None, crs
             )
+            candidates = describe_user_candidates(
+                candidates, osm.addresses, config.candidates, crs
+            )
         else:
-            candidates = select_candidates(osm.buildings, area, config.candidates, crs)
+            candidates = select_candidates(
+                osm.buildings, area, config.candidates, crs, osm.addresses
+            )
         reception = None
         if reception_file is not None:
             inputs.append(_input("reception", reception_file))
@@ -199,6 +212,8 @@ def score_osm(
         "counts": {
             "candidates": len(result),
             "passing": int(result["passes"].sum()),
+            "dwellings": _dwelling_count(result, config),
+            "with_address": int(result["address"].notna().sum()) if "address" in result else 0,
             "features": {k: int(v) for k, v in pois["category"].value_counts().items()},
             "networks": network_info,
         },
@@ -277,6 +292,13 @@ def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, co
     return Surface(grid, tuple(names), bands)
 
 
+def _dwelling_count(candidates: pd.DataFrame, config: Config) -> int:
+    """Candidates whose building type is a dwelling (private homes)."""
+    if "building" not in candidates:
+        return 0
+    return int(candidates["building"].isin(config.candidates.dwelling_types).sum())
+
+
 def _input(role: str, path: str | Path) -> dict:
     p = Path(path)
     if not p.is_file():  # readers raise the proper error; only record what exists
@@ -315,7 +337,9 @@ def _user_candidates(path, id_column, area, crs) -> gpd.GeoDataFrame:
 
 
 def _pois(osm: OsmData, config: Config, reception, crs: str) -> gpd.GeoDataFrame:
-    pois = select_pois(osm.features, config.criteria, crs)
+    pois = select_pois(
+        osm.features, config.criteria, crs, buildings=osm.buildings, addresses=osm.addresses
+    )
     if reception is not None and len(reception):
         own = []
         for crit in config.criteria:
@@ -389,6 +413,7 @@ def _rules(config: Config) -> list[str]:
     for c in config.criteria:
         for key, vals in c.tags.rules:
             rules.append(f"{key}=" + ("*" if vals is None else "|".join(sorted(vals))))
+        rules.extend(f"{key}=*" for key, _ in c.tags.contains)
     return sorted(set(rules))
 
 

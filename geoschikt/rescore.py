@@ -24,6 +24,7 @@ from geoschikt.scoring import (
     Measured,
     dist_col,
     nearest_col,
+    nearest_id_col,
     note_col,
     points_col,
     score,
@@ -128,7 +129,9 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     per_key = (dist_col, value_col, score_col, points_col, note_col)
     drop = [name(k) for k in stored.meta for name in per_key]
     kept = {c.key for c in config.criteria}
-    drop += [nearest_col(k) for k in stored.meta if k not in kept]  # criteria now disabled
+    drop += [  # criteria now disabled
+        col(k) for k in stored.meta if k not in kept for col in (nearest_col, nearest_id_col)
+    ]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     measured, nearest = [], []
     for c in config.criteria:
@@ -145,9 +148,10 @@ def rescore(src: str | Path, config: Config) -> Rescored:
                 stored.value.get(c.key),
             )
         )
-        if nearest_col(c.key) in base and np.isinf(d).any():
-            base.loc[np.isinf(d), nearest_col(c.key)] = None
-            nearest.append(nearest_col(c.key))
+        for col in (nearest_col(c.key), nearest_id_col(c.key)):
+            if col in base and np.isinf(d).any():
+                base.loc[np.isinf(d), col] = None
+                nearest.append(col)
 
     scores = score(measured, lang=config.lang)
     scores.index = base.index

@@ -34,6 +34,10 @@ def nearest_col(key: str) -> str:
     return f"nearest_{key}"
 
 
+def nearest_id_col(key: str) -> str:
+    return f"nearest_{key}_osm_id"
+
+
 def snap_col(mode: str) -> str:
     return f"snap_{mode}_m"
 

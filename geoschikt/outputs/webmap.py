@@ -29,7 +29,9 @@ import shapely
 from geoschikt import __version__
 from geoschikt.geo import WGS84, to_crs, transform_xy
 from geoschikt.outputs import assets
-from geoschikt.scoring import dist_col, nearest_col, note_col, score_col, value_col
+from geoschikt.floor_area import coa_size_label
+from geoschikt.measure import NOT_ASSESSED_RECEPTION, not_in_data, not_in_data_nl
+from geoschikt.scoring import dist_col, nearest_col, nearest_id_col, note_col, score_col, value_col
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
@@ -67,7 +69,7 @@ TEXT: dict[str, dict[str, str]] = {
         "distance_euclidean": "Afstanden zijn hemelsbreed gemeten.",
         "blurred": "Locaties zijn vergroofd tot vakken van {m} m. Adressen, namen, "
         "gebouwcontouren en exacte afstanden staan niet op deze kaart.",
-        "not_assessed": "Niet beoordeeld (geen gegevens): {list}.",
+        "not_assessed": "Niet beoordeeld, telt niet mee in het totaal: {list}.",
         "legend": "Geschiktheid (0–100)",
         "legend_note": "Gewogen gemiddelde van de criteriumscores.",
         "failing": "voldoet niet aan een harde eis",
@@ -117,6 +119,12 @@ TEXT: dict[str, dict[str, str]] = {
         "approx": "ca. {d}",
         "made_with": "Gemaakt met geoschikt {version}",
         "close": "Sluiten",
+        "floor_area": "{m2} m² vloeroppervlak{est}",
+        "estimated": " (geschat)",
+        "places_est": "ca. {n} plaatsen",
+        "on_osm": "bekijk op openstreetmap.org",
+        "dwellings": "Let op: deze kaart toont {n} woonhuizen (gebouwtypen {types}). Dit zijn "
+        "privéwoningen; deel deze kaart niet openbaar.",
         "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet worden geladen. Deze kaart is "
         "gemaakt met --cdn en heeft internet nodig; maak haar zonder --cdn voor gebruik "
         "zonder internet.",
@@ -134,7 +142,7 @@ TEXT: dict[str, dict[str, str]] = {
         "distance_euclidean": "Distances are straight lines.",
         "blurred": "Locations are blurred to squares of {m} m. Addresses, names, footprints "
         "and exact distances are left out of this map.",
-        "not_assessed": "Not assessed (no data): {list}.",
+        "not_assessed": "Not assessed, left out of the total: {list}.",
         "legend": "Suitability (0–100)",
         "legend_note": "Weighted mean of the criterion scores.",
         "failing": "fails a hard limit",
@@ -184,6 +192,12 @@ TEXT: dict[str, dict[str, str]] = {
         "approx": "about {d}",
         "made_with": "Made with geoschikt {version}",
         "close": "Close",
+        "floor_area": "{m2} m² floor area{est}",
+        "estimated": " (estimated)",
+        "places_est": "about {n} places",
+        "on_osm": "view on openstreetmap.org",
+        "dwellings": "Note: this map shows {n} dwellings (building types {types}). These are "
+        "private homes; do not share this map publicly.",
         "no_leaflet": "The map library (Leaflet) could not be loaded. This map was made with "
         "--cdn and needs the internet; make it without --cdn to use it offline.",
     },
@@ -257,6 +271,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "curve": _curve(c, lang),
                 "colour": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
                 "assessed": c.key not in not_assessed,
+                "why": _why_not(c, result.provenance.get("criteria_not_assessed", {}), lang),
             }
             for i, c in enumerate(criteria)
         ],
@@ -310,8 +325,36 @@ def _meta(result, options: MapOptions, balance) -> dict[str, Any]:
         "distance": result.config.distance,
         "n": len(cands),
         "n_pass": int(cands["passes"].sum()) if len(cands) else 0,
-        "not_assessed": [c.label(options.lang) for c in criteria if c.key in not_assessed],
+        "not_assessed": [
+            f"{c.label(options.lang)} ({_why_not(c, not_assessed, options.lang)})"
+            for c in criteria
+            if c.key in not_assessed
+        ],
+        "dwellings": _dwellings(cands, result.config),
     }
+
+
+def _dwellings(cands: pd.DataFrame, config) -> dict | None:
+    """How many candidates are dwellings (private homes), and of which types; None if none."""
+    if "building" not in cands:
+        return None
+    kinds = set(config.candidates.dwelling_types)
+    homes = cands["building"].isin(kinds)
+    if not homes.any():
+        return None
+    return {"n": int(homes.sum()), "types": sorted(set(cands.loc[homes, "building"]))}
+
+
+def _why_not(c, not_assessed: dict, lang: str) -> str | None:
+    """Why criterion ``c`` was not assessed, in the map's language (None if it was)."""
+    why = not_assessed.get(c.key)
+    if why is None:
+        return None
+    if why == not_in_data(c):
+        return not_in_data_nl(c) if lang == "nl" else why
+    if why == NOT_ASSESSED_RECEPTION and lang == "nl":
+        return "geen bestaande opvang opgegeven (--reception) of in OSM gelabeld"
+    return str(why)
 
 
 def _input_name(inputs: list[dict], role: str) -> str | None:
@@ -366,9 +409,13 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
     if not blur:
         out["id"] = _strings(cands["candidate_id"])
         out["label"] = _labels(cands)
+        out["info"], out["info_t"] = _info(cands, options.lang)
         near = [_lookup(cands, nearest_col(c.key)) for c in criteria]
         out["near"] = [codes for codes, _ in near]
         out["near_t"] = [table for _, table in near]
+        near_id = [_lookup(cands, nearest_id_col(c.key)) for c in criteria]
+        out["near_id"] = [codes for codes, _ in near_id]
+        out["near_id_t"] = [table for _, table in near_id]
         out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
     return out
 
@@ -406,14 +453,62 @@ def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
 
 
 def _labels(cands: pd.DataFrame) -> list[str | None]:
-    """A readable name per candidate: its name, else its street address, else None."""
+    """A readable name per candidate: its address, else its name, else None."""
     name = _clean(cands["name"]) if "name" in cands else pd.Series(None, cands.index)
-    if "addr:street" in cands:
-        street = _clean(cands["addr:street"])
-        number = _clean(cands["addr:housenumber"]) if "addr:housenumber" in cands else None
-        address = street if number is None else (street + " " + number.fillna("")).str.strip()
-        name = name.fillna(address)
+    if "address" in cands:
+        name = _clean(cands["address"]).fillna(name)
     return _strings(name)
+
+
+def _info(cands: pd.DataFrame, lang: str) -> tuple[list[int], list[str]]:
+    """(codes, table): per candidate one line with its name, building type, floor area (and
+    whether it is estimated), estimated places and COA size class."""
+    t = TEXT[lang]
+    n = len(cands)
+    parts: list[pd.Series] = []
+    if "name" in cands and "address" in cands:  # the heading shows the address: add the name
+        parts.append(_clean(cands["name"]).where(_clean(cands["address"]).notna(), None))
+    if "building" in cands:
+        parts.append(_clean(cands["building"]).map(lambda b: f"building={b}", na_action="ignore"))
+    if "floor_area_m2" in cands:
+        floor = pd.to_numeric(cands["floor_area_m2"], errors="coerce")
+        est = (
+            cands["floor_area_source"].astype(str).str.startswith("estimate")
+            if "floor_area_source" in cands
+            else pd.Series(False, index=cands.index)
+        )
+        text = [
+            None if not np.isfinite(f) else t["floor_area"].format(
+                m2=_fmt(round(f), lang), est=t["estimated"] if e else ""
+            )
+            for f, e in zip(floor.to_numpy(float), est.to_numpy(bool), strict=True)
+        ]
+        parts.append(pd.Series(text, index=cands.index, dtype=object))
+    if "places_est" in cands:
+        places = pd.to_numeric(cands["places_est"], errors="coerce").to_numpy(float)
+        parts.append(
+            pd.Series(
+                [None if not np.isfinite(p) else t["places_est"].format(n=_fmt(p, lang))
+                 for p in places],
+                index=cands.index,
+                dtype=object,
+            )
+        )
+    if "coa_size_class" in cands:
+        parts.append(
+            cands["coa_size_class"].map(
+                lambda c: "COA: " + (coa_size_label(c, lang) or str(c)), na_action="ignore"
+            )
+        )
+    if not parts:
+        return [-1] * n, []
+    frame = pd.concat(parts, axis=1)
+    lines = [
+        " · ".join(str(v) for v in row if v is not None and v == v)
+        for row in frame.itertuples(index=False)
+    ]
+    codes, table = pd.factorize(pd.Series(lines, dtype=object).replace("", None))
+    return codes.tolist(), [str(x) for x in table]
 
 
 def _clean(series: pd.Series) -> pd.Series:

@@ -69,6 +69,15 @@
     const e = el("span", "gs-tip", text);
     return e;
   }
+  function osmLink(id, text) {
+    // a link to the object on openstreetmap.org for ids like "way/123"; plain text otherwise
+    if (!/^(node|way|relation)\/\d+$/.test(id)) return document.createTextNode("");
+    const a = el("a", "gs-osm", text);
+    a.href = "https://www.openstreetmap.org/" + id;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }
   function candidateName(i) {
     if (C.label && C.label[i]) return C.label[i];
     if (C.id && C.id[i]) return C.id[i];
@@ -101,6 +110,9 @@
       + (m.distance === "euclidean" ? T.distance_euclidean : T.distance_network)));
     if (m.not_assessed.length) {
       box.appendChild(el("p", null, fill(T.not_assessed, { list: m.not_assessed.join(", ") })));
+    }
+    if (m.dwellings) {
+      box.appendChild(el("p", "gs-blurred", fill(T.dwellings, { n: num(m.dwellings.n), types: m.dwellings.types.join(", ") })));
     }
     if (D.blur_m > 0) {
       box.appendChild(el("p", "gs-blurred", fill(T.blurred, { m: num(D.blur_m) })));
@@ -551,7 +563,7 @@
       return d === null ? text : text + "; " + fill(T.at_distance, { d: distanceOnly(d) });
     }
     if (d !== null) return distanceOnly(d);
-    if (!c.assessed) return T.not_assessed_cell;
+    if (!c.assessed) return c.why ? T.not_assessed_cell + ": " + c.why : T.not_assessed_cell;
     const note = noteOf(j, i) || "";
     const off = /^more than (\d+) m from the \w+ network/.exec(note);
     if (off) return fill(T.off_network, { m: num(Number(off[1])) });
@@ -576,7 +588,12 @@
       name.appendChild(swatch(c.colour, "gs-diamond"));
       name.appendChild(document.createTextNode(c.label));
       const nearCode = C.near ? C.near[j][i] : -1;
-      if (nearCode >= 0) name.appendChild(el("small", null, fill(T.nearest, { name: C.near_t[j][nearCode] })));
+      if (nearCode >= 0) {
+        const near = el("small", null, fill(T.nearest, { name: C.near_t[j][nearCode] }));
+        const idCode = C.near_id ? C.near_id[j][i] : -1;
+        if (idCode >= 0) near.appendChild(osmLink(C.near_id_t[j][idCode], " ↗"));
+        name.appendChild(near);
+      }
       tr.appendChild(name);
       tr.appendChild(el("td", "gs-num", distanceText(c, j, i)));
       const s = C.s[j][i];
@@ -612,7 +629,12 @@
     });
     detail.appendChild(close);
     detail.appendChild(el("h2", "gs-name", candidateName(i)));
-    if (C.id && C.label && C.label[i]) detail.appendChild(el("p", "gs-id", C.id[i]));
+    if (C.info && C.info[i] >= 0) detail.appendChild(el("p", "gs-info", C.info_t[C.info[i]]));
+    if (C.id && C.label && C.label[i]) {
+      const idLine = el("p", "gs-id", C.id[i] + " ");
+      idLine.appendChild(osmLink(C.id[i], T.on_osm));
+      detail.appendChild(idLine);
+    }
     const s = C.suit[i];
     const cls = classOf(s);
     const head = el("p", "gs-score");
