@@ -359,3 +359,29 @@ def test_footprints_in_the_map_equal_the_plain_reference(helsinki_result):
             expected.append([i, polys])
     assert script_json(data["cand"]["fp"]) == script_json(expected)
     assert len(expected) == len(cands)
+
+
+def test_extra_columns_and_highlight_set_reach_the_page(helsinki_result):
+    cands = helsinki_result.candidates.sort_values(["rank", "candidate_id"])
+    ids = list(cands["candidate_id"].astype(str).iloc[[5, 0, 3]])
+    result = dataclasses.replace(
+        helsinki_result, candidates=helsinki_result.candidates.assign(note_x=None)
+    )
+    result = with_candidates(result, note_x=["a", "<b>"])
+    options = MapOptions(
+        extra_columns=(
+            webmap.PanelColumn("suitability", "Extra getal", "Extra number", 1),
+            webmap.PanelColumn("note_x", "Extra tekst", "Extra text"),
+        ),
+        highlight=webmap.Highlight(tuple(ids), "Selectie", "Selection"),
+    )
+    data = render_map_data(result, options)
+    number, words = data["extra"]
+    assert number["label"] == "Extra getal" and words["label"] == "Extra tekst"
+    assert number["v"] == [round(float(s), 1) for s in cands["suitability"]]
+    assert words["v"][:3] == ["a", "<b>", None]
+    assert data["highlight"] == {"label": "Selectie", "idx": [5, 0, 3]}
+    blurred = render_map_data(result, dataclasses.replace(options, blur_m=250, lang="en"))
+    assert [x["label"] for x in blurred["extra"]] == ["Extra number"]  # no text when blurred
+    with pytest.raises(ValueError, match="not in the result: nope"):
+        render_map_data(result, MapOptions(highlight=webmap.Highlight(("nope",), "a", "b")))

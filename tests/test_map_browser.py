@@ -237,3 +237,30 @@ def test_cdn_variant_offline_says_what_is_missing(open_map, delft_result, tmp_pa
     assert "--cdn" in text(page, ".gs-error")
     external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
     assert external and all(u.startswith("https://unpkg.com/leaflet@") for u in external)
+
+
+def test_extra_columns_and_highlight_layer_show_in_the_page(open_map, delft_result, tmp_path):
+    cands = delft_result.candidates.sort_values(["rank", "candidate_id"])
+    ids = tuple(cands["candidate_id"].astype(str).iloc[[4, 2]])
+    options = MapOptions(
+        extra_columns=(webmap.PanelColumn("suitability", "Nog een getal", "Another number", 1),),
+        highlight=webmap.Highlight(ids, "Gekozen locaties", "Chosen sites"),
+    )
+    path = tmp_path / "map.html"
+    write_map(delft_result, path, options)
+    page = open_map(path)
+    assert page.evaluate("[...document.querySelectorAll('.gs-set')].map(e => e.textContent)") == [
+        "1",
+        "2",
+    ]
+    overlays = page.evaluate(
+        "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+        ".map(l => l.textContent.trim())"
+    )
+    assert "Gekozen locaties (2)" in overlays
+    click_candidate(page, 2)
+    detail = text(page, "#gs-detail")
+    assert "Nr. 2 in ‘Gekozen locaties’" in detail
+    expected = f"{cands['suitability'].iloc[2]:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+    assert text(page, ".gs-extra") == "Nog een getal" + expected
+    assert page.console_errors == []

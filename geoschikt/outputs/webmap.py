@@ -10,6 +10,11 @@ Safety: every string from OSM or user files reaches the page only inside the JSO
 escaped so that it cannot close the ``<script>`` element, and the script inserts it with
 ``textContent`` (or escapes it for Leaflet's HTML-only controls). A Content-Security-Policy allows
 only the page's own inline scripts (by hash) and tile images.
+
+Hooks for other commands (keep them small): ``MapOptions(extra_columns=(PanelColumn("capacity",
+"Capaciteit", "Capacity"),), highlight=Highlight(ids, "Selectie", "Selection"))`` adds per-candidate
+facts from candidate columns to the panel (nl/en labels; text columns are left out of a blurred
+map) and draws an ordered set of candidates as its own numbered layer.
 """
 
 from __future__ import annotations
@@ -125,6 +130,7 @@ TEXT: dict[str, dict[str, str]] = {
         "on_osm": "bekijk op openstreetmap.org",
         "dwellings": "Let op: deze kaart toont {n} woonhuizen (gebouwtypen {types}). Dit zijn "
         "privéwoningen; deel deze kaart niet openbaar.",
+        "in_set": "Nr. {k} in ‘{set}’",
         "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet worden geladen. Deze kaart is "
         "gemaakt met --cdn en heeft internet nodig; maak haar zonder --cdn voor gebruik "
         "zonder internet.",
@@ -198,6 +204,7 @@ TEXT: dict[str, dict[str, str]] = {
         "on_osm": "view on openstreetmap.org",
         "dwellings": "Note: this map shows {n} dwellings (building types {types}). These are "
         "private homes; do not share this map publicly.",
+        "in_set": "No. {k} in ‘{set}’",
         "no_leaflet": "The map library (Leaflet) could not be loaded. This map was made with "
         "--cdn and needs the internet; make it without --cdn to use it offline.",
     },
@@ -205,13 +212,43 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
+class PanelColumn:
+    """A per-candidate fact from ``result.candidates[column]`` shown in the candidate panel
+    under its label (numbers with ``digits`` decimals). With blurring only numbers are shown."""
+
+    column: str
+    label_nl: str
+    label_en: str
+    digits: int = 0
+
+    def label(self, lang: str) -> str:
+        return self.label_nl if lang == "nl" else self.label_en
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """An ordered set of candidates (``candidate_id``s, e.g. selected sites) drawn as its own
+    layer, each numbered by its place in ``ids``; the panel names the set and the number."""
+
+    ids: tuple[str, ...]
+    label_nl: str
+    label_en: str
+
+    def label(self, lang: str) -> str:
+        return self.label_nl if lang == "nl" else self.label_en
+
+
+@dataclass(frozen=True)
 class MapOptions:
-    """How the map is made: language, blurring, footprints and where Leaflet comes from."""
+    """How the map is made: language, blurring, footprints, where Leaflet comes from, and what
+    other commands add (``extra_columns`` in the panel, a ``highlight`` layer)."""
 
     lang: str = "nl"
     blur_m: float = 0.0
     footprints: int = 2000
     assets: str = "inline"
+    extra_columns: tuple[PanelColumn, ...] = ()
+    highlight: Highlight | None = None
 
     @classmethod
     def from_config(cls, config) -> MapOptions:
@@ -276,6 +313,8 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
             for i, c in enumerate(criteria)
         ],
         "cand": _candidates(cands, criteria, options, result.crs),
+        "extra": _extra_columns(cands, options),
+        "highlight": _highlight(cands, options),
         "pois": _pois(result.pois, criteria, area.total_bounds),
         "reception": _reception(result.reception, options, result.crs),
         "area": encode_polygons(area.geometry.simplify(1e-5).values, OUTLINE_SCALE),
@@ -418,6 +457,43 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         out["near_id_t"] = [table for _, table in near_id]
         out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
     return out
+
+
+def _extra_columns(cands: pd.DataFrame, options: MapOptions) -> list[dict]:
+    """The panel's extra facts: label, decimals and one value per candidate (rank order)."""
+    out = []
+    for extra in options.extra_columns:
+        if extra.column not in cands:
+            raise ValueError(f"extra map column {extra.column!r} is not a candidate column")
+        values = cands[extra.column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if not numeric and options.blur_m > 0:
+            continue  # text may be an address: not on a blurred map
+        shown = _rounded(values.to_numpy(dtype=float), extra.digits) if numeric else None
+        out.append(
+            {
+                "label": extra.label(options.lang),
+                "digits": extra.digits,
+                "v": shown if shown is not None else _strings(_clean(values.astype(object))),
+            }
+        )
+    return out
+
+
+def _highlight(cands: pd.DataFrame, options: MapOptions) -> dict | None:
+    """The highlight set as positions in the map's candidate arrays, in the given order."""
+    if options.highlight is None:
+        return None
+    position = pd.Series(np.arange(len(cands)), index=cands["candidate_id"].astype(str).to_numpy())
+    position = position[~position.index.duplicated()]
+    ids = [str(i) for i in options.highlight.ids]
+    missing = [i for i in ids if i not in position.index]
+    if missing:
+        raise ValueError(f"highlighted candidates not in the result: {', '.join(missing[:5])}")
+    return {
+        "label": options.highlight.label(options.lang),
+        "idx": [int(position[i]) for i in ids],
+    }
 
 
 def _points(cands: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -416,6 +416,27 @@
     overlays[escapeHtml(fill(T.footprints, { n: num(C.fp.length), z: D.fp_zoom }))] = fpGroup;
   }
 
+  // ---- the highlight set (e.g. selected sites): numbered squares above the candidates --------
+  const setRank = new Map(); // candidate index -> its number in the set
+  if (D.highlight && D.highlight.idx.length) {
+    pane("gs-set", 630);
+    const g = L.featureGroup();
+    D.highlight.idx.forEach((i, k) => {
+      setRank.set(i, k + 1);
+      const mk = L.marker(latLngOf(i), {
+        pane: "gs-set", keyboard: false,
+        icon: L.divIcon({ className: "gs-set", html: String(k + 1), iconSize: [20, 20] }),
+      });
+      mk.gsIdx = i;
+      g.addLayer(mk);
+    });
+    g.on("click", (e) => { L.DomEvent.stopPropagation(e); show(e.layer.gsIdx); });
+    g.bindTooltip((layer) => candidateTip(layer.gsIdx), { direction: "top", offset: [0, -10] });
+    g.addTo(map);
+    overlays['<span class="gs-swatch gs-setkey"></span>' + escapeHtml(D.highlight.label)
+      + " (" + num(D.highlight.idx.length) + ")"] = g;
+  }
+
   // ---- features per criterion ---------------------------------------------------------------
   D.pois.forEach((p, j) => {
     const crit = D.crit[j];
@@ -614,6 +635,20 @@
     return table;
   }
 
+  function extraTable(i) {
+    // facts other commands add to the panel (webmap.PanelColumn)
+    const table = el("table", "gs-extra");
+    for (const x of D.extra) {
+      const v = x.v[i];
+      const tr = el("tr");
+      tr.appendChild(el("th", null, x.label));
+      tr.appendChild(el("td", typeof v === "number" ? "gs-num" : null,
+        v === null ? "–" : typeof v === "number" ? num(v, x.digits) : v));
+      table.appendChild(tr);
+    }
+    return table;
+  }
+
   const selection = L.circleMarker([0, 0], {
     pane: "gs-sel", radius: 11, color: "#000", weight: 3, fill: false, interactive: false,
   });
@@ -648,7 +683,11 @@
     detail.appendChild(C.pass[i]
       ? el("p", "gs-status gs-ok", T.passes_all)
       : el("p", "gs-status gs-bad", fill(T.fails_list, { list: failed.join(", ") || "?" })));
+    if (setRank.has(i)) {
+      detail.appendChild(el("p", "gs-inset", fill(T.in_set, { k: setRank.get(i), set: D.highlight.label })));
+    }
     detail.appendChild(breakdownTable(i));
+    if (D.extra.length) detail.appendChild(extraTable(i));
     detail.appendChild(el("p", "gs-note", T.total_note));
     if (D.blur_m > 0) {
       const others = sameCell(i);
