@@ -134,9 +134,7 @@ class OsmChunk:
     addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
 
     def __len__(self) -> int:
-        return (
-            len(self.ways.tags) + len(self.buildings) + len(self.features) + len(self.addresses)
-        )
+        return len(self.ways.tags) + len(self.buildings) + len(self.features) + len(self.addresses)
 
 
 def stream_osm(

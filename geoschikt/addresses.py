@@ -48,8 +48,11 @@ def address_order(street, number) -> np.ndarray:
     street, number = _text(street), _text(number)
     numeric = pd.to_numeric(number.str.extract(r"^(\d+)", expand=False), errors="coerce")
     order = np.lexsort(
-        (number.to_numpy(dtype=object).astype(str), numeric.fillna(1e12).to_numpy(float),
-         street.str.casefold().to_numpy(dtype=object).astype(str))
+        (
+            number.to_numpy(dtype=object).astype(str),
+            numeric.fillna(1e12).to_numpy(float),
+            street.str.casefold().to_numpy(dtype=object).astype(str),
+        )
     )
     pos = np.empty(len(order), dtype=np.int64)
     pos[order] = np.arange(len(order))

@@ -509,8 +509,11 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
     source = choice("source", SOURCES, "osm")
     default_measure = {"osm": "distance", "reception": "distance", "raster": "raster"}.get(source)
     measure = choice("measure", MEASURES, default_measure)
-    allowed_measure = {"osm": ("distance",), "reception": ("distance", "pressure"),
-                       "raster": ("raster",)}.get(source, ())
+    allowed_measure = {
+        "osm": ("distance",),
+        "reception": ("distance", "pressure"),
+        "raster": ("raster",),
+    }.get(source, ())
     if measure in MEASURES and source in SOURCES and measure not in allowed_measure:
         problems.append(
             f"{where}.measure = {measure!r} does not go with source = {source!r}; "

@@ -104,9 +104,7 @@ def feature_addresses(
     poly = np.where(np.isin(shapely.get_type_id(geom), (3, 6)), geom, None)
     points = np.flatnonzero(shapely.get_type_id(geom) == 0)
     if buildings is not None and len(buildings) and len(points):
-        pt, bld = shapely.STRtree(buildings.geometry.values).query(
-            geom[points], predicate="within"
-        )
+        pt, bld = shapely.STRtree(buildings.geometry.values).query(geom[points], predicate="within")
         first = pd.Series(bld).groupby(pt).first()
         poly[points[first.index.to_numpy()]] = buildings.geometry.values[first.to_numpy()]
     labels = format_addresses(*(addresses[k] for k in ADDRESS_TAGS))
@@ -246,9 +244,7 @@ def select_candidates(
     out = buildings.iloc[keep_rows][columns].copy()
     out.insert(0, "candidate_id", out["osm_type"] + "/" + out["osm_id"].astype(str))
     kept_geom = geom[keep_rows]
-    label, count = building_addresses(
-        kept_geom, buildings.iloc[keep_rows], addresses, crs
-    )
+    label, count = building_addresses(kept_geom, buildings.iloc[keep_rows], addresses, crs)
     out["address"] = label
     out["address_count"] = count
     out["area_m2"] = np.round(m2[keep_rows], 1)
@@ -289,8 +285,13 @@ def building_addresses(
     its own ``addr:*`` tags (``tags`` rows align with ``footprints``)."""
     own = own_tag_addresses(tags.reset_index(drop=True))
     if addresses is None or addresses.empty:
-        return join_addresses(footprints, np.empty(0, dtype=object), np.empty(0, dtype=object),
-                              np.empty(0, dtype=np.int64), own)
+        return join_addresses(
+            footprints,
+            np.empty(0, dtype=object),
+            np.empty(0, dtype=object),
+            np.empty(0, dtype=np.int64),
+            own,
+        )
     pts = to_crs(addresses, crs).geometry.values
     labels = format_addresses(*(addresses[k] for k in ADDRESS_TAGS))
     order = address_order(addresses["addr:street"], addresses["addr:housenumber"])

@@ -28,7 +28,12 @@ SOURCE_FILE = "candidates file"
 
 # (lower bound m2, code, Dutch, English): each class runs up to the next lower bound
 COA_SIZE_CLASSES: tuple[tuple[float, str, str, str], ...] = (
-    (0.0, "<350", "kleiner dan de kleinste COA-maat (350 m²)", "below COA's smallest size (350 m²)"),
+    (
+        0.0,
+        "<350",
+        "kleiner dan de kleinste COA-maat (350 m²)",
+        "below COA's smallest size (350 m²)",
+    ),
     (
         350.0,
         "350-500",
@@ -94,14 +99,16 @@ def floor_area(
             bad,
             MAX_LEVELS,
         )
-    btype = building.fillna("yes").astype(str)
+    btype = building.astype(object).where(building.notna(), "yes").astype(str)
     assumed = btype.map(lambda t: float(levels_by_type.get(t, default_levels))).to_numpy(float)
     tagged = np.isfinite(levels)
     area = footprint_m2 * np.where(tagged, levels, assumed)
     source = np.where(
         tagged,
         SOURCE_TAG,
-        "estimate: " + np.char.mod("%g", assumed).astype(object) + " level(s) assumed for "
+        "estimate: "
+        + np.char.mod("%g", assumed).astype(object)
+        + " level(s) assumed for "
         + btype.to_numpy(dtype=object),
     ).astype(object)
     return np.round(area, 1), source

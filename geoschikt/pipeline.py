@@ -84,9 +84,9 @@ class ScoreResult:
             {
                 "rank": frame["rank"],
                 "address or name": candidate_labels(frame).str.slice(0, 44),
-                "type": frame["building"] if "building" in frame else "",
-                "floor m2": frame["floor_area_m2"] if "floor_area_m2" in frame else np.nan,
-                "places": frame["places_est"] if "places_est" in frame else np.nan,
+                "type": frame.get("building", ""),
+                "floor m2": frame.get("floor_area_m2", np.nan),
+                "places": frame.get("places_est", np.nan),
                 "suitability": frame["suitability"],
                 "passes": frame["passes"],
             }
@@ -160,9 +160,7 @@ def score_osm(
             candidates = _user_candidates(
                 candidates_file, id_column, area if area_given else None, crs
             )
-            candidates = describe_user_candidates(
-                candidates, osm.addresses, config.candidates, crs
-            )
+            candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
         else:
             candidates = select_candidates(
                 osm.buildings, area, config.candidates, crs, osm.addresses

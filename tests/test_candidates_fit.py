@@ -49,8 +49,9 @@ def test_no_default_candidate_is_a_dwelling(delft_candidates, config):
 
 def test_addresses_match_an_independent_point_in_polygon_join(delft_candidates, osmnx_delft):
     ways, nodes = osmnx_delft
-    pts = list(zip(nodes.geometry.values, nodes["addr:street"], nodes["addr:housenumber"],
-                   strict=True))
+    pts = list(
+        zip(nodes.geometry.values, nodes["addr:street"], nodes["addr:housenumber"], strict=True)
+    )
     matched, checked = 0, 0
     for row in delft_candidates.itertuples():
         kind, osm_id = row.candidate_id.split("/")
@@ -106,8 +107,16 @@ def test_floor_area_is_footprint_times_levels_by_hand(delft_candidates, osmnx_de
 
 @pytest.mark.parametrize(
     ("m2", "code"),
-    [(100, "<350"), (349.9, "<350"), (350, "350-500"), (500, "500-1500"), (1499, "500-1500"),
-     (1500, "1500-3000"), (3000, ">=3000"), (50_000, ">=3000")],
+    [
+        (100, "<350"),
+        (349.9, "<350"),
+        (350, "350-500"),
+        (500, "500-1500"),
+        (1499, "500-1500"),
+        (1500, "1500-3000"),
+        (3000, ">=3000"),
+        (50_000, ">=3000"),
+    ],
 )
 def test_coa_size_class_bounds_follow_the_coa_figures(m2, code):
     assert coa_size_class(np.array([m2]))[0] == code

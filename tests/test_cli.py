@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from geoschikt.acquire import file_sha256
 from geoschikt.cli import cli
+from geoschikt.config import load_config
 
 from .conftest import assert_one_clear_error
 
@@ -55,10 +57,19 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
     table = pd.read_csv(delft_out / "candidates.csv")
     assert len(table) == len(cands)
     assert table["rank"].is_monotonic_increasing
-    # no pharmacy anywhere in the extract: empty distance, score 0 and a stated reason
-    assert table["dist_pharmacy_m"].isna().all()
-    assert (table["score_pharmacy"] == 0).all()
-    assert table["note_pharmacy"].str.startswith("no Apotheek within").all()
+    # no pharmacy anywhere in the extract: not assessed (not a score of 0), the note says why,
+    # and the total is the weighted mean of the assessed criteria alone
+    for col in ("dist_pharmacy_m", "score_pharmacy", "points_pharmacy"):
+        assert table[col].isna().all(), col
+    assert (table["note_pharmacy"] == "not assessed: no pharmacy in the data").all()
+    config = load_config()
+    assessed = [c for c in config.criteria if c.key not in ("pharmacy", "reception")]
+    total = sum(c.weight * table[f"score_{c.key}"] for c in assessed) / sum(
+        c.weight for c in assessed
+    )
+    np.testing.assert_allclose(table["suitability"], total, atol=0.06)
+    run = json.loads((delft_out / "run.json").read_text())
+    assert run["criteria_not_assessed"]["pharmacy"] == "no pharmacy in the data"
 
 
 def test_run_json_records_inputs_and_config(delft_out, delft_pbf):

@@ -33,6 +33,7 @@ ALLOWED_URLS = {
     "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "https://tile.openstreetmap.org",
     "https://www.openstreetmap.org/copyright",
+    "https://www.openstreetmap.org/",  # links to a candidate's or facility's OSM object
     "https://leafletjs.com",
     "http://www.w3.org/2000/svg",
 }
@@ -124,7 +125,10 @@ def test_script_json_cannot_leave_its_script_element(text):
 
 def test_untrusted_names_and_ids_are_data_not_markup(helsinki_result):
     result = with_candidates(
-        helsinki_result, name=[HOSTILE, BREAKOUT], candidate_id=["way/1", "{{map_js}}<b>"]
+        helsinki_result,
+        name=[HOSTILE, BREAKOUT],
+        address=[BREAKOUT, HOSTILE],
+        candidate_id=["way/1", "{{map_js}}<b>"],
     )
     page = render_map(result, MapOptions())
     assert HOSTILE not in page and BREAKOUT not in page and "<b>" not in page

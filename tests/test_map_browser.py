@@ -38,10 +38,14 @@ def browser():
 
 
 def hostile(result: ScoreResult) -> ScoreResult:
-    """``result`` with script payloads as the names of the two best candidates, as the nearest
-    stop of the best one and as the name of a feature."""
+    """``result`` with script payloads as the addresses (the panel heading) and names of the
+    two best candidates, as the nearest stop of the best one and as the name of a feature."""
     cands = result.candidates.sort_values(["rank", "candidate_id"]).copy()
-    for column, values in (("name", [HOSTILE, BREAKOUT]), ("nearest_transit", [HOSTILE])):
+    for column, values in (
+        ("address", [HOSTILE, BREAKOUT]),
+        ("name", [BREAKOUT, HOSTILE]),
+        ("nearest_transit", [HOSTILE]),
+    ):
         cands[column] = cands[column].astype(object)
         for i, value in enumerate(values):
             cands.iloc[i, cands.columns.get_loc(column)] = value
@@ -149,7 +153,7 @@ def test_click_shows_the_breakdown(open_map, delft_out, delft_result):
         if crit.max_m is not None:
             failed = f"{crit.key}:" in str(row["fails"])
             assert limit.endswith("voldoet niet" if failed else "voldoet")
-    assert "geen binnen 3.000 m" in detail  # no pharmacy in the extract, said in words
+    assert "niet beoordeeld: geen apotheek in de data" in detail  # no pharmacy in the extract
 
 
 def test_hostile_names_are_shown_as_text_and_run_nothing(open_map, delft_out):

@@ -32,10 +32,10 @@ import pandas as pd
 import shapely
 
 from geoschikt import __version__
-from geoschikt.geo import WGS84, to_crs, transform_xy
-from geoschikt.outputs import assets
 from geoschikt.floor_area import coa_size_label
+from geoschikt.geo import WGS84, to_crs, transform_xy
 from geoschikt.measure import NOT_ASSESSED_RECEPTION, not_in_data, not_in_data_nl
+from geoschikt.outputs import assets
 from geoschikt.scoring import dist_col, nearest_col, nearest_id_col, note_col, score_col, value_col
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -448,7 +448,7 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
     if not blur:
         out["id"] = _strings(cands["candidate_id"])
         out["label"] = _labels(cands)
-        out["info"], out["info_t"] = _info(cands, options.lang)
+        out.update(_info(cands, options.lang))
         near = [_lookup(cands, nearest_col(c.key)) for c in criteria]
         out["near"] = [codes for codes, _ in near]
         out["near_t"] = [table for _, table in near]
@@ -536,55 +536,26 @@ def _labels(cands: pd.DataFrame) -> list[str | None]:
     return _strings(name)
 
 
-def _info(cands: pd.DataFrame, lang: str) -> tuple[list[int], list[str]]:
-    """(codes, table): per candidate one line with its name, building type, floor area (and
-    whether it is estimated), estimated places and COA size class."""
-    t = TEXT[lang]
-    n = len(cands)
-    parts: list[pd.Series] = []
+def _info(cands: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Per-candidate facts for the panel line under the heading: the name (when the heading is
+    the address), building type, floor area (and whether it is estimated), estimated places and
+    COA size class, as codes into small tables and integers (the page composes the line)."""
+    out: dict[str, Any] = {}
     if "name" in cands and "address" in cands:  # the heading shows the address: add the name
-        parts.append(_clean(cands["name"]).where(_clean(cands["address"]).notna(), None))
+        named = cands["name"].where(_clean(cands["address"]).notna(), None)
+        out["nm"], out["nm_t"] = _lookup(cands.assign(_nm=named), "_nm")
     if "building" in cands:
-        parts.append(_clean(cands["building"]).map(lambda b: f"building={b}", na_action="ignore"))
+        out["bt"], out["bt_t"] = _lookup(cands, "building")
     if "floor_area_m2" in cands:
-        floor = pd.to_numeric(cands["floor_area_m2"], errors="coerce")
-        est = (
-            cands["floor_area_source"].astype(str).str.startswith("estimate")
-            if "floor_area_source" in cands
-            else pd.Series(False, index=cands.index)
-        )
-        text = [
-            None if not np.isfinite(f) else t["floor_area"].format(
-                m2=_fmt(round(f), lang), est=t["estimated"] if e else ""
-            )
-            for f, e in zip(floor.to_numpy(float), est.to_numpy(bool), strict=True)
-        ]
-        parts.append(pd.Series(text, index=cands.index, dtype=object))
+        out["floor"] = _ints(_col(cands, "floor_area_m2"))
+        source = cands.get("floor_area_source", pd.Series("", index=cands.index))
+        out["floor_est"] = source.astype(str).str.startswith("estimate").astype(int).tolist()
     if "places_est" in cands:
-        places = pd.to_numeric(cands["places_est"], errors="coerce").to_numpy(float)
-        parts.append(
-            pd.Series(
-                [None if not np.isfinite(p) else t["places_est"].format(n=_fmt(p, lang))
-                 for p in places],
-                index=cands.index,
-                dtype=object,
-            )
-        )
+        out["places"] = _ints(_col(cands, "places_est"))
     if "coa_size_class" in cands:
-        parts.append(
-            cands["coa_size_class"].map(
-                lambda c: "COA: " + (coa_size_label(c, lang) or str(c)), na_action="ignore"
-            )
-        )
-    if not parts:
-        return [-1] * n, []
-    frame = pd.concat(parts, axis=1)
-    lines = [
-        " · ".join(str(v) for v in row if v is not None and v == v)
-        for row in frame.itertuples(index=False)
-    ]
-    codes, table = pd.factorize(pd.Series(lines, dtype=object).replace("", None))
-    return codes.tolist(), [str(x) for x in table]
+        codes, table = _lookup(cands, "coa_size_class")
+        out["coa"], out["coa_t"] = codes, [coa_size_label(c, lang) or c for c in table]
+    return out
 
 
 def _clean(series: pd.Series) -> pd.Series:

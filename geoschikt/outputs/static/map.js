@@ -78,6 +78,18 @@
     a.rel = "noopener noreferrer";
     return a;
   }
+  function infoLine(i) {
+    // name (when the heading is the address), type, floor area, places, COA size class
+    const parts = [];
+    if (C.nm && C.nm[i] >= 0) parts.push(C.nm_t[C.nm[i]]);
+    if (C.bt && C.bt[i] >= 0) parts.push("building=" + C.bt_t[C.bt[i]]);
+    if (C.floor && C.floor[i] !== null) {
+      parts.push(fill(T.floor_area, { m2: num(C.floor[i]), est: C.floor_est[i] ? T.estimated : "" }));
+    }
+    if (C.places && C.places[i] !== null) parts.push(fill(T.places_est, { n: num(C.places[i]) }));
+    if (C.coa && C.coa[i] >= 0) parts.push("COA: " + C.coa_t[C.coa[i]]);
+    return parts.join(" · ");
+  }
   function candidateName(i) {
     if (C.label && C.label[i]) return C.label[i];
     if (C.id && C.id[i]) return C.id[i];
@@ -664,7 +676,8 @@
     });
     detail.appendChild(close);
     detail.appendChild(el("h2", "gs-name", candidateName(i)));
-    if (C.info && C.info[i] >= 0) detail.appendChild(el("p", "gs-info", C.info_t[C.info[i]]));
+    const info = infoLine(i);
+    if (info) detail.appendChild(el("p", "gs-info", info));
     if (C.id && C.label && C.label[i]) {
       const idLine = el("p", "gs-id", C.id[i] + " ");
       idLine.appendChild(osmLink(C.id[i], T.on_osm));
