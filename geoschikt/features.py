@@ -147,6 +147,31 @@ def default_extent(osm: OsmData) -> shapely.Polygon:
     raise AreaError(f"{osm.path} has no buildings or streets to take an extent from")
 
 
+def data_extent(osm: OsmData) -> tuple[shapely.Polygon, str]:
+    """(extent, where it comes from) of the data in EPSG:4326: the file header's bounding box,
+    else the bounding box of its buildings and address points, else that of all nodes read.
+
+    Buildings and addresses come before street nodes because a cut with complete ways (osmium
+    ``-s smart``, Overpass ``(._;>;)``) carries street nodes far beyond its box, while its
+    buildings and address points stay within it (give or take a building on the edge).
+    """
+    if osm.header_bounds is not None:
+        return shapely.box(*osm.header_bounds), "file header bounds"
+    boxes = [frame.total_bounds for frame in (osm.buildings, osm.addresses) if len(frame)]
+    source = "bounds of the buildings and address points"
+    if not boxes:
+        source = "bounds of the nodes read"
+        boxes = [osm.features.total_bounds] if len(osm.features) else []
+        if np.isfinite(osm.ways.lon).any():
+            lon, lat = osm.ways.lon, osm.ways.lat
+            boxes.append(np.array([np.nanmin(lon), np.nanmin(lat), np.nanmax(lon), np.nanmax(lat)]))
+    if not boxes:
+        raise AreaError(f"{osm.path} has no nodes to take an extent from")
+    b = np.vstack(boxes)
+    extent = shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    return extent, source
+
+
 def area_by_name(
     boundaries: gpd.GeoDataFrame, name: str, admin_level: str | None = None
 ) -> gpd.GeoDataFrame:

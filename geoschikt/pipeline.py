@@ -27,6 +27,7 @@ from geoschikt.errors import AreaError, InputFileError, NoCandidatesError
 from geoschikt.features import (
     area_by_name,
     area_frame,
+    data_extent,
     default_extent,
     describe_user_candidates,
     feature_keys,
@@ -176,20 +177,38 @@ def score_osm(
         ", ".join(f"{k} {v}" for k, v in pois["category"].value_counts().sort_index().items()),
     )
 
+    extent, extent_source = data_extent(osm)
+    extent_m = to_crs(gpd.GeoSeries([extent], crs=WGS84), crs).iat[0]
+    outside_share = _share_outside(to_crs(area, crs).geometry.union_all(), extent_m)
+    if outside_share > 0.005:
+        log.warning(
+            "%.0f%% of the area lies outside the OSM data (its extent: %s); candidates there "
+            "are not scored (coverage = none) and surface cells there are nodata: use an "
+            "extract that covers the whole area",
+            100 * outside_share,
+            extent_source,
+        )
     measurer = Measurer(osm, pois, config, crs, timings)
     with timings.stage("measuring distances"):
         pts = shapely.point_on_surface(candidates.geometry.values)
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)
         lon, lat = transform_xy(cx, cy, crs, WGS84)
         measured, extra = measurer.measure(cx, cy)
-        extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **extra}
+        cover = coverage(measured, extent_m, cx, cy)
+        extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **cover, **extra}
+    n_outside = int((cover["coverage"] == "none").sum())
+    if n_outside:
+        log.warning(
+            "%d candidate(s) lie outside the OSM data: not scored, no rank (coverage = none)",
+            n_outside,
+        )
     with timings.stage("scoring"):
-        scores = score(measured, lang=config.lang)
+        scores = score(measured, lang=config.lang, outside=cover["coverage"] == "none")
         result = _assemble(candidates, extra, scores)
     surface = None
     if config.surface_m > 0:
         with timings.stage("suitability surface"):
-            surface = suitability_surface(measurer, area, crs, config)
+            surface = suitability_surface(measurer, area, crs, config, extent_m)
     network_info = measurer.network_info
 
     provenance = {
@@ -202,6 +221,14 @@ def score_osm(
             "name": str(area["name"].iat[0]),
             "source": str(area["source"].iat[0]),
             "bounds_wgs84": [round(b, 6) for b in area.total_bounds],
+        },
+        "data_extent": {
+            "bounds_wgs84": [round(b, 6) for b in extent.bounds],
+            "source": extent_source,
+            "area_outside_share": round(outside_share, 4),
+            "candidates": {
+                k: int((cover["coverage"] == k).sum()) for k in ("full", "partial", "none")
+            },
         },
         "crs": crs,
         "distance": config.distance,
@@ -260,17 +287,26 @@ def read_balance_layer(path: str | Path, area: gpd.GeoDataFrame) -> gpd.GeoDataF
     return near.reset_index(drop=True)
 
 
-def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, config: Config):
+def suitability_surface(
+    measurer: Measurer,
+    area: gpd.GeoDataFrame,
+    crs: str,
+    config: Config,
+    extent: shapely.Geometry | None = None,
+):
     """Scores on a regular grid over the area: one band per criterion score plus the total.
 
-    Cells are scored like candidates (their centre is the point); cells outside the area or
-    farther than ``max_snap_m`` from the network are nodata.
+    Cells are scored like candidates (their centre is the point); cells outside the area,
+    outside the data ``extent`` (in ``crs``) or farther than ``max_snap_m`` from the network
+    are nodata.
     """
     grid = make_grid(to_crs(area, crs).geometry.union_all(), crs, config.surface_m)
     x, y = grid.centres()
     measured, _ = measurer.measure(x, y, candidates=False)
     scores = score(measured, lang=config.lang)
     off = np.zeros(len(x), dtype=bool)
+    if extent is not None:
+        off |= ~shapely.contains_xy(extent, x, y)
     for m in measured:
         if m.assessed and m.criterion.measure == "distance":
             off |= np.isnan(m.distance)
@@ -295,6 +331,56 @@ def _dwelling_count(candidates: pd.DataFrame, config: Config) -> int:
     if "building" not in candidates:
         return 0
     return int(candidates["building"].isin(config.candidates.dwelling_types).sum())
+
+
+def _share_outside(area: shapely.Geometry, extent: shapely.Geometry) -> float:
+    """Share of ``area``'s surface outside ``extent`` (both in a metric CRS)."""
+    total = area.area
+    if total <= 0:
+        return 0.0
+    return float(max(0.0, total - area.intersection(extent).area) / total)
+
+
+COVERAGE_NOTE = (
+    "the nearest {keys} found lies farther than the edge of the data ({edge:.0f} m away), or "
+    "none was found: a closer one may lie outside the data"
+)
+
+
+def coverage(
+    measured: list[Measured], extent: shapely.Geometry, x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``coverage`` and ``coverage_note`` per point.
+
+    ``none``: the point lies outside the data extent. ``partial``: for some assessed distance
+    criterion on OSM features, the search reached the edge of the data before it found a
+    feature: the nearest feature is farther away than the straight distance from the point to
+    the edge of the data extent, or none was found within a reach that extends beyond that
+    edge. A closer feature may then lie outside the data. ``full``: otherwise.
+    """
+    inside = shapely.contains_xy(extent, x, y)
+    edge = shapely.distance(shapely.boundary(extent), shapely.points(x, y))
+    reached: list[tuple[str, np.ndarray]] = []
+    for m in measured:
+        c = m.criterion
+        if not m.assessed or c.source != "osm" or c.measure != "distance":
+            continue
+        d = np.asarray(m.distance, dtype=float)
+        beyond = (np.isfinite(d) & (d > edge)) | (np.isinf(d) & (c.reach_m > edge))
+        reached.append((c.key, inside & beyond))
+    hit = np.zeros(len(x), dtype=bool)
+    keys = np.full(len(x), "", dtype=object)
+    for key, where in reached:
+        keys[where] = np.where(keys[where] == "", key, keys[where] + ", " + key)
+        hit |= where
+    kind = np.where(~inside, "none", np.where(hit, "partial", "full")).astype(object)
+    note = np.full(len(x), "", dtype=object)
+    note[~inside] = "outside the data extent: not scored"
+    rows = np.flatnonzero(hit)
+    note[rows] = [
+        COVERAGE_NOTE.format(keys=k, edge=e) for k, e in zip(keys[rows], edge[rows], strict=True)
+    ]
+    return {"coverage": kind, "coverage_note": note}
 
 
 def _input(role: str, path: str | Path) -> dict:

@@ -153,7 +153,8 @@ def rescore(src: str | Path, config: Config) -> Rescored:
                 base.loc[np.isinf(d), col] = None
                 nearest.append(col)
 
-    scores = score(measured, lang=config.lang)
+    outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
+    scores = score(measured, lang=config.lang, outside=outside)
     scores.index = base.index
     geometry = base.geometry
     table = pd.concat([base.drop(columns="geometry"), scores], axis=1)

@@ -92,12 +92,19 @@ class Measured:
     value: np.ndarray | None = None  # for pressure/raster criteria: what the score is made of
 
 
-def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
+OUTSIDE_NOTE = "outside the data: not scored"
+
+
+def score(
+    measured: list[Measured], lang: str = "en", outside: np.ndarray | None = None
+) -> pd.DataFrame:
     """Score columns for all candidates (row order as the distance arrays).
 
     Columns per criterion: ``dist_<key>_m``, ``score_<key>``, ``points_<key>`` (its share of the
     total), ``note_<key>``; then ``suitability`` (weighted mean, 0-100), ``passes``, ``fails``
     and ``rank`` (1 = best; candidates that meet all hard limits rank before those that don't).
+    Candidates ``outside`` the data get no distances, scores, suitability or rank (a nullable
+    rank column), and do not fail any hard limit: there is nothing to judge them on.
     """
     n = len(measured[0].distance) if measured else 0
     out: dict[str, object] = {}
@@ -147,7 +154,26 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
     frame["suitability"] = np.round(weighted, 1) if total_w > 0 else np.nan
     frame["passes"] = fails == ""
     frame["fails"] = fails
-    frame["rank"] = rank(frame["suitability"].to_numpy(), frame["passes"].to_numpy())
+    if outside is None or not np.any(outside):
+        frame["rank"] = rank(frame["suitability"].to_numpy(), frame["passes"].to_numpy())
+        return frame
+    outside = np.asarray(outside, dtype=bool)
+    for m in measured:
+        key = m.criterion.key
+        for col in (dist_col(key), score_col(key), points_col(key), value_col(key)):
+            if col in frame:
+                frame.loc[outside, col] = np.nan
+        frame.loc[outside, note_col(key)] = OUTSIDE_NOTE
+    frame.loc[outside, "suitability"] = np.nan
+    frame.loc[outside, "passes"] = False
+    frame.loc[outside, "fails"] = ""
+    ranks = pd.array(np.zeros(n, dtype=np.int64), dtype="Int64")
+    inside = np.flatnonzero(~outside)
+    ranks[inside] = rank(
+        frame["suitability"].to_numpy()[inside], frame["passes"].to_numpy()[inside]
+    )
+    ranks[np.flatnonzero(outside)] = pd.NA
+    frame["rank"] = ranks
     return frame
 
 

@@ -161,3 +161,140 @@ def test_address_labels_and_counts_on_a_hand_made_block():
     assert label[0] == "Mekelweg 8, 2628 CD Delft +1" and count[0] == 2
     assert label[1] == "Own 1 +1" and count[1] == 2  # own tags first, then the point inside
     assert label[2] is None and count[2] == 0
+
+
+# ---- coverage: the data extent against the area and the candidates ------------------------
+
+
+@pytest.fixture(scope="module")
+def delft_sites(delft_pbf, tmp_path_factory):
+    """Two own sites with `--area-name Delft`: one inside the data, one in Delft's west where
+    the extract holds no buildings; addresses in Dutch columns, one without a house number."""
+    from click.testing import CliRunner
+
+    from geoschikt.cli import cli
+
+    tmp = tmp_path_factory.mktemp("sites")
+    sites = tmp / "sites.csv"
+    sites.write_text(
+        "id,lon,lat,straat,huisnummer\n"
+        "in,4.3700,52.0000,Mekelweg,4\n"
+        "out,4.3350,52.0100,Westlandseweg,\n"
+    )
+    out = tmp / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            "--osm",
+            str(delft_pbf),
+            "--area-name",
+            "Delft",
+            "--candidates",
+            str(sites),
+            "--out",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    return res, out
+
+
+def test_part_of_the_area_outside_the_data_is_warned_nodata_and_unranked(delft_sites, delft_pbf):
+    import json
+
+    import rasterio
+
+    res, out = delft_sites
+    assert res.exit_code == 0, res.output
+    # independent: the extract's extent from osmium's own node scan (buildings' nodes)
+    import osmium
+
+    lons, lats = [], []
+    for obj in (
+        osmium.FileProcessor(str(delft_pbf))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("building"))
+    ):
+        if isinstance(obj, osmium.osm.Way):
+            lons += [n.lon for n in obj.nodes]
+            lats += [n.lat for n in obj.nodes]
+    left, bottom, right, top = min(lons), min(lats), max(lons), max(lats)
+    run = json.loads((out / "run.json").read_text())
+    bounds = run["data_extent"]["bounds_wgs84"]
+    assert bounds[0] <= left + 1e-3 and bounds[2] >= right - 1e-3  # buildings and addresses
+    assert bounds[1] <= bottom + 1e-3 and bounds[3] >= top - 1e-3
+    share = run["data_extent"]["area_outside_share"]
+    assert 0.5 < share < 0.99
+    assert f"{100 * share:.0f}% of the area lies outside the OSM data" in res.output
+
+    table = pd.read_csv(out / "candidates.csv").set_index("candidate_id")
+    assert table.loc["out", "coverage"] == "none"
+    assert pd.isna(table.loc["out", "rank"]) and pd.isna(table.loc["out", "suitability"])
+    assert pd.isna(table.loc["out", "fails"]) or table.loc["out", "fails"] == ""
+    assert table.loc["in", "coverage"] in ("full", "partial") and table.loc["in", "rank"] == 1
+    assert table.loc["in", "address"] == "Mekelweg 4"
+    assert table.loc["out", "address"] == "Westlandseweg"  # a street without a number: used
+
+    with rasterio.open(out / "suitability.tif") as src:
+        band = src.read(src.count, masked=True)
+        rows, cols = np.nonzero(~band.mask)
+        xs, ys = rasterio.transform.xy(src.transform, rows, cols)
+        lon, lat = pyproj.Transformer.from_crs(src.crs, 4326, always_xy=True).transform(xs, ys)
+    assert len(lon) > 100
+    pad = 1e-3  # a cell centre inside the box, give or take projection rounding
+    assert (np.asarray(lon) >= bounds[0] - pad).all() and (np.asarray(lon) <= bounds[2] + pad).all()
+    assert (np.asarray(lat) >= bounds[1] - pad).all() and (np.asarray(lat) <= bounds[3] + pad).all()
+
+
+def test_partial_coverage_follows_its_definition(delft_result):
+    """partial <=> for an assessed OSM distance criterion the nearest feature is farther than
+    the straight distance to the edge of the data extent (or none was found with a reach beyond
+    it); the edge distance is computed here with pyproj.Geod, not in the metric CRS."""
+    c = delft_result.candidates
+    left, bottom, right, top = delft_result.provenance["data_extent"]["bounds_wgs84"]
+    geod = pyproj.Geod(ellps="WGS84")
+    lon, lat = c["lon"].to_numpy(), c["lat"].to_numpy()
+    n = len(lon)
+    edge = np.min(
+        [
+            geod.inv(lon, lat, np.full(n, left), lat)[2],
+            geod.inv(lon, lat, np.full(n, right), lat)[2],
+            geod.inv(lon, lat, lon, np.full(n, bottom))[2],
+            geod.inv(lon, lat, lon, np.full(n, top))[2],
+        ],
+        axis=0,
+    )
+    beyond = np.zeros(n, dtype=bool)
+    for crit in delft_result.config.criteria:
+        col = f"dist_{crit.key}_m"
+        if crit.source != "osm" or c[f"score_{crit.key}"].isna().all():
+            continue
+        d = c[col].to_numpy(dtype=float)
+        none_found = np.isnan(d) & c[f"note_{crit.key}"].str.startswith("no ").to_numpy()
+        beyond |= (d > edge + 2) | (none_found & (crit.reach_m > edge + 2))
+    clear = np.zeros(n, dtype=bool)
+    for crit in delft_result.config.criteria:
+        if crit.source != "osm" or c[f"score_{crit.key}"].isna().all():
+            continue
+        d = c[f"dist_{crit.key}_m"].to_numpy(dtype=float)
+        clear |= np.abs(d - edge) <= 2  # within rounding of the edge: either answer is right
+    kind = c["coverage"].to_numpy()
+    assert (kind[beyond & ~clear] == "partial").all()
+    assert (kind[~beyond & ~clear] == "full").all() or not (~beyond & ~clear).any()
+    assert (kind == "partial").sum() > 0
+
+
+def test_candidates_outside_the_data_get_no_score_no_rank_and_do_not_fail(config):
+    from geoschikt.scoring import Measured, score
+
+    crit = config.criterion("transit")  # max_m 500
+    d = np.array([100.0, 900.0, 100.0, np.inf])
+    outside = np.array([False, False, True, True])
+    frame = score([Measured(crit, d)], lang="en", outside=outside)
+    assert frame["suitability"].isna().tolist() == [False, False, True, True]
+    assert frame["rank"].isna().tolist() == [False, False, True, True]
+    assert list(frame["rank"][:2]) == [1, 2]  # the passing one first, by hand
+    assert list(frame["fails"][2:]) == ["", ""]  # nothing to judge them on: no failure
+    assert frame["note_transit"][3] == "outside the data: not scored"
+    assert frame["score_transit"][2:].isna().all() and frame["dist_transit_m"][2:].isna().all()

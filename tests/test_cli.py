@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -200,14 +201,38 @@ def test_config_show_prints_effective_toml(tmp_path):
     assert "[criteria.gp]" in res.output and "weight = 9" in res.output
 
 
-def test_demo_runs_offline_on_the_bundled_helsinki_extract(tmp_path):
+def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
     out = tmp_path / "demo"
     res = run("demo", "--out", out)
     assert res.exit_code == 0, res.output
-    assert "Top candidates" in res.output
+    assert "TU Delft" in res.output and "Top candidates" in res.output
+    assert ", 2628 " in res.output  # the top list names Delft addresses, not OSM ids
     assert (out / "map.html").is_file()
+    table = pd.read_csv(out / "candidates.csv")
+    assert table["rank"].nunique() > 20  # ranks that differ
+    assert table["address"].notna().mean() > 0.9
     again = run("demo", "--out", out)  # replacing an earlier demo is allowed
     assert again.exit_code == 0, again.output
+
+
+def test_shipped_demo_extract_is_small_attributed_and_packaged():
+    from geoschikt.cli import dutch_demo_path
+
+    path = dutch_demo_path()
+    assert path.stat().st_size <= 2_000_000
+    readme = (
+        (path.parent / "README.md").read_text() if (path.parent / "README.md").is_file() else ""
+    )
+    root = Path(__file__).resolve().parents[1]
+    readme += (root / "data" / "README.md").read_text()
+    assert "ODbL" in readme and "© OpenStreetMap contributors" in readme
+    assert '"data/delft-tu-zuid.osm.pbf"' in (root / "pyproject.toml").read_text()
+
+
+def test_demo_helsinki_is_still_available(tmp_path):
+    res = run("-q", "demo", "--helsinki", "--out", tmp_path / "hel")
+    assert res.exit_code == 0, res.output
+    assert "Helsinki" in res.output
 
 
 def test_console_script_entry_point():

@@ -131,6 +131,13 @@ TEXT: dict[str, dict[str, str]] = {
         "dwellings": "Let op: deze kaart toont {n} woonhuizen (gebouwtypen {types}). Dit zijn "
         "privéwoningen; deel deze kaart niet openbaar.",
         "in_set": "Nr. {k} in ‘{set}’",
+        "extent_layer": "Grens van de OSM-gegevens",
+        "outside_data": "Ligt buiten de OSM-gegevens: niet gescoord, geen rang.",
+        "partial_data": "Let op: de dichtstbijzijnde voorziening ligt verder weg dan de rand van "
+        "de gegevens (of er is er geen gevonden); een dichterbij gelegen voorziening kan buiten "
+        "de gegevens liggen.",
+        "outside_share": "{p}% van het gebied ligt buiten de OSM-gegevens (rode stippellijn); "
+        "daar is niets gescoord.",
         "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet worden geladen. Deze kaart is "
         "gemaakt met --cdn en heeft internet nodig; maak haar zonder --cdn voor gebruik "
         "zonder internet.",
@@ -205,6 +212,12 @@ TEXT: dict[str, dict[str, str]] = {
         "dwellings": "Note: this map shows {n} dwellings (building types {types}). These are "
         "private homes; do not share this map publicly.",
         "in_set": "No. {k} in ‘{set}’",
+        "extent_layer": "Edge of the OSM data",
+        "outside_data": "Lies outside the OSM data: not scored, no rank.",
+        "partial_data": "Note: the nearest facility lies farther away than the edge of the data "
+        "(or none was found); a closer one may lie outside the data.",
+        "outside_share": "{p}% of the area lies outside the OSM data (red dotted line); nothing "
+        "is scored there.",
         "no_leaflet": "The map library (Leaflet) could not be loaded. This map was made with "
         "--cdn and needs the internet; make it without --cdn to use it offline.",
     },
@@ -318,6 +331,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
         "pois": _pois(result.pois, criteria, area.total_bounds),
         "reception": _reception(result.reception, options, result.crs),
         "area": encode_polygons(area.geometry.simplify(1e-5).values, OUTLINE_SCALE),
+        "extent": _extent(result),
         "balance": _balance(balance),
         "attribution": _attribution(result, lang, balance),
         "tiles": TILE_URL,
@@ -370,6 +384,9 @@ def _meta(result, options: MapOptions, balance) -> dict[str, Any]:
             if c.key in not_assessed
         ],
         "dwellings": _dwellings(cands, result.config),
+        "outside_share": round(
+            100 * float((prov.get("data_extent") or {}).get("area_outside_share") or 0)
+        ),
     }
 
 
@@ -382,6 +399,14 @@ def _dwellings(cands: pd.DataFrame, config) -> dict | None:
     if not homes.any():
         return None
     return {"n": int(homes.sum()), "types": sorted(set(cands.loc[homes, "building"]))}
+
+
+def _extent(result) -> list | None:
+    """The data extent's outline when part of the area lies outside it (else None)."""
+    info = result.provenance.get("data_extent") or {}
+    if not info.get("area_outside_share") or not info.get("bounds_wgs84"):
+        return None
+    return encode_polygons([shapely.box(*info["bounds_wgs84"])], OUTLINE_SCALE)
 
 
 def _why_not(c, not_assessed: dict, lang: str) -> str | None:
@@ -456,6 +481,8 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         out["near_id"] = [codes for codes, _ in near_id]
         out["near_id_t"] = [table for _, table in near_id]
         out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
+    if "coverage" in cands:
+        out["cov"], out["cov_t"] = _lookup(cands, "coverage")
     return out
 
 

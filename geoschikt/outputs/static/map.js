@@ -123,6 +123,7 @@
     if (m.not_assessed.length) {
       box.appendChild(el("p", null, fill(T.not_assessed, { list: m.not_assessed.join(", ") })));
     }
+    if (m.outside_share) box.appendChild(el("p", "gs-blurred", fill(T.outside_share, { p: num(m.outside_share) })));
     if (m.dwellings) {
       box.appendChild(el("p", "gs-blurred", fill(T.dwellings, { n: num(m.dwellings.n), types: m.dwellings.types.join(", ") })));
     }
@@ -506,6 +507,18 @@
   }
   area.addTo(map);
   overlays[swatchHtml("transparent", "gs-line") + escapeHtml(T.area_layer)] = area;
+  if (D.extent && D.extent.length) {
+    // where the OSM data ends: outside it nothing is scored
+    const extent = L.featureGroup();
+    for (const polys of D.extent) {
+      if (!polys.length) continue;
+      L.polygon(polygons(polys, OS), {
+        pane: "gs-area", fill: false, color: "#b2182b", weight: 2, dashArray: "2 6", interactive: false,
+      }).addTo(extent);
+    }
+    extent.addTo(map);
+    overlays[swatchHtml("transparent", "gs-line") + escapeHtml(T.extent_layer)] = extent;
+  }
 
   function balanceColour(v) {
     const B = D.balance;
@@ -693,9 +706,12 @@
     ));
     detail.appendChild(head);
     const failed = D.crit.filter((c, j) => (C.fail[i] >> j) & 1).map((c) => c.label);
-    detail.appendChild(C.pass[i]
+    const outside = C.cov && C.cov_t[C.cov[i]] === "none";
+    if (outside) detail.appendChild(el("p", "gs-status gs-bad", T.outside_data));
+    else detail.appendChild(C.pass[i]
       ? el("p", "gs-status gs-ok", T.passes_all)
       : el("p", "gs-status gs-bad", fill(T.fails_list, { list: failed.join(", ") || "?" })));
+    if (C.cov && C.cov_t[C.cov[i]] === "partial") detail.appendChild(el("p", "gs-note", T.partial_data));
     if (setRank.has(i)) {
       detail.appendChild(el("p", "gs-inset", fill(T.in_set, { k: setRank.get(i), set: D.highlight.label })));
     }
