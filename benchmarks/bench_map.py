@@ -6,6 +6,7 @@ Run as ``python benchmarks/bench_map.py [--quick]``; ``main()`` returns the Mark
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from geoschikt.outputs.browser import Browser, BrowserError, chromium_path
 from geoschikt.outputs.webmap import MapOptions, write_map
 from geoschikt.pipeline import ScoreResult
 from geoschikt.scoring import (
+    Measured,
     decay,
     dist_col,
     nearest_col,
@@ -60,14 +62,17 @@ def synthetic_result(n: int, *, seed: int = 0) -> ScoreResult:
     total = np.zeros(n)
     weights = 0.0
     fails = np.full(n, "", dtype=object)
+    measured = []
     for c in config.criteria:
         d = rng.gamma(2.0, 300.0, n)
         if getattr(c, "measure", "distance") == "distance":
             s = decay(d, c)
+            measured.append(Measured(c, d))
         else:  # scored on a value, e.g. reception pressure in places
             v = rng.gamma(1.5, 60.0, n)
             s = value_score(v, c)
             cols[value_col(c.key)] = np.round(v, 2)
+            measured.append(Measured(c, d, value=v))
         cols[dist_col(c.key)] = np.round(d, 1)
         cols[score_col(c.key)] = np.round(s, 1)
         cols[points_col(c.key)] = np.round(s * c.weight, 1)
@@ -110,7 +115,9 @@ def synthetic_result(n: int, *, seed: int = 0) -> ScoreResult:
         "inputs": [{"role": "osm", "path": "synthetic"}],
         "config_sources": list(config.sources),
     }
-    return ScoreResult(candidates, pois, area, None, config, RD_NEW, provenance)
+    return ScoreResult(
+        candidates, pois, area, None, config, RD_NEW, provenance, measured=tuple(measured)
+    )
 
 
 def measure(n: int, browser: Browser | None, directory: Path, runs: int) -> dict:
@@ -122,14 +129,45 @@ def measure(n: int, browser: Browser | None, directory: Path, runs: int) -> dict
     write_s = time.perf_counter() - start
     row = {"n": n, "bytes": path.stat().st_size, "write_s": write_s, "load_ms": None}
     if browser is not None:
-        times = []
+        times, change_wall, change_cpu = [], [], []
         for _ in range(runs):
             page = browser.new_page(1280, 800)
+            page.call("Performance.enable")
             page.open(path, ready=READY, timeout=120)
             times.append(float(page.evaluate(READY)))
+            wall, cpu = weight_changes(page, [c.key for c in result.config.criteria])
+            change_wall += wall
+            change_cpu += cpu
             page.close()
         row["load_ms"] = statistics.median(times)
+        row["change_ms"] = statistics.median(change_wall)
+        row["change_cpu_ms"] = statistics.median(change_cpu)
     return row
+
+
+def weight_changes(page, keys: list[str], changes: int = 5) -> tuple[list[float], list[float]]:
+    """Change the weights ``changes`` times through ``geoschikt.setWeights``: per change the
+    wall time until the next frame is drawn and the renderer process's CPU time (which a busy
+    machine inflates less than wall time)."""
+    wall, cpu = [], []
+    page.evaluate("new Promise(r => setTimeout(r, 200))")  # the page's idle-time set-up
+    for k in range(changes):
+        weights = {key: float((k + j) % 4) + 0.5 for j, key in enumerate(keys)}
+        before = _process_time(page)
+        wall.append(
+            page.evaluate(
+                "new Promise(r => { const t = performance.now(); "
+                f"geoschikt.setWeights({json.dumps(weights)}); "
+                "requestAnimationFrame(() => setTimeout(() => r(performance.now() - t), 0)); })"
+            )
+        )
+        cpu.append(1000 * (_process_time(page) - before))
+    return wall, cpu
+
+
+def _process_time(page) -> float:
+    metrics = page.call("Performance.getMetrics")["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "ProcessTime")
 
 
 def main(quick: bool = False) -> str:
@@ -166,16 +204,21 @@ def main(quick: bool = False) -> str:
         + (f" ({version})" if browser is not None else "")
         + " with the network disabled, 1280 × 800 viewport, "
         f"median of {runs} load(s) in fresh tabs. Above 5,000 candidates the points are drawn on "
-        "a canvas, below as SVG.",
+        "a canvas, below as SVG. A weights change is `geoschikt.setWeights` with all weights "
+        "changed (suitability, class, rank, colours, top list) until the next frame is drawn: "
+        "wall time, and the renderer process's CPU time (median of 5 changes per load).",
         "",
-        note + "| candidates | map.html | bytes per candidate | write (s) | load (ms, median) |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        note + "| candidates | map.html | bytes per candidate | write (s) | load (ms, median) "
+        "| weights change (ms) | weights change CPU (ms) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         load = "–" if r["load_ms"] is None else f"{r['load_ms']:,.0f}"
+        change = "–" if r["load_ms"] is None else f"{r['change_ms']:,.0f}"
+        change_cpu = "–" if r["load_ms"] is None else f"{r['change_cpu_ms']:,.0f}"
         lines.append(
             f"| {r['n']:,} | {r['bytes'] / 1e6:.2f} MB | {r['bytes'] / r['n']:,.0f} | "
-            f"{r['write_s']:.2f} | {load} |"
+            f"{r['write_s']:.2f} | {load} | {change} | {change_cpu} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,7 @@ from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import describe_files
 
 log = logging.getLogger(__name__)
@@ -621,8 +622,9 @@ def write_balance(
     out = Path(out)
     with atomic_directory(out, overwrite) as tmp:
         balance.layer.to_file(tmp / GPKG, layer=LAYER, driver="GPKG", engine="pyogrio")
-        pd.DataFrame(balance.layer.drop(columns="geometry")).to_csv(tmp / CSV, index=False)
-        balance.unmatched.to_csv(tmp / UNMATCHED_CSV, index=False)
+        layer = pd.DataFrame(balance.layer.drop(columns="geometry"))
+        neutralise_frame(layer).to_csv(tmp / CSV, index=False)
+        neutralise_frame(balance.unmatched).to_csv(tmp / UNMATCHED_CSV, index=False)
         record = {
             "geoschikt_version": __version__,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -34,6 +34,7 @@ from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.combined import write_region_layers
 from geoschikt.outputs.combined_update import CombinedUpdate
+from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import write_layer
 
 log = logging.getLogger(__name__)
@@ -478,7 +479,7 @@ def write_batch_outputs(
         for t, s in zip(tasks, summary["status"], strict=True)
     ]
     tmp = out / f".summary.csv.tmp-{os.getpid()}"
-    summary.to_csv(tmp, index=False)
+    neutralise_frame(summary).to_csv(tmp, index=False)
     os.replace(tmp, out / "summary.csv")
 
     tmp_gpkg = out / f".candidates_all.tmp-{os.getpid()}.gpkg"

@@ -240,7 +240,7 @@ def _report(result, out: Path) -> None:
         click.echo(top.to_string(index=False, na_rep="", max_colwidth=48))
     names = "candidates.gpkg, candidates.csv, map.html, run.json"
     if result.surface is not None:
-        names += ", suitability.tif"
+        names += ", suitability.tif (+ suitability.qml, its QGIS style)"
     click.echo(f"\nOutputs in {out}/: {names}")
 
 
@@ -324,7 +324,7 @@ def config_show(config_file):
     click.echo(config.to_toml())
 
 
-from geoschikt import cli_balance, cli_batch  # noqa: E402, F401  (register their commands)
+from geoschikt import cli_balance, cli_batch, cli_decide  # noqa: E402, F401  (register them)
 
 
 def main() -> None:

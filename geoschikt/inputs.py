@@ -17,13 +17,13 @@ import shapely
 
 from geoschikt.errors import CRSError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.vectorfile import read_vector
 
 log = logging.getLogger(__name__)
 
 LON_NAMES = ("lon", "lng", "longitude", "x_wgs84", "lengtegraad")
 LAT_NAMES = ("lat", "latitude", "y_wgs84", "breedtegraad")
 CAPACITY_NAMES = ("capacity", "capaciteit", "places", "plaatsen", "opvangplaatsen")
-VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
 
 def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
@@ -34,17 +34,18 @@ def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv_points(path, what)
-    if suffix not in VECTOR_SUFFIXES:
-        raise InputFileError(
-            f"{what} file {path} has an unsupported format; use a GeoPackage, GeoJSON or a CSV "
-            "with lon/lat columns"
-        )
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        frame = read_vector(path, what)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
         raise InputFileError(
             f"{what} file {path} could not be read ({exc}); is it corrupt?"
         ) from None
+    except shapely.errors.GEOSException as exc:
+        raise InputFileError(
+            f"{what} file {path} holds an invalid geometry ({exc}); repair it (e.g. QGIS "
+            "'Fix geometries', or close every polygon ring) and try again"
+        ) from None
+    frame = replace_nul(frame, path, what)
     if "geometry" not in frame or frame.geometry.isna().all():
         raise InputFileError(
             f"{what} file {path} has no geometry; give a GeoPackage/GeoJSON with geometries or a "
@@ -55,7 +56,7 @@ def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
             f"{what} file {path} has no CRS; set it (e.g. in QGIS, or "
             "`ogr2ogr -a_srs EPSG:28992 out.gpkg in.gpkg`) and try again"
         )
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
+    frame = drop_missing_geometries(frame, path, what)
     _check_coordinates(frame, path, what)
     return to_crs(frame, WGS84)
 
@@ -82,7 +83,66 @@ def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
             f"{what} file {path}: lon/lat missing or not numeric on line(s) {rows}"
         )
     frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+    frame = replace_nul(frame, path, what)
     _check_coordinates(frame, path, what)
+    return frame
+
+
+def drop_missing_geometries(frame: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
+    """``frame`` without features whose geometry is null or empty (e.g. GDAL's reading of an
+    unclosed ring), with a warning that lists them; an error when none is left."""
+    values = frame.geometry.to_numpy()
+    missing = shapely.is_missing(values) | shapely.is_empty(values)
+    if not missing.any():
+        return frame
+    rows = np.flatnonzero(missing) + 1
+    listed = ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+    if missing.all():
+        raise InputFileError(
+            f"{what} file {path}: no feature has a usable geometry (null or empty in all "
+            f"{len(rows)}; an unclosed polygon ring reads as empty); repair the geometries"
+        )
+    log.warning(
+        "%s file %s: %d feature(s) without a usable geometry (null, empty or an unclosed "
+        "ring) were left out: feature(s) %s",
+        what,
+        path,
+        len(rows),
+        listed,
+    )
+    return frame[~missing].copy()
+
+
+NUL_REPLACEMENT = "\ufffd"
+
+
+def replace_nul(frame: pd.DataFrame, path: Path, what: str) -> pd.DataFrame:
+    """Text cells and column names with NUL bytes get U+FFFD instead, with a warning.
+
+    GDAL and SQLite end strings at a NUL byte, so ``"a\\0x"`` and ``"a\\0y"`` would become
+    the same id ``"a"`` in the GeoPackage; replacing keeps them apart and visible.
+    """
+    renamed = {c: c.replace("\0", NUL_REPLACEMENT) for c in frame.columns if "\0" in str(c)}
+    cells = 0
+    frame = frame.rename(columns=renamed) if renamed else frame
+    for col in frame.columns:
+        if col == "geometry" or frame[col].dtype not in (object, "string"):
+            continue
+        values = frame[col]
+        has_nul = values.map(lambda v: isinstance(v, str) and "\0" in v)
+        if has_nul.any():
+            if cells == 0:
+                frame = frame.copy()
+            cells += int(has_nul.sum())
+            frame.loc[has_nul, col] = values[has_nul].str.replace("\0", NUL_REPLACEMENT)
+    if cells or renamed:
+        log.warning(
+            "%s file %s: %d cell(s) and %d column name(s) held NUL bytes; replaced by U+FFFD",
+            what,
+            path,
+            cells,
+            len(renamed),
+        )
     return frame
 
 

@@ -315,7 +315,7 @@ class _SnapIndex:
         e = np.maximum(cand, 0)
         len2 = self.len2[e]
         # GEOS's point-to-segment projection factor and distance, vectorised
-        r = ((px[:, None] - self.ax[e]) * self.dx[e] + (py[:, None] - self.ay[e]) * self.dy[e])
+        r = (px[:, None] - self.ax[e]) * self.dx[e] + (py[:, None] - self.ay[e]) * self.dy[e]
         r = np.where(len2 > 0, r / np.where(len2 > 0, len2, 1.0), 0.0)
         r = np.clip(r, 0.0, 1.0)
         qx = self.ax[e] + r * self.dx[e]

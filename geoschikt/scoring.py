@@ -92,6 +92,25 @@ class Measured:
     value: np.ndarray | None = None  # for pressure/raster criteria: what the score is made of
 
 
+def criterion_score(m: Measured) -> np.ndarray:
+    """One assessed criterion's score 0-100 per candidate, unrounded (the total is made of these).
+
+    Distances: the decay curve; nothing within reach scores 0 ("towards") or 100 ("away").
+    Value criteria (pressure, raster) score their value. Unknown distances or values score 0.
+    """
+    c, d = m.criterion, np.asarray(m.distance, dtype=float)
+    s = np.zeros(len(d))
+    if m.value is None:
+        finite, beyond = np.isfinite(d), np.isinf(d)
+        s[finite] = decay(d[finite], c)
+        s[beyond] = 100.0 if c.direction == "away" else 0.0
+    else:
+        v = np.asarray(m.value, dtype=float)
+        known = np.isfinite(v)
+        s[known] = value_score(v[known], c)
+    return s
+
+
 OUTSIDE_NOTE = "outside the data: not scored"
 
 
@@ -121,17 +140,13 @@ def score(
             continue
         finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
         notes = np.full(n, "", dtype=object)
-        s = np.zeros(n)
+        s = criterion_score(m)
         if m.value is None:
-            s[finite] = decay(d[finite], c)
-            s[beyond] = 100.0 if c.direction == "away" else 0.0
             notes[beyond] = f"no {c.label(lang)} within {c.reach_m:.0f} m"
             notes[unknown] = m.why_unknown
         else:  # scored on a value (reception pressure, raster); distance only for hard limits
             v = np.asarray(m.value, dtype=float)
-            known = np.isfinite(v)
-            s[known] = value_score(v[known], c)
-            notes[~known] = m.why_unknown
+            notes[~np.isfinite(v)] = m.why_unknown
             out[value_col(c.key)] = np.round(v, 2)
             unknown = unknown & (c.measure != "raster")
         if c.max_m is not None or c.min_m is not None:
@@ -208,7 +223,7 @@ def _rank_min(key: np.ndarray) -> np.ndarray:
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # ties get the same rank in any order: no stable sort needed (5x)
     ordered = key[order]
     starts = np.r_[True, ordered[1:] != ordered[:-1]]
     first_pos = np.flatnonzero(starts)

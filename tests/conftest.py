@@ -66,3 +66,13 @@ def delft_result(delft_pbf, config):
 @pytest.fixture(scope="session")
 def helsinki_result(helsinki_pbf, config):
     return score_area(helsinki_pbf, config=config)
+
+
+@pytest.fixture(scope="session")
+def delft_run_dir(delft_result, tmp_path_factory) -> Path:
+    """The Delft run written as a `score` output directory (read-only for the tests using it)."""
+    from geoschikt.outputs import write_outputs
+
+    out = tmp_path_factory.mktemp("delft-run") / "delft"
+    write_outputs(delft_result, out, command="geoschikt score (test)")
+    return out

@@ -40,6 +40,7 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
         "distances.npz",
         "map.html",
         "run.json",
+        "suitability.qml",
         "suitability.tif",
     ]
     layers = {name for name, _ in pyogrio.list_layers(delft_out / "candidates.gpkg")}

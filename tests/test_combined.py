@@ -15,7 +15,10 @@ from geoschikt.outputs.write import write_layer
 def test_regions_in_other_crs_types_and_columns_combine_into_one_layer(tmp_path):
     a = gpd.GeoDataFrame(
         {"candidate_id": ["a1", "a2"], "suitability": [80.5, 12.0], "name": ["x", None]},
-        geometry=[shapely.box(85000, 446000, 85010, 446010), shapely.box(85100, 446100, 85120, 446130)],
+        geometry=[
+            shapely.box(85000, 446000, 85010, 446010),
+            shapely.box(85100, 446100, 85120, 446130),
+        ],
         crs=28992,
     )
     b_geom = shapely.MultiPolygon([shapely.box(4.36, 52.0, 4.3601, 52.0001)])

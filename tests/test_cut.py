@@ -25,8 +25,10 @@ def reference_cut(osm, bounds, building_bounds=None) -> OsmChunk:
     rows, way, tag_rows = [], [], []
     for s, e in zip(starts, ends, strict=True):
         inside = [left <= w.lon[i] <= right and bottom <= w.lat[i] <= top for i in range(s, e)]
-        keep = [inside[j] or (j > 0 and inside[j - 1]) or (j + 1 < e - s and inside[j + 1])
-                for j in range(e - s)]
+        keep = [
+            inside[j] or (j > 0 and inside[j - 1]) or (j + 1 < e - s and inside[j + 1])
+            for j in range(e - s)
+        ]
         for j in range(e - s):
             if keep[j]:
                 if j == 0 or not keep[j - 1]:
@@ -34,8 +36,13 @@ def reference_cut(osm, bounds, building_bounds=None) -> OsmChunk:
                 rows.append(s + j)
                 way.append(len(tag_rows) - 1)
     rows = np.array(rows, dtype=np.int64)
-    ways = NetworkWays(w.refs[rows], w.lon[rows], w.lat[rows], np.array(way, dtype=np.int64),
-                       w.tags.iloc[tag_rows].reset_index(drop=True))
+    ways = NetworkWays(
+        w.refs[rows],
+        w.lon[rows],
+        w.lat[rows],
+        np.array(way, dtype=np.int64),
+        w.tags.iloc[tag_rows].reset_index(drop=True),
+    )
     b_left, b_bottom, b_right, b_top = building_bounds or bounds
     return OsmChunk(
         ways,
@@ -53,8 +60,9 @@ def assert_same(a, b) -> None:
         left, right = getattr(a, name), getattr(b, name)
         assert len(left) == len(right), name
         if len(left):
-            pd.testing.assert_frame_equal(left.drop(columns="geometry"),
-                                          right.drop(columns="geometry"), obj=name)
+            pd.testing.assert_frame_equal(
+                left.drop(columns="geometry"), right.drop(columns="geometry"), obj=name
+            )
             assert shapely.equals_exact(left.geometry.values, right.geometry.values, 0).all()
 
 
@@ -92,11 +100,18 @@ def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, key
         RegionCut(tmp_path / f"{name}.osmcut", bounds, area=None) for name, bounds in BOXES.items()
     ]
     # a region's own box for its buildings (candidates lie in the region), inside its buffer
-    cuts.append(RegionCut(tmp_path / "own.osmcut", BOXES["middle"], area=None,
-                          building_bounds=(4.366, 51.996, 4.372, 52.001)))
+    cuts.append(
+        RegionCut(
+            tmp_path / "own.osmcut",
+            BOXES["middle"],
+            area=None,
+            building_bounds=(4.366, 51.996, 4.372, 52.001),
+        )
+    )
     split_extract(delft_pbf, cuts, *keys, work_dir=tmp_path, chunk_objects=500)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"{n}.osmcut" for n in BOXES] + ["own.osmcut"])
+        [f"{n}.osmcut" for n in BOXES] + ["own.osmcut"]
+    )
     for cut in cuts:
         osm, _ = read_region_input(cut.path)
         expected = reference_cut(delft_whole, cut.bounds, cut.building_bounds)

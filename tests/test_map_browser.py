@@ -4,6 +4,7 @@ shape per candidate, explains a candidate on click, and runs nothing from hostil
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import geopandas as gpd
@@ -38,12 +39,12 @@ def browser():
 
 
 def hostile(result: ScoreResult) -> ScoreResult:
-    """``result`` with script payloads as the addresses (the panel heading) and names of the
+    """``result`` with script payloads as the names (the panel heading) and addresses of the
     two best candidates, as the nearest stop of the best one and as the name of a feature."""
     cands = result.candidates.sort_values(["rank", "candidate_id"]).copy()
     for column, values in (
-        ("address", [HOSTILE, BREAKOUT]),
-        ("name", [BREAKOUT, HOSTILE]),
+        ("name", [HOSTILE, BREAKOUT]),
+        ("address", [BREAKOUT, HOSTILE]),
         ("nearest_transit", [HOSTILE]),
     ):
         cands[column] = cands[column].astype(object)
@@ -268,3 +269,93 @@ def test_extra_columns_and_highlight_layer_show_in_the_page(open_map, delft_resu
     expected = f"{cands['suitability'].iloc[2]:.1f}".rstrip("0").rstrip(".").replace(".", ",")
     assert text(page, ".gs-extra") == "Nog een getal" + expected
     assert page.console_errors == []
+
+
+# --- live weights, top list ---------------------------------------------------------------------
+
+NEW_WEIGHTS = {"transit": 1.0, "school": 4.5, "supermarket": 0.5, "gp": 2.0, "pharmacy": 0.0}
+
+
+@pytest.fixture(scope="module")
+def delft_runs(delft_pbf, tmp_path_factory):
+    """A real Delft run made with the CLI and the same run re-scored with other weights by
+    `geoschikt rescore` (the reference for the page's live weights)."""
+    from click.testing import CliRunner
+
+    from geoschikt.cli import cli
+
+    base = tmp_path_factory.mktemp("weights")
+    run, rescored = base / "run", base / "rescored"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-q", "score", "--osm", str(delft_pbf), "--out", str(run)])
+    assert res.exit_code == 0, res.output
+    config = base / "weights.toml"
+    config.write_text(
+        "".join(f"[criteria.{k}]\nweight = {w}\n" for k, w in NEW_WEIGHTS.items()),
+        encoding="utf-8",
+    )
+    res = runner.invoke(
+        cli, ["-q", "rescore", str(run), "--config", str(config), "--out", str(rescored)]
+    )
+    assert res.exit_code == 0, res.output
+    return run, rescored
+
+
+def test_live_weights_equal_geoschikt_rescore_for_every_candidate(open_map, delft_runs):
+    run, rescored = delft_runs
+    before = pd.read_csv(run / "candidates.csv", dtype={"candidate_id": str})
+    after = pd.read_csv(rescored / "candidates.csv", dtype={"candidate_id": str})
+    page = open_map(run / "map.html")
+    official = page.evaluate("geoschikt.suitability()")
+    assert official == dict(zip(before["candidate_id"], before["suitability"], strict=True))
+    assert page.evaluate(f"geoschikt.setWeights({json.dumps(NEW_WEIGHTS)})") == NEW_WEIGHTS
+    live = pd.Series(page.evaluate("geoschikt.suitability()"))
+    expected = after.set_index("candidate_id")["suitability"]
+    assert (
+        len(live) == len(expected) and (after["suitability"] != before["suitability"]).sum() > 100
+    )
+    diff = (live[expected.index] - expected).abs()
+    assert diff.max() <= 0.05, diff.sort_values().tail()
+    assert (diff == 0).all()  # the page's weighted mean is Python's, bit for bit
+    ranks = pd.Series(page.evaluate("geoschikt.ranks()"))
+    assert (ranks[after["candidate_id"]].to_numpy() == after["rank"].to_numpy()).all()
+    # the top list is the CSV's order, with the new weights
+    top = page.evaluate(
+        "[...document.querySelectorAll('#gs-toplist .gs-topitem')]"
+        ".map(b => [b.querySelector('.gs-toprank').textContent, b.querySelector('.gs-topsuit').textContent])"
+    )
+    assert [r for r, _ in top] == [f"#{r}" for r in after["rank"].head(10)]
+    assert [s for _, s in top] == [f"{s:.0f}" for s in after["suitability"].head(10)]
+    assert "niet de officiële uitkomst" in text(page, "#gs-legend")
+    # the weights are kept in the URL: a fresh page with that address shows the same
+    url = page.evaluate("location.href")
+    assert "#w=" in url
+    again = open_map(run / "map.html")
+    again.call("Page.navigate", {"url": url})
+    again.wait_for(
+        "document.documentElement.dataset.gsReadyMs && geoschikt.weights().school === 4.5"
+    )
+    assert again.evaluate("geoschikt.suitability()") == page.evaluate("geoschikt.suitability()")
+    # reset: the run's own result again
+    x, y = page.evaluate(
+        "(() => { const r = document.querySelector('.gs-reset').getBoundingClientRect();"
+        " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+    )
+    page.click(x, y)
+    assert page.evaluate("geoschikt.suitability()") == official
+    assert "#w=" not in page.evaluate("location.href")
+    assert page.console_errors == []
+
+
+def test_doubled_weights_recompute_the_run_exactly(open_map, delft_runs):
+    """The same shares through the page's own arithmetic give the CSV's numbers."""
+    run, _ = delft_runs
+    table = pd.read_csv(run / "candidates.csv", dtype={"candidate_id": str})
+    page = open_map(run / "map.html")
+    doubled = {k: 2 * v for k, v in page.evaluate("geoschikt.weights()").items()}
+    page.evaluate(f"geoschikt.setWeights({json.dumps(doubled)})")
+    assert page.evaluate("geoschikt.suitability()") == dict(
+        zip(table["candidate_id"], table["suitability"], strict=True)
+    )
+    ranks = page.evaluate("geoschikt.ranks()")
+    assert [ranks[c] for c in table["candidate_id"]] == table["rank"].tolist()

@@ -12,12 +12,14 @@ from click.testing import CliRunner
 
 from geoschikt.cli import cli
 
-SITES = pd.DataFrame({
-    "name": ["site A", "site B <script>x</script>", "site C"],
-    "lon": [4.3700, 4.3800, 4.3600],
-    "lat": [51.9990, 52.0030, 52.0100],
-    "capacity": [300, 60, 0],
-})
+SITES = pd.DataFrame(
+    {
+        "name": ["site A", "site B <script>x</script>", "site C"],
+        "lon": [4.3700, 4.3800, 4.3600],
+        "lat": [51.9990, 52.0030, 52.0100],
+        "capacity": [300, 60, 0],
+    }
+)
 
 
 def run(*args):
@@ -31,8 +33,18 @@ def scored(delft_pbf, tmp_path_factory):
     cfg = tmp / "cfg.toml"
     cfg.write_text("[criteria.reception]\nmin_m = 400\n")
     out = tmp / "out"
-    res = run("-q", "score", "--osm", delft_pbf, "--reception", tmp / "sites.csv",
-              "--config", cfg, "--out", out)
+    res = run(
+        "-q",
+        "score",
+        "--osm",
+        delft_pbf,
+        "--reception",
+        tmp / "sites.csv",
+        "--config",
+        cfg,
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     return pd.read_csv(out / "candidates.csv"), out
 
@@ -40,10 +52,12 @@ def scored(delft_pbf, tmp_path_factory):
 def geodesic(table):
     geod = pyproj.Geod(ellps="WGS84")
     lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
-    return np.column_stack([
-        geod.inv(lon, lat, np.full_like(lon, s.lon), np.full_like(lat, s.lat))[2]
-        for s in SITES.itertuples()
-    ])
+    return np.column_stack(
+        [
+            geod.inv(lon, lat, np.full_like(lon, s.lon), np.full_like(lat, s.lat))[2]
+            for s in SITES.itertuples()
+        ]
+    )
 
 
 def test_pressure_matches_a_hand_computation(scored, config):
@@ -60,7 +74,9 @@ def test_pressure_matches_a_hand_computation(scored, config):
 def test_places_within_2km_and_the_minimum_distance(scored):
     table, _ = scored
     d = geodesic(table)
-    clear = (np.abs(d - 2000) > 2).all(axis=1)  # away from the rim, where RD and geodesic may differ
+    clear = (np.abs(d - 2000) > 2).all(
+        axis=1
+    )  # away from the rim, where RD and geodesic may differ
     within = (SITES["capacity"].to_numpy() * (d <= 2000)).sum(axis=1)
     np.testing.assert_array_equal(table.loc[clear, "reception_places_within_2km"], within[clear])
     nearest = d.min(axis=1)
@@ -89,7 +105,9 @@ def test_reception_layer_is_written(scored):
 )
 def test_bad_reception_files(delft_pbf, tmp_path, csv, fragment):
     (tmp_path / "r.csv").write_text(csv)
-    res = run("score", "--osm", delft_pbf, "--reception", tmp_path / "r.csv", "--out", tmp_path / "o")
+    res = run(
+        "score", "--osm", delft_pbf, "--reception", tmp_path / "r.csv", "--out", tmp_path / "o"
+    )
     assert res.exit_code == 2 and fragment in res.output
     assert not (tmp_path / "o").exists()
 
@@ -101,13 +119,31 @@ def test_balance_layer_reaches_the_map(delft_pbf, tmp_path):
     if not (NL / "gemeenten_2022.geojson").is_file():
         pytest.skip("needs ../shared/data/nl")
     bal = tmp_path / "bal"
-    res = run("balance", "--regions", NL / "gemeenten_2022.geojson",
-              "--population", NL / "gemeenten_kerncijfers_2021.csv",
-              "--reception", NL / "opvang_per_gemeente_2016.csv", "--out", bal)
+    res = run(
+        "balance",
+        "--regions",
+        NL / "gemeenten_2022.geojson",
+        "--population",
+        NL / "gemeenten_kerncijfers_2021.csv",
+        "--reception",
+        NL / "opvang_per_gemeente_2016.csv",
+        "--out",
+        bal,
+    )
     assert res.exit_code == 0, res.output
     out = tmp_path / "out"
-    res = run("-q", "score", "--osm", delft_pbf, "--area-name", "Delft",
-              "--balance", bal / "balance.gpkg", "--out", out)
+    res = run(
+        "-q",
+        "score",
+        "--osm",
+        delft_pbf,
+        "--area-name",
+        "Delft",
+        "--balance",
+        bal / "balance.gpkg",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     html = (out / "map.html").read_text()
     assert '"balance"' in html and "GM0503" in html  # Delft's row of the balance is on the map

@@ -80,8 +80,14 @@ def test_unmeasurable_candidates_are_explained(config):
 
 
 def test_min_distance_limit(config):
-    c = replace(config.criterion("reception"), measure="distance", direction="away",
-                near_m=300.0, far_m=2000.0, min_m=1000.0)
+    c = replace(
+        config.criterion("reception"),
+        measure="distance",
+        direction="away",
+        near_m=300.0,
+        far_m=2000.0,
+        min_m=1000.0,
+    )
     out = score([Measured(c, np.array([400.0, 1500.0, np.inf]))])
     assert out["passes"].tolist() == [False, True, True]
     assert out["fails"][0] == "reception: 400 m < 1000 m"

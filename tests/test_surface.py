@@ -34,8 +34,14 @@ def test_geotiff_bands_crs_and_transform_read_back(delft_run, config):
         assert src.res == (config.surface_m, config.surface_m)
         assert src.transform.c % config.surface_m == 0 and src.transform.f % config.surface_m == 0
         assert src.nodata == -9999
-        assert src.descriptions == ("score_transit", "score_school", "score_supermarket",
-                                    "score_gp", "score_water", "suitability")  # no pharmacy
+        assert src.descriptions == (
+            "score_transit",
+            "score_school",
+            "score_supermarket",
+            "score_gp",
+            "score_water",
+            "suitability",
+        )  # no pharmacy in the extract: not assessed, no band
         data = src.read(masked=True)
         assert data.count() > 1000
         assert data.min() >= 0 and data.max() <= 100
@@ -52,7 +58,9 @@ def test_surface_values_at_candidates_match_their_scores(delft_run, config):
     with rasterio.open(delft_run / "suitability.tif") as src:
         from pyproj import Transformer
 
-        x, y = Transformer.from_crs(4326, 28992, always_xy=True).transform(table["lon"], table["lat"])
+        x, y = Transformer.from_crs(4326, 28992, always_xy=True).transform(
+            table["lon"], table["lat"]
+        )
         sampled = np.array(list(src.sample(zip(x, y, strict=True))), dtype=float)
         names = src.descriptions
     half_diag = config.surface_m * np.sqrt(2) / 2
@@ -62,7 +70,9 @@ def test_surface_values_at_candidates_match_their_scores(delft_run, config):
         ok = raster != -9999
         assert ok.mean() > 0.95
         diff = np.abs(raster[ok] - table[f"score_{key}"].to_numpy()[ok])
-        steepest = 100.0 / (crit.far_m - crit.near_m) * (crit.steepness if crit.decay != "linear" else 1)
+        steepest = (
+            100.0 / (crit.far_m - crit.near_m) * (crit.steepness if crit.decay != "linear" else 1)
+        )
         # a cell centre's path can differ by up to 2 x half a diagonal (there and along the edge)
         bound = steepest * 2 * half_diag + 0.1
         assert np.mean(diff <= bound) > 0.9, (key, np.percentile(diff, [50, 90, 99]))
@@ -73,8 +83,18 @@ def make_raster(path, crs, bounds, values, nodata=None):
     left, bottom, right, top = bounds
     h, w = values.shape
     transform = rasterio.transform.Affine((right - left) / w, 0, left, 0, -(top - bottom) / h, top)
-    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
-                       crs=crs, transform=transform, nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
         dst.write(values.astype("float32"), 1)
     return transform
 
@@ -106,8 +126,10 @@ def test_raster_criterion_in_another_crs_is_sampled_at_candidates(delft_pbf, tmp
 def test_raster_that_does_not_cover_the_area(delft_pbf, tmp_path):
     make_raster(tmp_path / "far.tif", "EPSG:28992", (0, 0, 1000, 1000), np.ones((10, 10)))
     cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text("[criteria.noise]\nsource = 'raster'\nraster = 'far.tif'\nfull_at = 0\n"
-                        "zero_at = 1\nweight = 1\n")
+    cfg_path.write_text(
+        "[criteria.noise]\nsource = 'raster'\nraster = 'far.tif'\nfull_at = 0\n"
+        "zero_at = 1\nweight = 1\n"
+    )
     with pytest.raises(InputFileError, match="does not cover the area"):
         score_area(delft_pbf, config=load_config(cfg_path))
 
@@ -115,10 +137,14 @@ def test_raster_that_does_not_cover_the_area(delft_pbf, tmp_path):
 def test_raster_without_crs(delft_pbf, tmp_path):
     make_raster(tmp_path / "nocrs.tif", None, (0, 0, 1, 1), np.ones((2, 2)))
     cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text("[criteria.noise]\nsource = 'raster'\nraster = 'nocrs.tif'\nfull_at = 0\n"
-                        "zero_at = 1\nweight = 1\n")
-    res = CliRunner().invoke(cli, ["score", "--osm", str(delft_pbf), "--config", str(cfg_path),
-                                   "--out", str(tmp_path / "o")])
+    cfg_path.write_text(
+        "[criteria.noise]\nsource = 'raster'\nraster = 'nocrs.tif'\nfull_at = 0\n"
+        "zero_at = 1\nweight = 1\n"
+    )
+    res = CliRunner().invoke(
+        cli,
+        ["score", "--osm", str(delft_pbf), "--config", str(cfg_path), "--out", str(tmp_path / "o")],
+    )
     assert res.exit_code == 2 and "has no CRS; set it" in res.output
 
 

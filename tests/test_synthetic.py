@@ -117,7 +117,8 @@ def test_fast_snapping_agrees_with_the_strtree(town, config):
     seg = net.segments
     a = shapely.line_interpolate_point(seg[fast.edge], fast.t, normalized=True)
     b = shapely.line_interpolate_point(
-        seg[ie], shapely.line_locate_point(seg[ie], shapely.points(x, y), normalized=True),
+        seg[ie],
+        shapely.line_locate_point(seg[ie], shapely.points(x, y), normalized=True),
         normalized=True,
     )
     assert shapely.distance(a, b).max() < 1e-6

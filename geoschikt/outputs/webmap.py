@@ -19,6 +19,7 @@ map) and draws an ordered set of candidates as its own numbered layer.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -36,7 +37,15 @@ from geoschikt.floor_area import coa_size_label
 from geoschikt.geo import WGS84, to_crs, transform_xy
 from geoschikt.measure import NOT_ASSESSED_RECEPTION, not_in_data, not_in_data_nl
 from geoschikt.outputs import assets
-from geoschikt.scoring import dist_col, nearest_col, nearest_id_col, note_col, score_col, value_col
+from geoschikt.scoring import (
+    criterion_score,
+    dist_col,
+    nearest_col,
+    nearest_id_col,
+    note_col,
+    score_col,
+    value_col,
+)
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
@@ -138,6 +147,20 @@ TEXT: dict[str, dict[str, str]] = {
         "de gegevens liggen.",
         "outside_share": "{p}% van het gebied ligt buiten de OSM-gegevens (rode stippellijn); "
         "daar is niets gescoord.",
+        "top_title": "De beste {n}",
+        "search": "Zoek adres of naam",
+        "no_match": "Niets gevonden.",
+        "weights_title": "Gewichten uitproberen",
+        "weights_note": "Verander de gewichten: de kaart rekent geschiktheid, klasse en rang "
+        "opnieuw uit met de criteriumscores op deze pagina; harde eisen en curves blijven "
+        "gelijk. De officiële uitkomst is die van de run ({config}); leg andere gewichten "
+        "vast met geoschikt rescore.",
+        "weights_approx": "De scores op deze kaart zijn afgerond: uitkomsten kunnen 0,1 punt "
+        "afwijken van geoschikt rescore.",
+        "weights_reset": "Terug naar de gewichten van de run",
+        "weights_link": "Link met deze gewichten",
+        "weights_changed": "Verkenning met andere gewichten dan de run: niet de officiële "
+        "uitkomst.",
         "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet worden geladen. Deze kaart is "
         "gemaakt met --cdn en heeft internet nodig; maak haar zonder --cdn voor gebruik "
         "zonder internet.",
@@ -218,6 +241,19 @@ TEXT: dict[str, dict[str, str]] = {
         "(or none was found); a closer one may lie outside the data.",
         "outside_share": "{p}% of the area lies outside the OSM data (red dotted line); nothing "
         "is scored there.",
+        "top_title": "The best {n}",
+        "search": "Search address or name",
+        "no_match": "Nothing found.",
+        "weights_title": "Try other weights",
+        "weights_note": "Change the weights: the map recomputes suitability, class and rank "
+        "from the criterion scores in this page; hard limits and curves stay as they are. The "
+        "official result is the run's ({config}); record other weights with geoschikt "
+        "rescore.",
+        "weights_approx": "The scores in this map are rounded: results may differ by 0.1 "
+        "point from geoschikt rescore.",
+        "weights_reset": "Back to the run's weights",
+        "weights_link": "Link with these weights",
+        "weights_changed": "Exploring weights other than the run's: not the official result.",
         "no_leaflet": "The map library (Leaflet) could not be loaded. This map was made with "
         "--cdn and needs the internet; make it without --cdn to use it offline.",
     },
@@ -326,6 +362,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
             for i, c in enumerate(criteria)
         ],
         "cand": _candidates(cands, criteria, options, result.crs),
+        "scores": _scores(result, cands, options),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
         "pois": _pois(result.pois, criteria, area.total_bounds),
@@ -455,7 +492,6 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         "fail": _fail_bits(cands, criteria),
         "d": [],
         "v": [],
-        "s": [],
         "note": [],
         "note_t": [],
     }
@@ -465,14 +501,16 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         out["d"].append(_ints(np.round(dist / step) * step))
         has_value = value_col(c.key) in cands
         out["v"].append(_rounded(_col(cands, value_col(c.key)), 1) if has_value else None)
-        out["s"].append(_ints(_col(cands, score_col(c.key))))
         codes, table = _codes(cands, note_col(c.key), where=np.isnan(dist))
         rows = np.flatnonzero(codes >= 0)
         out["note"].append(np.column_stack([rows, codes[rows]]).tolist())
         out["note_t"].append(table)
     if not blur:
         out["id"] = _strings(cands["candidate_id"])
-        out["label"] = _labels(cands)
+        label, address = _labels(cands)
+        out["label"] = _strings(label)
+        if address.notna().any():
+            out["addr"] = _strings(address)
         out.update(_info(cands, options.lang))
         near = [_lookup(cands, nearest_col(c.key)) for c in criteria]
         out["near"] = [codes for codes, _ in near]
@@ -483,6 +521,50 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
     if "coverage" in cands:
         out["cov"], out["cov_t"] = _lookup(cands, "coverage")
+    return out
+
+
+def _scores(result, cands: pd.DataFrame, options: MapOptions) -> dict[str, Any]:
+    """Per criterion the score of each candidate (rank order), for the breakdown and for trying
+    weights in the page.
+
+    ``exact``: the unrounded float64 scores the run's total was made of (base64, little-endian),
+    so the page's weighted mean and rank equal Python's; they come from ``result.measured`` and
+    are used only when they round to the table's scores. Otherwise (no measurements, or a
+    blurred map, where exact scores would give away exact distances) the table's scores rounded
+    to 0.1, and the page says its totals are approximate.
+    """
+    criteria = result.config.criteria
+    exact = None if options.blur_m > 0 else _exact_scores(result, cands)
+    if exact is not None:
+        return {
+            "exact": True,
+            "s": [base64.b64encode(a.astype("<f8").tobytes()).decode("ascii") for a in exact],
+        }
+    return {"exact": False, "s": [_rounded(_col(cands, score_col(c.key)), 1) for c in criteria]}
+
+
+def _exact_scores(result, cands: pd.DataFrame) -> list[np.ndarray] | None:
+    """The unrounded scores per criterion in the order of ``cands``, or None when the run's
+    measurements are missing or do not match its table."""
+    measured = {m.criterion.key: m for m in result.measured}
+    table = result.candidates
+    n = len(table)
+    if not table.index.is_unique:
+        return None
+    order = table.index.get_indexer(cands.index)
+    out = []
+    for c in result.config.criteria:
+        m = measured.get(c.key)
+        if m is None or len(m.distance) != n or m.criterion.weight != c.weight:
+            return None
+        if not m.assessed:
+            out.append(np.zeros(len(cands)))
+            continue
+        s = criterion_score(m)[order]
+        if not np.array_equal(np.round(s, 1), _col(cands, score_col(c.key)), equal_nan=True):
+            return None  # the table is not the one these measurements made
+        out.append(s)
     return out
 
 
@@ -555,22 +637,28 @@ def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
     return bits[codes].tolist()
 
 
-def _labels(cands: pd.DataFrame) -> list[str | None]:
-    """A readable name per candidate: its address, else its name, else None."""
-    name = _clean(cands["name"]) if "name" in cands else pd.Series(None, cands.index)
+def _labels(cands: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(label, address): the label is a candidate's name, else its address, else None; the
+    address is repeated only where the label is a name. The address is the ``address`` column
+    when there is one, else ``addr:street`` + ``addr:housenumber``."""
+    none = pd.Series(None, cands.index, dtype=object)
+    name = _clean(cands["name"]) if "name" in cands else none
+    address = none
     if "address" in cands:
-        name = _clean(cands["address"]).fillna(name)
-    return _strings(name)
+        address = _clean(cands["address"])
+    elif "addr:street" in cands:
+        street = _clean(cands["addr:street"])
+        number = _clean(cands["addr:housenumber"]) if "addr:housenumber" in cands else None
+        address = street if number is None else (street + " " + number.fillna("")).str.strip()
+    label = name.fillna(address)
+    return label, address.where(name.notna(), None)
 
 
 def _info(cands: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """Per-candidate facts for the panel line under the heading: the name (when the heading is
-    the address), building type, floor area (and whether it is estimated), estimated places and
-    COA size class, as codes into small tables and integers (the page composes the line)."""
+    """Per-candidate facts for the panel line under the heading: building type, floor area (and
+    whether it is estimated), estimated places and COA size class, as codes into small tables
+    and integers (the page composes the line)."""
     out: dict[str, Any] = {}
-    if "name" in cands and "address" in cands:  # the heading shows the address: add the name
-        named = cands["name"].where(_clean(cands["address"]).notna(), None)
-        out["nm"], out["nm_t"] = _lookup(cands.assign(_nm=named), "_nm")
     if "building" in cands:
         out["bt"], out["bt_t"] = _lookup(cands, "building")
     if "floor_area_m2" in cands:

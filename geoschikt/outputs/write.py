@@ -17,6 +17,7 @@ import pandas as pd
 from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
+from geoschikt.outputs.csvsafe import neutralise_arrow
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
@@ -32,6 +33,7 @@ CSV = "candidates.csv"
 MAP = "map.html"
 RUN = "run.json"
 SURFACE = "suitability.tif"
+SURFACE_STYLE = "suitability.qml"  # QGIS's default style of suitability.tif
 
 
 def _raster_tags(result) -> dict[str, str]:
@@ -82,6 +84,7 @@ def write_outputs(
                 save_distances(result, tmp / DISTANCES)
             if result.surface is not None:
                 write_geotiff(result.surface, tmp / SURFACE, tags=_raster_tags(result))
+                (tmp / SURFACE_STYLE).write_text(_surface_style(result), encoding="utf-8")
             write_map(result, tmp / MAP)
             finish_tables()
         provenance = dict(result.provenance)
@@ -136,12 +139,33 @@ def write_gpkg(result, gpkg: Path, layers: dict[str, pd.DataFrame] | None = None
     if layers is not None:
         for name, frame in layers.items():
             write_layer(frame, gpkg, name)
+        style_gpkg(result, gpkg)
         return
     pois = result.pois.drop(columns=[c for c in ("tags",) if c in result.pois.columns])
     write_layer(pois, gpkg, "pois")
     write_layer(to_crs(result.area, result.crs), gpkg, "area")
     if result.reception is not None and len(result.reception):
         write_layer(to_crs(result.reception, result.crs), gpkg, "reception")
+    style_gpkg(result, gpkg)
+
+
+def _surface_style(result) -> str:
+    from geoschikt.outputs.qgis import SuitabilityClass, raster_qml
+    from geoschikt.outputs.webmap import CLASSES
+
+    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
+    band = list(result.surface.names).index("suitability") + 1
+    return raster_qml(band, classes, result.config.lang)
+
+
+def style_gpkg(result, gpkg: Path) -> None:
+    """QGIS default styles and field aliases/descriptions for the layers of ``gpkg``."""
+    from geoschikt.outputs.qgis import SuitabilityClass, result_styles, write_styles
+    from geoschikt.outputs.webmap import CLASSES, FAIL_COLOUR
+
+    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
+    criteria = [(c.key, c.label_nl, c.label_en) for c in result.config.criteria]
+    write_styles(gpkg, result_styles(gpkg, criteria, classes, FAIL_COLOUR, result.config.lang))
 
 
 def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statements | None:
@@ -179,11 +203,13 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
 
 
 def csv_table(table: pd.DataFrame, sort_by: list[str] | None = None) -> pa.Table:
-    """``table`` as the Arrow table :func:`save_csv` writes, rows ordered by ``sort_by``."""
+    """``table`` as the Arrow table :func:`save_csv` writes, rows ordered by ``sort_by``,
+    text cells that a spreadsheet would run as a formula prefixed with ``'``."""
     import pyarrow as pa
 
     arrow = pa.Table.from_pandas(arrow_ready(table), preserve_index=False)
-    return arrow.sort_by([(c, "ascending") for c in sort_by]) if sort_by else arrow
+    arrow = arrow.sort_by([(c, "ascending") for c in sort_by]) if sort_by else arrow
+    return neutralise_arrow(arrow)  # formula-leading text cells get a ' (see csvsafe)
 
 
 def save_csv(arrow: pa.Table, path: Path) -> None:

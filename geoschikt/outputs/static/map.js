@@ -12,6 +12,14 @@
   const side = document.getElementById("gs-side");
   const C = D.cand;
   const n = C.rank.length;
+  // live weights: the current suitability, rank and rank order (the run's until weights change)
+  const RUN_W = D.crit.map((c) => c.weight);
+  const W = RUN_W.slice();
+  let SUIT = C.suit;
+  let RANK = C.rank;
+  // candidates outside the data: never scored or ranked, whatever the weights
+  const OUTSIDE = Array.from({ length: C.rank.length }, (_, i) => !!(C.cov && C.cov_t[C.cov[i]] === "none"));
+  let ORDER = null; // candidate indices best first; null = the data's own order (the run's)
 
   // ---- helpers ------------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -38,8 +46,14 @@
   function metres(m) {
     return num(m) + " m";
   }
+  function known(s) {
+    return s !== null && s !== undefined && !Number.isNaN(s);
+  }
+  function suitText(i) {
+    return known(SUIT[i]) ? num(SUIT[i], 0) : "–";
+  }
   function classOf(s) {
-    for (const c of D.classes) if (s !== null && s >= c[0]) return c;
+    for (const c of D.classes) if (known(s) && s >= c[0]) return c;
     return D.classes[D.classes.length - 1];
   }
   function swatch(colour, extra) {
@@ -79,9 +93,8 @@
     return a;
   }
   function infoLine(i) {
-    // name (when the heading is the address), type, floor area, places, COA size class
+    // building type, floor area, places, COA size class
     const parts = [];
-    if (C.nm && C.nm[i] >= 0) parts.push(C.nm_t[C.nm[i]]);
     if (C.bt && C.bt[i] >= 0) parts.push("building=" + C.bt_t[C.bt[i]]);
     if (C.floor && C.floor[i] !== null) {
       parts.push(fill(T.floor_area, { m2: num(C.floor[i]), est: C.floor_est[i] ? T.estimated : "" }));
@@ -93,7 +106,83 @@
   function candidateName(i) {
     if (C.label && C.label[i]) return C.label[i];
     if (C.id && C.id[i]) return C.id[i];
-    return fill(T.candidate, { rank: C.rank[i] });
+    return fill(T.candidate, { rank: RANK[i] });
+  }
+
+  // ---- scores and live weights (as geoschikt.scoring does it) ----------------------------------
+  // S[j][i]: candidate i's score on criterion j. With D.scores.exact these are the run's own
+  // unrounded float64 scores, so the weighted mean below equals Python's bit for bit.
+  function decodeF64(b64) {
+    const bin = atob(b64);
+    const view = new DataView(new ArrayBuffer(bin.length));
+    for (let k = 0; k < bin.length; k++) view.setUint8(k, bin.charCodeAt(k));
+    const out = new Float64Array(bin.length / 8);
+    for (let k = 0; k < out.length; k++) out[k] = view.getFloat64(8 * k, true);
+    return out;
+  }
+  const S = D.scores.s.map((col) => (D.scores.exact ? decodeF64(col) : col));
+  function rint(y) {
+    // round half to even, as numpy.round
+    const r = Math.round(y);
+    return r - y === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  }
+  function tableScore(s) {
+    // a score as the run's table shows it (0.1), then as a whole number
+    return rint(rint(s * 10) / 10);
+  }
+  function suitabilityWith(w) {
+    // scoring.score: the weighted mean of the assessed criteria's scores, rounded to 0.1
+    let total = 0;
+    D.crit.forEach((c, j) => {
+      if (c.assessed) total += w[j];
+    });
+    const out = new Float64Array(n);
+    if (!(total > 0)) return out.fill(NaN);
+    const acc = new Float64Array(n);
+    D.crit.forEach((c, j) => {
+      if (!c.assessed) return;
+      const share = w[j] / total;
+      const s = S[j];
+      for (let i = 0; i < n; i++) acc[i] += share * (s[i] || 0);
+    });
+    for (let i = 0; i < n; i++) out[i] = OUTSIDE[i] ? NaN : rint(acc[i] * 10) / 10;
+    return out;
+  }
+  let idOrder = null; // each candidate's place in candidate_id order: the table's tie-break
+  function makeIdOrder() {
+    if (!idOrder) {
+      idOrder = new Uint32Array(n);
+      const byId = Array.from({ length: n }, (_, i) => i);
+      if (C.id) byId.sort((a, b) => (C.id[a] < C.id[b] ? -1 : C.id[a] > C.id[b] ? 1 : a - b));
+      byId.forEach((i, k) => { idOrder[i] = k; });
+    }
+  }
+  function ranksOf(suit) {
+    // scoring.rank: passing first, then by suitability; equal values share the lowest rank
+    makeIdOrder();
+    const key = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      key[i] = OUTSIDE[i] ? 2000 : (C.pass[i] === 1 ? 0 : 1000) - (Number.isNaN(suit[i]) ? -1 : suit[i]);
+    }
+    // sort (key, id order) as one number: keys are whole tenths in [-100, 1001]
+    const M = 2 ** Math.ceil(Math.log2(n + 1));
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = (Math.round(key[i] * 10) + 1000) * M + idOrder[i];
+    packed.sort();
+    const byId = new Uint32Array(n); // idOrder -> candidate
+    for (let i = 0; i < n; i++) byId[idOrder[i]] = i;
+    const order = new Uint32Array(n);
+    for (let k = 0; k < n; k++) order[k] = byId[packed[k] % M];
+    const rank = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      rank[i] = k > 0 && key[i] === key[order[k - 1]] ? rank[order[k - 1]] : k + 1;
+      if (OUTSIDE[i]) rank[i] = null; // outside the data: no rank (scoring.score)
+    }
+    return { rank: rank, order: order };
+  }
+  function orderOf(k) {
+    return ORDER ? ORDER[k] : k;
   }
 
   if (!window.L) {
@@ -102,6 +191,9 @@
   }
 
   // ---- sidebar: title block, details, legend ------------------------------------------------
+  const changedNote = el("p", "gs-changed", T.weights_changed);
+  const legendChanged = el("p", "gs-changed", T.weights_changed);
+  const link = el("a", "gs-link", T.weights_link);
   const detail = el("section", "gs-detail");
   detail.id = "gs-detail";
 
@@ -151,6 +243,8 @@
     list.appendChild(li);
     box.appendChild(list);
     box.appendChild(el("p", "gs-note", T.legend_note));
+    legendChanged.hidden = true;
+    box.appendChild(legendChanged);
     return box;
   }
 
@@ -181,9 +275,15 @@
     return "";
   }
 
+  const topBox = el("section", "gs-top");
+  topBox.id = "gs-top";
+  const weightsBox = el("details", "gs-weights");
+  weightsBox.id = "gs-weights";
   side.appendChild(titleBlock());
+  side.appendChild(topBox);
   detail.appendChild(el("p", "gs-hint", T.click));
   side.appendChild(detail);
+  side.appendChild(weightsBox);
   side.appendChild(explanation());
 
   // ---- map and background -------------------------------------------------------------------
@@ -226,15 +326,24 @@
     return L.latLng(C.y[i] / PS, C.x[i] / PS);
   }
   function fillOf(i) {
-    return C.pass[i] === 1 ? classOf(C.suit[i])[1] : D.fail_colour;
+    return C.pass[i] === 1 ? classOf(SUIT[i])[1] : D.fail_colour;
   }
 
   const PointsLayer = L.Layer.extend({
     options: { pane: "gs-cand" },
     initialize(indices, style) {
-      this._indices = indices;
+      this._indices = indices; // best first
       this._style = style;
-      this._merc = indices.map((i) => L.Projection.SphericalMercator.project(latLngOf(i)));
+      this._merc = new Float64Array(2 * n); // spherical mercator metres per candidate
+      for (const i of indices) {
+        const m = L.Projection.SphericalMercator.project(latLngOf(i));
+        this._merc[2 * i] = m.x;
+        this._merc[2 * i + 1] = m.y;
+      }
+    },
+    setIndices(indices) {
+      this._indices = indices;
+      if (this._map) this._redraw();
     },
     onAdd(map) {
       this._canvas = L.DomUtil.create("canvas", "gs-points");
@@ -248,6 +357,7 @@
       map.off("moveend resize", this._redraw, this);
       map.off("zoomstart", this._hide, this);
       this._grid = null;
+      this._visible = null;
     },
     _hide() {
       this._canvas.style.visibility = "hidden";
@@ -264,50 +374,138 @@
       canvas.style.height = size.y + "px";
       canvas.style.visibility = "";
       const ctx = canvas.getContext("2d");
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
       // container pixel = mercator metres * scale - origin
       const scale = map.options.crs.scale(map.getZoom()) / (2 * Math.PI * 6378137);
       const origin = map.project(map.containerPointToLatLng([0, 0]));
       const half = 2 * Math.PI * 6378137 / 2;
       const r = this._style.radius;
-      const batches = new Map();
-      const grid = new Map();
-      for (let k = this._indices.length - 1; k >= 0; k--) { // best last: drawn on top
-        const m = this._merc[k];
-        const x = (m.x + half) * scale - origin.x;
-        const y = (half - m.y) * scale - origin.y;
-        if (x < -r || y < -r || x > size.x + r || y > size.y + r) continue;
+      const xs = this._xs || (this._xs = new Float32Array(n));
+      const ys = this._ys || (this._ys = new Float32Array(n));
+      const visible = [];
+      for (let k = 0; k < this._indices.length; k++) { // best first
         const i = this._indices[k];
-        const colour = fillOf(i);
-        if (!batches.has(colour)) batches.set(colour, []);
-        batches.get(colour).push(x, y);
-        const cell = Math.floor(x / 16) + "," + Math.floor(y / 16);
-        if (!grid.has(cell)) grid.set(cell, []);
-        grid.get(cell).push(i, x, y);
+        const x = (this._merc[2 * i] + half) * scale - origin.x;
+        const y = (half - this._merc[2 * i + 1]) * scale - origin.y;
+        if (x < -r || y < -r || x > size.x + r || y > size.y + r) continue;
+        xs[i] = x;
+        ys[i] = y;
+        visible.push(i);
       }
-      const order = [D.fail_colour, ...D.classes.map((c) => c[1]).reverse()];
-      ctx.lineWidth = this._style.weight;
-      ctx.strokeStyle = this._style.color;
-      ctx.globalAlpha = 1;
-      for (const colour of order) {
-        const pts = batches.get(colour);
-        if (!pts) continue;
-        ctx.beginPath();
-        for (let k = 0; k < pts.length; k += 2) {
-          ctx.moveTo(pts[k] + r, pts[k + 1]);
-          ctx.arc(pts[k], pts[k + 1], r, 0, 2 * Math.PI);
+      // each colour's circle is drawn once; its pixels are then blended into one image in
+      // JavaScript (premultiplied "source over"): far cheaper than 50,000 canvas calls
+      const w = canvas.width;
+      const sheet = this._sheet(ratio, w);
+      const h = canvas.height;
+      const img = ctx.createImageData(w, h);
+      const buf = img.data;
+      const u32 = new Uint32Array(buf.buffer);
+      for (let k = visible.length - 1; k >= 0; k--) { // best last: drawn on top
+        const i = visible[k];
+        const sp = sheet.sprites.get(fillOf(i));
+        const cx = Math.round(xs[i] * ratio) - sheet.half;
+        const cy = Math.round(ys[i] * ratio) - sheet.half;
+        const inside = cx >= 0 && cy >= 0 && cx + sheet.size <= w && cy + sheet.size <= h;
+        const base = cy * w + cx;
+        if (inside) { // opaque pixels: one write each
+          for (let q = 0; q < sp.nSolid; q++) u32[base + sp.solid[q]] = sp.solidValue[q];
+        } else {
+          for (let q = 0; q < sp.nSolid; q++) {
+            const X = cx + sp.sx[q];
+            const Y = cy + sp.sy[q];
+            if (X >= 0 && Y >= 0 && X < w && Y < h) u32[Y * w + X] = sp.solidValue[q];
+          }
         }
-        ctx.fillStyle = colour;
-        ctx.globalAlpha = this._style.fillOpacity;
-        ctx.fill();
-        ctx.globalAlpha = 1;
-        ctx.stroke();
+        for (let q = 0; q < sp.n; q++) { // edge pixels: blended
+          const X = cx + sp.dx[q];
+          const Y = cy + sp.dy[q];
+          if (!inside && (X < 0 || Y < 0 || X >= w || Y >= h)) continue;
+          const o = (Y * w + X) * 4;
+          const keep = (255 - sp.rgba[4 * q + 3]) / 255;
+          buf[o] = sp.rgba[4 * q] + buf[o] * keep;
+          buf[o + 1] = sp.rgba[4 * q + 1] + buf[o + 1] * keep;
+          buf[o + 2] = sp.rgba[4 * q + 2] + buf[o + 2] * keep;
+          buf[o + 3] = sp.rgba[4 * q + 3] + buf[o + 3] * keep;
+        }
       }
-      this._grid = grid;
+      for (let o = 0; o < buf.length; o += 4) { // premultiplied -> straight alpha
+        const a = buf[o + 3];
+        if (a === 0 || a === 255) continue;
+        buf[o] = (buf[o] * 255) / a;
+        buf[o + 1] = (buf[o + 1] * 255) / a;
+        buf[o + 2] = (buf[o + 2] * 255) / a;
+      }
+      ctx.putImageData(img, 0, 0);
+      this._visible = visible;
+      this._grid = null; // built on the first hit test
+    },
+    _sheet(ratio, width) {
+      // per fill colour the premultiplied pixels of its circle (offsets and RGBA), drawn once
+      const cached = this._sheetOf;
+      if (cached && cached.ratio === ratio && cached.width === width) return cached;
+      const st = this._style;
+      const half = Math.ceil((st.radius + st.weight) * ratio) + 1;
+      const size = 2 * half + 1;
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = size;
+      const c = canvas.getContext("2d", { willReadFrequently: true });
+      const sprites = new Map();
+      for (const colour of [D.fail_colour, ...D.classes.map((cl) => cl[1])]) {
+        c.clearRect(0, 0, size, size);
+        c.beginPath();
+        c.arc(half + 0.5, half + 0.5, st.radius * ratio, 0, 2 * Math.PI);
+        c.fillStyle = colour; // opaque on the canvas: most pixels are then single writes
+        c.fill();
+        c.lineWidth = st.weight * ratio;
+        c.strokeStyle = st.color;
+        c.stroke();
+        const px = c.getImageData(0, 0, size, size).data;
+        const dx = [];
+        const dy = [];
+        const rgba = [];
+        const sx = [];
+        const sy = [];
+        const solidValue = [];
+        const u32 = new Uint32Array(px.buffer);
+        for (let y = 0; y < size; y++) {
+          for (let x = 0; x < size; x++) {
+            const o = (y * size + x) * 4;
+            const a = px[o + 3];
+            if (!a) continue;
+            if (a === 255) {
+              sx.push(x);
+              sy.push(y);
+              solidValue.push(u32[o / 4]);
+              continue;
+            }
+            dx.push(x);
+            dy.push(y);
+            rgba.push((px[o] * a) / 255, (px[o + 1] * a) / 255, (px[o + 2] * a) / 255, a);
+          }
+        }
+        sprites.set(colour, {
+          n: dx.length, dx: Int32Array.from(dx), dy: Int32Array.from(dy), rgba: Float32Array.from(rgba),
+          nSolid: sx.length, sx: Int32Array.from(sx), sy: Int32Array.from(sy),
+          solidValue: Uint32Array.from(solidValue),
+          solid: Int32Array.from(sx.map((x, q) => sy[q] * width + x)),
+        });
+      }
+      this._sheetOf = { ratio: ratio, width: width, half: half, size: size, sprites: sprites };
+      return this._sheetOf;
+    },
+    _buildGrid() {
+      const grid = new Map();
+      for (const i of this._visible || []) {
+        const cell = (Math.floor(this._xs[i] / 16) + 1) * 8192 + Math.floor(this._ys[i] / 16) + 1;
+        if (!grid.has(cell)) grid.set(cell, []);
+        grid.get(cell).push(i, this._xs[i], this._ys[i]);
+      }
+      return grid;
     },
     hit(point) {
       // the nearest point within its radius + 3 px of a container point, best rank on ties
-      if (!this._grid) return null;
+      if (!this._visible) return null;
+      if (!this._grid) this._grid = this._buildGrid();
       const reach = this._style.radius + 3;
       let best = null;
       let bestD = reach * reach;
@@ -315,7 +513,7 @@
       const cy = Math.floor(point.y / 16);
       for (let gx = cx - 1; gx <= cx + 1; gx++) {
         for (let gy = cy - 1; gy <= cy + 1; gy++) {
-          const items = this._grid.get(gx + "," + gy);
+          const items = this._grid.get((gx + 1) * 8192 + gy + 1);
           if (!items) continue;
           for (let k = 0; k < items.length; k += 3) {
             const d = (items[k + 1] - point.x) ** 2 + (items[k + 2] - point.y) ** 2;
@@ -382,13 +580,14 @@
   const fpGroup = L.featureGroup();
   const fpRenderer = L.svg({ pane: "gs-fp", padding: 0.3 });
   let fpBuilt = false;
+  let fpDirty = false; // weights changed since the footprints were coloured
   function buildFootprints() {
     fpBuilt = true;
     for (const [i, polys] of C.fp || []) {
       const pass = C.pass[i] === 1;
       const shape = L.polygon(polygons(polys, FS), {
         renderer: fpRenderer,
-        fillColor: pass ? classOf(C.suit[i])[1] : D.fail_colour,
+        fillColor: fillOf(i),
         fillOpacity: 0.5,
         color: pass ? "#333" : "#666",
         weight: 1,
@@ -402,13 +601,14 @@
   function syncFootprints() {
     const show = map.getZoom() >= D.fp_zoom;
     if (show && !fpBuilt) buildFootprints();
+    else if (show && fpDirty) fpGroup.eachLayer((p) => p.setStyle({ fillColor: fillOf(p.gsIdx) }));
+    if (show) fpDirty = false;
     map.getPane("gs-fp").style.display = show ? "" : "none";
   }
   map.on("zoomend", syncFootprints);
 
   function candidateTip(i) {
-    const s = C.suit[i] === null ? "–" : num(C.suit[i], 0);
-    return textTip(candidateName(i) + " · #" + C.rank[i] + " · " + s + "/100");
+    return textTip(candidateName(i) + " · #" + RANK[i] + " · " + suitText(i) + "/100");
   }
   for (const g of useCanvas ? [fpGroup] : [passGroup, failGroup, fpGroup]) {
     g.on("click", (e) => {
@@ -642,9 +842,9 @@
       }
       tr.appendChild(name);
       tr.appendChild(el("td", "gs-num", distanceText(c, j, i)));
-      const s = C.s[j][i];
-      tr.appendChild(el("td", "gs-num", c.assessed && s !== null ? num(s) : "–"));
-      tr.appendChild(el("td", "gs-num", num(c.weight, 2)));
+      const s = S[j][i];
+      tr.appendChild(el("td", "gs-num", c.assessed && s !== null ? num(tableScore(s)) : "–"));
+      tr.appendChild(el("td", "gs-num", num(W[j], 2)));
       const lim = el("td", "gs-lim");
       if (c.max_m !== null || c.min_m !== null) {
         const failed = (C.fail[i] >> j) & 1;
@@ -678,7 +878,9 @@
     pane: "gs-sel", radius: 11, color: "#000", weight: 3, fill: false, interactive: false,
   });
 
-  function show(i) {
+  let shown = null; // the candidate in the panel
+  function show(i, quiet) {
+    shown = i;
     detail.replaceChildren();
     const close = el("button", "gs-close", "×");
     close.type = "button";
@@ -686,6 +888,7 @@
     close.addEventListener("click", () => {
       detail.replaceChildren(el("p", "gs-hint", T.click));
       selection.remove();
+      shown = null;
     });
     detail.appendChild(close);
     detail.appendChild(el("h2", "gs-name", candidateName(i)));
@@ -696,13 +899,13 @@
       idLine.appendChild(osmLink(C.id[i], T.on_osm));
       detail.appendChild(idLine);
     }
-    const s = C.suit[i];
+    const s = SUIT[i];
     const cls = classOf(s);
     const head = el("p", "gs-score");
     head.appendChild(swatch(C.pass[i] ? cls[1] : D.fail_colour, "gs-dot"));
     head.appendChild(document.createTextNode(
-      fill(T.rank, { rank: C.rank[i], n: num(n) }) + " · "
-        + fill(T.suitability, { s: s === null ? "–" : num(s, 0), cls: cls[2] }),
+      fill(T.rank, { rank: RANK[i], n: num(n) }) + " · "
+        + fill(T.suitability, { s: suitText(i), cls: cls[2] }),
     ));
     detail.appendChild(head);
     const failed = D.crit.filter((c, j) => (C.fail[i] >> j) & 1).map((c) => c.label);
@@ -724,7 +927,7 @@
         detail.appendChild(el("p", "gs-note", fill(T.same_cell, { m: num(D.blur_m) })));
         const list = el("div", "gs-cell");
         for (const k of others.slice(0, 30)) {
-          const b = el("button", "gs-other", "#" + C.rank[k] + " (" + (C.suit[k] === null ? "–" : num(C.suit[k], 0)) + ")");
+          const b = el("button", "gs-other", "#" + RANK[k] + " (" + suitText(k) + ")");
           b.type = "button";
           b.addEventListener("click", () => show(k));
           list.appendChild(b);
@@ -734,8 +937,219 @@
       }
     }
     selection.setLatLng(latLngOf(i)).addTo(map);
-    detail.scrollIntoView({ block: "nearest" });
+    if (!quiet) detail.scrollIntoView({ block: "nearest" });
   }
+
+  // ---- top list and search ------------------------------------------------------------------
+  const TOP_N = 10;
+  let haystack = null; // lower-case name and address per candidate
+  const search = el("input", "gs-search");
+  search.type = "search";
+  search.id = "gs-search";
+  search.placeholder = T.search;
+  search.setAttribute("aria-label", T.search);
+  const topList = el("ol", "gs-toplist");
+  topList.id = "gs-toplist";
+  topBox.appendChild(el("h3", null, fill(T.top_title, { n: TOP_N })));
+  if (C.label) topBox.appendChild(search);
+  topBox.appendChild(topList);
+  search.addEventListener("input", renderTop);
+
+  function matches(q) {
+    if (!haystack) {
+      haystack = new Array(n);
+      for (let i = 0; i < n; i++) {
+        haystack[i] = [C.label[i], C.addr ? C.addr[i] : null, C.id[i]].filter(Boolean)
+          .join(" ").toLowerCase();
+      }
+    }
+    const out = [];
+    for (let k = 0; k < n && out.length < TOP_N; k++) {
+      const i = orderOf(k);
+      if (haystack[i].includes(q)) out.push(i);
+    }
+    return out;
+  }
+
+  function renderTop() {
+    const q = search.value.trim().toLowerCase();
+    const items = [];
+    if (q && C.label) items.push(...matches(q));
+    else for (let k = 0; k < Math.min(TOP_N, n); k++) items.push(orderOf(k));
+    topList.replaceChildren();
+    if (!items.length) topList.appendChild(el("li", "gs-note", T.no_match));
+    for (const i of items) {
+      const li = el("li", C.pass[i] === 1 ? "gs-pass" : "gs-failed");
+      const b = el("button", "gs-topitem");
+      b.type = "button";
+      b.dataset.i = String(i);
+      b.appendChild(el("span", "gs-toprank", "#" + RANK[i]));
+      b.appendChild(swatch(fillOf(i), "gs-dot"));
+      const name = el("span", "gs-topname", candidateName(i));
+      if (C.addr && C.addr[i]) name.appendChild(el("small", null, C.addr[i]));
+      b.appendChild(name);
+      b.appendChild(el("span", "gs-topsuit", suitText(i)));
+      b.appendChild(el("span", C.pass[i] === 1 ? "gs-ok" : "gs-bad", C.pass[i] === 1 ? "✓" : "✗"));
+      b.title = C.pass[i] === 1 ? T.passes_all : T.failing;
+      b.addEventListener("click", () => {
+        map.setView(latLngOf(i), Math.max(map.getZoom(), 17), { animate: false });
+        show(i);
+      });
+      li.appendChild(b);
+      topList.appendChild(li);
+    }
+  }
+
+  // ---- the weights panel --------------------------------------------------------------------
+  const inputs = [];
+  function weightsPanel() {
+    weightsBox.open = window.innerWidth >= 700;
+    weightsBox.appendChild(el("summary", null, T.weights_title));
+    weightsBox.appendChild(el("p", "gs-note", fill(T.weights_note, { config: D.meta.config.join(" + ") })));
+    if (!D.scores.exact) weightsBox.appendChild(el("p", "gs-note", T.weights_approx));
+    const grid = el("div", "gs-wgrid");
+    D.crit.forEach((c, j) => {
+      if (!c.assessed) return;
+      const label = el("label", null, c.label);
+      const input = el("input");
+      input.type = "number";
+      input.min = "0";
+      input.step = "0.5";
+      input.value = String(W[j]);
+      input.dataset.key = c.key;
+      input.addEventListener("input", () => {
+        const v = Number(input.value);
+        if (input.value.trim() === "" || !Number.isFinite(v) || v < 0) return;
+        W[j] = v;
+        scheduleApply();
+      });
+      inputs[j] = input;
+      label.appendChild(input);
+      grid.appendChild(label);
+    });
+    weightsBox.appendChild(grid);
+    const reset = el("button", "gs-reset", T.weights_reset);
+    reset.type = "button";
+    reset.addEventListener("click", () => {
+      RUN_W.forEach((w, j) => { W[j] = w; });
+      applyWeights();
+    });
+    const row = el("p", "gs-wbuttons");
+    row.appendChild(reset);
+    row.appendChild(link);
+    weightsBox.appendChild(row);
+    changedNote.hidden = true;
+    weightsBox.appendChild(changedNote);
+  }
+
+  function hashOf(w) {
+    return "w=" + D.crit.filter((c) => c.assessed)
+      .map((c) => encodeURIComponent(c.key) + ":" + w[D.crit.indexOf(c)]).join(",");
+  }
+  function weightsFromHash() {
+    const m = /(?:^#|&)w=([^&]*)/.exec(location.hash);
+    if (!m) return false;
+    let any = false;
+    for (const part of decodeURIComponent(m[1]).split(",")) {
+      const [key, value] = part.split(":");
+      const j = D.crit.findIndex((c) => c.key === key && c.assessed);
+      const v = Number(value);
+      if (j >= 0 && value !== undefined && value.trim() !== "" && Number.isFinite(v) && v >= 0) {
+        W[j] = v;
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  let pending = false;
+  function scheduleApply() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      applyWeights();
+    });
+  }
+
+  function applyWeights() {
+    const official = W.every((w, j) => w === RUN_W[j]);
+    if (official) {
+      SUIT = C.suit;
+      RANK = C.rank;
+      ORDER = null;
+    } else {
+      SUIT = suitabilityWith(W);
+      const r = ranksOf(SUIT);
+      RANK = r.rank;
+      ORDER = r.order;
+    }
+    restyle();
+    inputs.forEach((input, j) => {
+      if (input && Number(input.value) !== W[j]) input.value = String(W[j]);
+    });
+    changedNote.hidden = official;
+    legendChanged.hidden = official;
+    document.documentElement.classList.toggle("gs-explored", !official);
+    const hash = official ? "" : "#" + hashOf(W);
+    link.href = hash || "#";
+    try {
+      history.replaceState(null, "", hash || location.pathname + location.search);
+    } catch (e) {
+      // some browsers refuse history changes on file: pages; the link still carries the weights
+    }
+    renderTop();
+    if (shown !== null) show(shown, true);
+  }
+
+  function restyle() {
+    // colours of every candidate shape after a change of weights; canvas points redraw in rank order
+    if (useCanvas) {
+      const best = [];
+      const worst = [];
+      for (let k = 0; k < n; k++) {
+        const i = orderOf(k);
+        (C.pass[i] === 1 ? best : worst).push(i);
+      }
+      passGroup.setIndices(best);
+      failGroup.setIndices(worst);
+    } else {
+      for (const g of [passGroup, failGroup]) g.eachLayer((m) => m.setStyle({ fillColor: fillOf(m.gsIdx) }));
+    }
+    fpDirty = true;
+    syncFootprints();
+  }
+
+  function setWeights(weights) {
+    for (const [key, value] of Object.entries(weights)) {
+      const j = D.crit.findIndex((c) => c.key === key);
+      if (j < 0 || !D.crit[j].assessed) throw new Error("no assessed criterion " + key);
+      const v = Number(value);
+      if (!Number.isFinite(v) || v < 0) throw new Error("weight of " + key + " must be 0 or more");
+      W[j] = v;
+    }
+    applyWeights();
+    return currentWeights();
+  }
+  function currentWeights() {
+    const out = {};
+    D.crit.forEach((c, j) => { if (c.assessed) out[c.key] = W[j]; });
+    return out;
+  }
+  function suitabilityById() {
+    const out = {};
+    for (let i = 0; i < n; i++) {
+      out[C.id ? C.id[i] : String(i)] = known(SUIT[i]) ? SUIT[i] : null;
+    }
+    return out;
+  }
+
+  weightsPanel();
+  window.addEventListener("hashchange", () => {
+    RUN_W.forEach((w, j) => { W[j] = w; });
+    weightsFromHash();
+    applyWeights();
+  });
 
   // ---- initial view -------------------------------------------------------------------------
   function dataBounds() {
@@ -754,10 +1168,18 @@
   map.fitBounds(dataBounds(), { padding: [24, 24], maxZoom: 17 });
   syncFootprints();
 
-  window.geoschikt = { map: map, show: show, latLng: latLngOf, count: n, canvas: useCanvas };
+  if (weightsFromHash()) applyWeights();
+  else renderTop();
+
+  window.geoschikt = {
+    map: map, show: show, latLng: latLngOf, count: n, canvas: useCanvas,
+    setWeights: setWeights, weights: currentWeights, suitability: suitabilityById,
+    ranks: () => Object.fromEntries(Array.from({ length: n }, (_, i) => [C.id ? C.id[i] : String(i), RANK[i]])),
+  };
   const root = document.documentElement;
   root.dataset.gsInitMs = performance.now().toFixed(1);
   requestAnimationFrame(() => setTimeout(() => {
     root.dataset.gsReadyMs = performance.now().toFixed(1);
+    setTimeout(makeIdOrder, 50); // ready for the first change of weights
   }, 0));
 })();
