@@ -14,8 +14,6 @@ from geoschikt.acquire import OsmData
 from geoschikt.addresses import (
     ADDRESS_TAGS,
     address_columns,
-    address_order,
-    format_addresses,
     join_addresses,
     own_tag_addresses,
 )
@@ -107,9 +105,7 @@ def feature_addresses(
         pt, bld = shapely.STRtree(buildings.geometry.values).query(geom[points], predicate="within")
         first = pd.Series(bld).groupby(pt).first()
         poly[points[first.index.to_numpy()]] = buildings.geometry.values[first.to_numpy()]
-    labels = format_addresses(*(addresses[k] for k in ADDRESS_TAGS))
-    order = address_order(addresses["addr:street"], addresses["addr:housenumber"])
-    label, _ = join_addresses(poly, addresses.geometry.values, labels, order, own)
+    label, _ = join_addresses(poly, addresses.geometry.values, addresses, own)
     return label
 
 
@@ -269,7 +265,11 @@ def select_candidates(
     out = buildings.iloc[keep_rows][columns].copy()
     out.insert(0, "candidate_id", out["osm_type"] + "/" + out["osm_id"].astype(str))
     kept_geom = geom[keep_rows]
-    label, count = building_addresses(kept_geom, buildings.iloc[keep_rows], addresses, crs)
+    wgs84 = buildings.geometry.values[keep_rows]  # the join runs in the address points' CRS
+    broken = ~valid.to_numpy()[keep_rows]  # invalid in the metric CRS: repair here too
+    if broken.any():
+        wgs84 = np.where(broken, shapely.make_valid(wgs84), wgs84)
+    label, count = building_addresses(wgs84, buildings.iloc[keep_rows], addresses)
     out["address"] = label
     out["address_count"] = count
     out["area_m2"] = np.round(m2[keep_rows], 1)
@@ -304,23 +304,14 @@ def building_addresses(
     footprints: np.ndarray,
     tags: pd.DataFrame,
     addresses: gpd.GeoDataFrame | None,
-    crs: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(address, address_count) of footprints in ``crs``: the address points inside each and
-    its own ``addr:*`` tags (``tags`` rows align with ``footprints``)."""
+    """(address, address_count) of footprints in EPSG:4326 (the CRS the address points are
+    read in, so that none is reprojected): the address points inside each and its own
+    ``addr:*`` tags (``tags`` rows align with ``footprints``)."""
     own = own_tag_addresses(tags.reset_index(drop=True))
     if addresses is None or addresses.empty:
-        return join_addresses(
-            footprints,
-            np.empty(0, dtype=object),
-            np.empty(0, dtype=object),
-            np.empty(0, dtype=np.int64),
-            own,
-        )
-    pts = to_crs(addresses, crs).geometry.values
-    labels = format_addresses(*(addresses[k] for k in ADDRESS_TAGS))
-    order = address_order(addresses["addr:street"], addresses["addr:housenumber"])
-    return join_addresses(footprints, pts, labels, order, own)
+        return join_addresses(footprints, np.empty(0, dtype=object), pd.DataFrame(), own)
+    return join_addresses(footprints, addresses.geometry.values, addresses, own)
 
 
 FLOOR_AREA_NAMES = ("floor_area_m2", "bvo", "bvo_m2", "vloeroppervlakte", "gebruiksoppervlakte")
@@ -347,8 +338,9 @@ def describe_user_candidates(
         out["address"] = own
         out["address_count"] = np.array([v is not None for v in own], dtype=np.int64)
     else:
+        wgs84 = to_crs(gpd.GeoSeries(geom, crs=crs), WGS84).values
         label, count = building_addresses(
-            np.where(polygonal, geom, None), out.drop(columns="geometry"), addresses, crs
+            np.where(polygonal, wgs84, None), out.drop(columns="geometry"), addresses
         )
         out["address"], out["address_count"] = label, count
     cols = {str(c).lower(): c for c in out.columns}

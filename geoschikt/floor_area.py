@@ -62,16 +62,25 @@ COA_SIZE_CLASSES: tuple[tuple[float, str, str, str], ...] = (
 COA_SOURCE = 'COA, "Basisvereisten voor opvanglocaties" (coa.nl/nl/vastgoed)'
 
 
+def _level(value: object) -> float:
+    """A usable number of levels, or NaN."""
+    try:
+        levels = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return np.nan
+    return levels if np.isfinite(levels) and 0 < levels <= MAX_LEVELS else np.nan
+
+
 def parse_levels(values: pd.Series) -> tuple[np.ndarray, int]:
     """(levels, number of unusable tags): a tag that is not a number, is 0 or less, or is above
-    ``MAX_LEVELS`` gives NaN and is counted; a missing tag gives NaN and is not."""
-    text = values.astype("string")
-    given = text.notna().to_numpy() & (text.str.strip() != "").fillna(False).to_numpy()
-    levels = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-    levels = levels.to_numpy(dtype=float, na_value=np.nan)
-    usable = np.isfinite(levels) & (levels > 0) & (levels <= MAX_LEVELS)
-    levels = np.where(usable, levels, np.nan)
-    return levels, int((given & ~usable).sum())
+    ``MAX_LEVELS`` gives NaN and is counted; a missing tag gives NaN and is not. Each distinct
+    tag value is parsed once."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    parsed = np.array([_level(u) for u in uniques] + [np.nan], dtype=float)
+    blank = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)
+    levels = parsed[codes]
+    bad = ~blank[codes] & np.isnan(levels)
+    return levels, int(bad.sum())
 
 
 def floor_area(
@@ -99,18 +108,17 @@ def floor_area(
             bad,
             MAX_LEVELS,
         )
-    btype = building.astype(object).where(building.notna(), "yes").astype(str)
-    assumed = btype.map(lambda t: float(levels_by_type.get(t, default_levels))).to_numpy(float)
+    codes, types = pd.factorize(pd.Series(building, dtype=object).fillna("yes").astype(str))
+    per_type = np.array([float(levels_by_type.get(t, default_levels)) for t in types], dtype=float)
+    said = np.array(
+        [f"estimate: {v:g} level(s) assumed for {t}" for t, v in zip(types, per_type, strict=True)]
+        + [SOURCE_TAG],
+        dtype=object,
+    )
     tagged = np.isfinite(levels)
+    assumed = per_type[codes] if len(types) else np.full(n, float(default_levels))
     area = footprint_m2 * np.where(tagged, levels, assumed)
-    source = np.where(
-        tagged,
-        SOURCE_TAG,
-        "estimate: "
-        + np.char.mod("%g", assumed).astype(object)
-        + " level(s) assumed for "
-        + btype.to_numpy(dtype=object),
-    ).astype(object)
+    source = said[np.where(tagged, len(types), codes)]
     return np.round(area, 1), source
 
 

@@ -145,22 +145,27 @@ def test_bad_levels_are_ignored_and_counted_in_one_warning(caplog):
 def test_address_labels_and_counts_on_a_hand_made_block():
     square = shapely.box(0, 0, 10, 10)
     other = shapely.box(20, 0, 30, 10)
-    pts = shapely.points([(5, 5), (6, 6), (25, 5), (50, 50), (10, 5)])  # the last on an edge
-    labels = format_addresses(
-        ["Mekelweg", "Mekelweg", "Jaffalaan", "Elders", "Mekelweg"],
-        ["10", "8", "1", "2", "8"],  # the edge point repeats Mekelweg 8: counted once
-        ["2628CD", "2628 cd", None, None, "2628CD"],
-        ["Delft", "Delft", "Delft", None, "Delft"],
+    pts = shapely.points([(5, 5), (6, 6), (25, 5), (50, 50), (7, 7)])
+    tags = pd.DataFrame(
+        {
+            "addr:street": ["Mekelweg", "Mekelweg", "Jaffalaan", "Elders", "Mekelweg"],
+            # the last point repeats Mekelweg 8 (an address mapped twice): counted once
+            "addr:housenumber": ["10", "8", "1", "2", "8"],
+            "addr:postcode": ["2628CD", "2628 cd", None, None, "2628CD"],
+            "addr:city": ["Delft", "Delft", "Delft", None, "Delft"],
+        }
     )
-    assert labels[1] == "Mekelweg 8, 2628 CD Delft"
+    labels = format_addresses(*(tags[c] for c in tags.columns))
+    assert labels[1] == "Mekelweg 8, 2628 CD Delft" and labels[4] == labels[1]
     assert labels[2] == "Jaffalaan 1, Delft"
-    order = np.array([1, 0, 2, 3, 0])
     own = np.array([None, "Own 1", None], dtype=object)
     polygons = np.array([square, other, None], dtype=object)
-    label, count = join_addresses(polygons, pts, labels, order, own)
-    assert label[0] == "Mekelweg 8, 2628 CD Delft +1" and count[0] == 2
+    label, count = join_addresses(polygons, pts, tags, own)
+    assert label[0] == "Mekelweg 8, 2628 CD Delft +1" and count[0] == 2  # 8 before 10
     assert label[1] == "Own 1 +1" and count[1] == 2  # own tags first, then the point inside
     assert label[2] is None and count[2] == 0
+    assert format_addresses(["Mekelweg"], [None], [None], [None])[0] == "Mekelweg"
+    assert format_addresses([None], [None], ["2628CD"], ["Delft"])[0] is None
 
 
 # ---- coverage: the data extent against the area and the candidates ------------------------
@@ -298,3 +303,70 @@ def test_candidates_outside_the_data_get_no_score_no_rank_and_do_not_fail(config
     assert list(frame["fails"][2:]) == ["", ""]  # nothing to judge them on: no failure
     assert frame["note_transit"][3] == "outside the data: not scored"
     assert frame["score_transit"][2:].isna().all() and frame["dist_transit_m"][2:].isna().all()
+
+
+def test_candidate_file_with_a_street_but_no_number_is_used(config):
+    import geopandas as gpd
+
+    from geoschikt.features import describe_user_candidates
+    from geoschikt.pipeline import candidate_labels
+
+    frame = gpd.GeoDataFrame(
+        {"candidate_id": ["a", "b"], "addr:street": ["Mekelweg", None]},
+        geometry=shapely.points([(85_000, 446_000), (85_100, 446_000)]),
+        crs="EPSG:28992",
+    )
+    out = describe_user_candidates(frame, None, config.candidates, "EPSG:28992")
+    assert out["address"].iat[0] == "Mekelweg" and pd.isna(out["address"].iat[1])
+    assert list(out["address_count"]) == [1, 0]
+    assert out["floor_area_m2"].isna().all()  # points: no footprint, no invented floor area
+    assert (out["floor_area_source"] == "unknown: a point has no footprint").all()
+    assert list(candidate_labels(out)) == ["Mekelweg", "b"]
+
+
+def test_ggd_offices_are_not_gps(delft_result, delft_pbf):
+    import osmium
+
+    ggd = [
+        o.tags.get("name")
+        for o in osmium.FileProcessor(str(delft_pbf)).with_filter(
+            osmium.filter.KeyFilter("healthcare")
+        )
+        if "GGD" in (o.tags.get("name") or "") + (o.tags.get("operator") or "")
+    ]
+    assert ggd  # the extract has a GGD office (healthcare=centre) ...
+    gps = delft_result.pois[delft_result.pois["category"] == "gp"]
+    assert len(gps) >= 3
+    assert not gps["name"].fillna("").str.contains("GGD").any()  # ... and it is not a GP
+
+
+def test_open_water_distance_matches_a_brute_force_over_osmnx_features(delft_result, delft_xml):
+    """Straight distance to the nearest bank: osmnx reads the water features from the XML,
+    and a plain loop over every one of them (no index) finds the nearest."""
+    ox = pytest.importorskip("osmnx")
+    crit = delft_result.config.criterion("water")
+    tags = {
+        "natural": ["water"],
+        "waterway": ["river", "canal", "riverbank"],
+        "landuse": ["reservoir", "basin"],
+    }
+    water = ox.features_from_xml(delft_xml, tags=tags).to_crs(28992)
+    for col, bad in (
+        ("water", {"wastewater", "reflecting_pool", "fountain"}),
+        ("covered", {"yes"}),
+        ("tunnel", {"culvert", "yes"}),
+    ):
+        if col in water:
+            water = water[~water[col].isin(bad)]
+    geoms = list(water.geometry.values)
+    c = delft_result.candidates
+    pts = shapely.point_on_surface(c.geometry.values)
+    checked = 0
+    for p, d in zip(pts, c["dist_water_m"].to_numpy(dtype=float), strict=True):
+        nearest = min(g.distance(p) for g in geoms)
+        if nearest <= crit.reach_m - 1:
+            assert d == pytest.approx(nearest, abs=0.2)
+            checked += 1
+        elif nearest > crit.reach_m + 1:
+            assert np.isnan(d)
+    assert checked > 50
