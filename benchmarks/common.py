@@ -89,9 +89,7 @@ class Run:
     error: str = ""
 
 
-def run_fresh(
-    args: list[str], *, timeout: float | None = None, expect_json: bool = True
-) -> Run:
+def run_fresh(args: list[str], *, timeout: float | None = None, expect_json: bool = True) -> Run:
     """Run ``python -m benchmarks.<args>`` (or a command list starting with '/') in a fresh
     process; peak RSS comes from the kernel's rusage of that one child (``os.wait4``)."""
     cmd = args if args[0].startswith("/") else [sys.executable, "-m", *args]

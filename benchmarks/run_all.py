@@ -193,20 +193,29 @@ def render(res: dict, extra_sections: list[str]) -> str:
     )
     if res["quick"]:
         add("")
-        add("> **Quick run** (development): 1 run per case and no 1M case. Run without "
-            "`--quick` for the figures to quote.")
+        add(
+            "> **Quick run** (development): 1 run per case and no 1M case. Run without "
+            "`--quick` for the figures to quote."
+        )
     add("")
     add("## Method")
     add("")
-    add(f"- Every run is a fresh Python process; times are the **median of {p['runs']} runs** "
+    add(
+        f"- Every run is a fresh Python process; times are the **median of {p['runs']} runs** "
         f"(the 1M pipeline: {p['runs_1m_pipeline']} runs; pandana at 1M: "
         f"{p['runs_1m_pandana']} run, as it takes minutes) measured inside the process with "
-        "`time.perf_counter`, without interpreter start and imports unless said otherwise.")
-    add("- **Peak memory** is the process's peak resident set (`VmHWM` from "
-        "`/proc/self/status`), the largest over the runs, imports and loaded inputs included.")
-    add("- Timings on this shared 2-core machine are noisy (other jobs may run); compare the "
-        "**ratios** within one run, which see the same load.")
-    add("- The **distance stage** gets the same prepared input for every tool: the network "
+        "`time.perf_counter`, without interpreter start and imports unless said otherwise."
+    )
+    add(
+        "- **Peak memory** is the process's peak resident set (`VmHWM` from "
+        "`/proc/self/status`), the largest over the runs, imports and loaded inputs included."
+    )
+    add(
+        "- Timings on this shared 2-core machine are noisy (other jobs may run); compare the "
+        "**ratios** within one run, which see the same load."
+    )
+    add(
+        "- The **distance stage** gets the same prepared input for every tool: the network "
         "ways of the OSM file, candidate points (a point on each candidate footprint) and the "
         "feature points of the five network criteria (transit, school, supermarket, GP, "
         "pharmacy), in EPSG:28992. *geoschikt*: `build_network` + `snap_to_edges` (candidates "
@@ -217,16 +226,21 @@ def render(res: dict, extra_sections: list[str]) -> str:
         "`nearest_pois` per criterion with the same reach. *osmnx + networkx*, the naive way: a "
         "networkx graph of the same arrays, `osmnx.distance.nearest_nodes`, then one "
         "`single_source_dijkstra_path_length` per building (cut off at the largest reach), "
-        f"timed on a random sample of {p['nx_sample']} candidates and extrapolated to all.")
-    add("- **End to end** is `score_osm` (area, candidates, network, distances, scoring) + "
+        f"timed on a random sample of {p['nx_sample']} candidates and extrapolated to all."
+    )
+    add(
+        "- **End to end** is `score_osm` (area, candidates, network, distances, scoring) + "
         "`write_outputs` (GeoPackage, CSV, run.json) on data already parsed with `load_osm`; "
         "parsing is shown beside it. The map (`outputs/webmap.py`, rewritten in another issue) "
-        "is timed separately, one run per size.")
+        "is timed separately, one run per size."
+    )
     add("")
     add("## Machine")
     add("")
-    add(f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, Python {m['python']}, "
-        f"{m['platform']}.")
+    add(
+        f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, Python {m['python']}, "
+        f"{m['platform']}."
+    )
     add("")
     add("| library | version |")
     add("| --- | --- |")
@@ -237,8 +251,10 @@ def render(res: dict, extra_sections: list[str]) -> str:
     # inputs
     add("## Inputs")
     add("")
-    add("| input | buildings | candidates | walk network nodes / edges | features (transit, "
-        "school, supermarket, GP, pharmacy) | file MB | generation s | generation peak MB |")
+    add(
+        "| input | buildings | candidates | walk network nodes / edges | features (transit, "
+        "school, supermarket, GP, pharmacy) | file MB | generation s | generation peak MB |"
+    )
     add("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for name, d in res["inputs"].items():
         gen, prep = _load(d["generate"]), _load(d["prepare"])
@@ -257,18 +273,22 @@ def render(res: dict, extra_sections: list[str]) -> str:
             f"{fmt_mb(gen.peak_mb()) if name != 'delft' else '–'} |"
         )
     add("")
-    add(f"Synthetic towns: `write_synthetic_region(path, n, seed={SEED}, n_regions=4)`, cached "
+    add(
+        f"Synthetic towns: `write_synthetic_region(path, n, seed={SEED}, n_regions=4)`, cached "
         "in `benchmarks/.data/` by size and seed; the generation time is the generator's own "
         "(OPL text from numpy arrays streamed through `osmium.SimpleWriter`), measured when the "
-        "file was made, and its peak memory is that of the process that made or found it.")
+        "file was made, and its peak memory is that of the process that made or found it."
+    )
     add("")
 
     # distance stage
     add("## Distance stage: geoschikt vs pandana vs osmnx + networkx")
     add("")
-    add("| input | geoschikt s (network / snap / nearest) | pandana s (prepare / snap / "
+    add(
+        "| input | geoschikt s (network / snap / nearest) | pandana s (prepare / snap / "
         "nearest) | **pandana ÷ geoschikt** | osmnx+networkx s (extrapolated) | **networkx ÷ "
-        "geoschikt** | peak MB geoschikt / pandana / networkx |")
+        "geoschikt** | peak MB geoschikt / pandana / networkx |"
+    )
     add("| --- | --- | --- | ---: | ---: | ---: | --- |")
     for name, d in res["distance"].items():
         g, pd_ = _load(d["geoschikt"]), _load(d["pandana"])
@@ -286,14 +306,18 @@ def render(res: dict, extra_sections: list[str]) -> str:
             f"{fmt_mb(pd_.peak_mb())} / {fmt_mb(nx_.peak_mb())} |"
         )
     add("")
-    add("Note that pandana and the naive approach snap every point to its nearest *node*; "
+    add(
+        "Note that pandana and the naive approach snap every point to its nearest *node*; "
         "geoschikt snaps to the nearest *edge* and adds the offsets, which is what the scores "
-        "use (node snapping is off by a median of ~20 m on Delft; see the README).")
+        "use (node snapping is off by a median of ~20 m on Delft; see the README)."
+    )
     add("")
     add("### Accuracy where snapping agrees (points placed exactly on network nodes)")
     add("")
-    add("| input | distances compared | geoschikt max abs error | pandana max / median abs "
-        "error | pandana within 1 mm / 1 m |")
+    add(
+        "| input | distances compared | geoschikt max abs error | pandana max / median abs "
+        "error | pandana within 1 mm / 1 m |"
+    )
     add("| --- | ---: | ---: | ---: | ---: |")
     for name, d in res["accuracy"].items():
         a = _load(d).last()
@@ -306,7 +330,8 @@ def render(res: dict, extra_sections: list[str]) -> str:
             f"{a['pandana_share_within_1mm']:.0%} / {a['pandana_share_within_1m']:.0%} |"
         )
     add("")
-    add(f"Random candidate nodes ({p['accuracy_points']}) and as many random feature nodes per "
+    add(
+        f"Random candidate nodes ({p['accuracy_points']}) and as many random feature nodes per "
         "criterion as the input has features; the reference is networkx's multi-source "
         "Dijkstra (cut off at the criterion's reach), independent of both. geoschikt also "
         "agrees with it on which candidates are within reach "
@@ -315,17 +340,22 @@ def render(res: dict, extra_sections: list[str]) -> str:
             str(_load(d).last().get("reach_disagreements_geoschikt", "–"))
             for d in res["accuracy"].values()
         )
-        + "). pandana's error comes from its single-precision distances.")
+        + "). pandana's error comes from its single-precision distances."
+    )
     add("")
 
     # scaling + end to end
     add("## How time and memory grow with size")
     add("")
-    add("| input | distance stage s | distance peak MB | parse (`load_osm`) s | baseline "
+    add(
+        "| input | distance stage s | distance peak MB | parse (`load_osm`) s | baseline "
         "reader s | area + candidates s | network s | distances s | scoring s | write tables "
-        "+ run.json s | **parsed → written s** | pipeline peak MB | map s (separate) |")
-    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: |")
+        "+ run.json s | **parsed → written s** | pipeline peak MB | map s (separate) |"
+    )
+    add(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |"
+    )
     for name, d in res["pipeline"].items():
         s = _load(d)
         g = _load(res["distance"][name]["geoschikt"])
@@ -336,8 +366,7 @@ def render(res: dict, extra_sections: list[str]) -> str:
             return vals[len(vals) // 2] if vals else float("nan")
 
         mp = _load(res["map"][name]) if name in res["map"] else Series()
-        map_txt = fmt_s(mp.median("map_s")) if mp.good else (
-            "; ".join(mp.errors()) or "not run")
+        map_txt = fmt_s(mp.median("map_s")) if mp.good else ("; ".join(mp.errors()) or "not run")
         runs_note = f" ({len(s.good)} runs)" if len(s.good) != p["runs"] else ""
         add(
             f"| {_label(name)}{runs_note} | {fmt_s(g.median('total_s'))} | "
@@ -349,10 +378,12 @@ def render(res: dict, extra_sections: list[str]) -> str:
             f"**{fmt_s(s.median('parsed_to_written_s'))}** | {fmt_mb(s.peak_mb())} | {map_txt} |"
         )
     add("")
-    add("'distances' includes building the network (the stage 'network' is part of it). "
+    add(
+        "'distances' includes building the network (the stage 'network' is part of it). "
         "Peak memory of the pipeline includes the parsed OSM data. The baseline reader "
         "(`benchmarks/baseline_reader.py`) is the floor for parsing: pyosmium into "
-        "GeoDataFrames of buildings, POIs and ways, nothing else.")
+        "GeoDataFrames of buildings, POIs and ways, nothing else."
+    )
     add("")
     growth = []
     for a, b in (("synth-10k", "synth-100k"), ("synth-100k", "synth-1M")):
@@ -367,8 +398,10 @@ def render(res: dict, extra_sections: list[str]) -> str:
                 f"{fmt_ratio(_div(pb.peak_mb(), pa.peak_mb()))} |"
             )
     if growth:
-        add("| 10× more buildings | distance stage time | parse time | parsed → written time | "
-            "pipeline peak memory |")
+        add(
+            "| 10× more buildings | distance stage time | parse time | parsed → written time | "
+            "pipeline peak memory |"
+        )
         add("| --- | ---: | ---: | ---: | ---: |")
         L.extend(growth)
         add("")
@@ -380,21 +413,27 @@ def render(res: dict, extra_sections: list[str]) -> str:
     add("")
     add("| command (whole process, interpreter start included) | median s | peak MB |")
     add("| --- | ---: | ---: |")
-    add(f"| `geoschikt score --osm tudelft.osm.pbf` (all outputs, map included) | "
-        f"{fmt_s(cli.median_wall())} | {fmt_mb(cli.peak_mb())} |")
-    add(f"| `benchmarks/baseline_reader.py`: pyosmium → GeoDataFrames of buildings, POIs, ways | "
-        f"{fmt_s(base.median_wall())} | {fmt_mb(base.peak_mb())} |")
+    add(
+        f"| `geoschikt score --osm tudelft.osm.pbf` (all outputs, map included) | "
+        f"{fmt_s(cli.median_wall())} | {fmt_mb(cli.peak_mb())} |"
+    )
+    add(
+        f"| `benchmarks/baseline_reader.py`: pyosmium → GeoDataFrames of buildings, POIs, ways | "
+        f"{fmt_s(base.median_wall())} | {fmt_mb(base.peak_mb())} |"
+    )
     add(f"| **ratio** | **{fmt_ratio(_div(cli.median_wall(), base.median_wall()))}** | |")
     add("")
     pd_delft = _load(res["pipeline"]["delft"])
     mp = _load(res["map"].get("delft", {"runs": []}))
     inproc = pd_delft.median("read_s") + pd_delft.median("score_s") + pd_delft.median("write_s")
     inproc += mp.median("map_s") if mp.good else 0.0
-    add(f"In-process (imports excluded): parse {fmt_s(pd_delft.median('read_s'))} s + score "
+    add(
+        f"In-process (imports excluded): parse {fmt_s(pd_delft.median('read_s'))} s + score "
         f"{fmt_s(pd_delft.median('score_s'))} s + tables {fmt_s(pd_delft.median('write_s'))} s "
         f"+ map {fmt_s(mp.median('map_s'))} s = {fmt_s(inproc)} s against the baseline "
         f"reader's {fmt_s(base.median('read_s'))} s: "
-        f"{fmt_ratio(_div(inproc, base.median('read_s')))}.")
+        f"{fmt_ratio(_div(inproc, base.median('read_s')))}."
+    )
     add("")
 
     # targets
@@ -406,22 +445,30 @@ def render(res: dict, extra_sections: list[str]) -> str:
         if name in res["distance"]:
             d = res["distance"][name]
             r = _div(_load(d["pandana"]).median("total_s"), _load(d["geoschikt"]).median("total_s"))
-            add(f"| distance stage ≥ 5× faster than pandana incl. preparation, {name.split('-')[1]} "
-                f"| {fmt_ratio(r)} | {_yes(r >= 5)} |")
+            add(
+                f"| distance stage ≥ 5× faster than pandana incl. preparation, {name.split('-')[1]} "
+                f"| {fmt_ratio(r)} | {_yes(r >= 5)} |"
+            )
     if "synth-1M" in res["pipeline"]:
         s = _load(res["pipeline"]["synth-1M"])
         t, mem = s.median("parsed_to_written_s"), s.peak_mb()
-        add(f"| 1M buildings × 6 criteria, parsed data → written scores < 60 s | {fmt_s(t)} s "
-            f"| {_yes(t < 60)} |")
+        add(
+            f"| 1M buildings × 6 criteria, parsed data → written scores < 60 s | {fmt_s(t)} s "
+            f"| {_yes(t < 60)} |"
+        )
         add(f"| … peak memory < 6 GB | {mem / 1024:.1f} GB | {_yes(mem < 6144)} |")
         s1 = _load(res["pipeline"]["synth-100k"])
         g = _div(t, s1.median("parsed_to_written_s"))
-        add(f"| time from 100k to 1M grows ≤ 12× (parsed → written) | {fmt_ratio(g)} | "
-            f"{_yes(g <= 12)} |")
+        add(
+            f"| time from 100k to 1M grows ≤ 12× (parsed → written) | {fmt_ratio(g)} | "
+            f"{_yes(g <= 12)} |"
+        )
     r = _div(cli.median_wall(), base.median_wall())
     close = " (within run-to-run noise, ±10 %, of the limit)" if abs(r - 3) <= 0.3 else ""
-    add(f"| Delft `geoschikt score` ≤ 3× reading the PBF into GeoDataFrames | {fmt_ratio(r)}"
-        f"{close} | {_yes(r <= 3)} |")
+    add(
+        f"| Delft `geoschikt score` ≤ 3× reading the PBF into GeoDataFrames | {fmt_ratio(r)}"
+        f"{close} | {_yes(r <= 3)} |"
+    )
     add("")
     L.extend(_analysis(res))
     for section in extra_sections:

@@ -51,13 +51,15 @@ def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: flo
 
     fe = feat.edge[fidx]
     L = network.length[fe]
-    virtual = network.n_nodes + np.arange(len(fidx))
+    layers = network.layers  # the destination-only rule (the plain graph without such ways)
+    layered = network.destination_only is not None
+    virtual = layers.n + np.arange(len(fidx))
     rows = np.concatenate([virtual, virtual])
-    cols = np.concatenate([network.u[fe], network.v[fe]])
+    cols = np.concatenate(layers.entry(network, fe))
     w = np.concatenate(
         [feat.offset_m[fidx] + feat.t[fidx] * L, feat.offset_m[fidx] + (1 - feat.t[fidx]) * L]
     )
-    graph = network.csr(rows, cols, np.maximum(w, 1e-9), n_extra=len(fidx))
+    graph = network.csr(rows, cols, np.maximum(w, 1e-9), n_extra=len(fidx), layered=layered)
     node_dist, _, source = dijkstra(
         graph,
         directed=True,
@@ -70,11 +72,12 @@ def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: flo
     on = np.flatnonzero(cand.on_network)
     ce = cand.edge[on]
     Lc = network.length[ce]
-    du = node_dist[network.u[ce]] + cand.t[on] * Lc
-    dv = node_dist[network.v[ce]] + (1 - cand.t[on]) * Lc
+    at_u, at_v = layers.exit(network, ce)
+    du = node_dist[at_u] + cand.t[on] * Lc
+    dv = node_dist[at_v] + (1 - cand.t[on]) * Lc
     via_u = du <= dv
     best = np.where(via_u, du, dv)
-    src = np.where(via_u, source[network.u[ce]], source[network.v[ce]])
+    src = np.where(via_u, source[at_u], source[at_v])
     best = best + cand.offset_m[on]
 
     # a candidate and a feature on the same edge can reach each other without passing a node
@@ -85,9 +88,9 @@ def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: flo
         best[pos[better]] = direct[better]
         src[pos[better]] = virtual[which[better]]
 
-    ok = np.isfinite(best) & (best <= reach_m) & (src >= network.n_nodes)
+    ok = np.isfinite(best) & (best <= reach_m) & (src >= layers.n)
     dist[on[ok]] = best[ok]
-    nearest[on[ok]] = fidx[src[ok] - network.n_nodes]
+    nearest[on[ok]] = fidx[src[ok] - layers.n]
     return Nearest(dist, nearest)
 
 

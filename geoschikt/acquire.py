@@ -27,7 +27,9 @@ from geoschikt.errors import DataUnavailableError, InputFileError
 log = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
-NETWORK_TAGS = ("highway", "foot", "bicycle", "access", "area", "service")
+NETWORK_TAGS = ("highway", "foot", "bicycle", "access", "area", "service", "route")
+BARRIER_TAGS = ("barrier", "access", "foot", "bicycle")  # of barrier nodes (gates, bollards)
+WATER_KEYS = ("natural", "waterway", "water")  # water areas: snapping does not cross them
 BUILDING_TAGS = (
     "building",
     "name",
@@ -55,6 +57,8 @@ class NetworkWays:
     lat: np.ndarray
     way: np.ndarray
     tags: pd.DataFrame  # one row per way, columns NETWORK_TAGS
+    # barrier nodes with an access, foot or bicycle tag: columns "ref" and BARRIER_TAGS
+    barriers: pd.DataFrame | None = None
 
 
 def empty_addresses() -> gpd.GeoDataFrame:
@@ -86,6 +90,7 @@ class OsmData:
     timestamp_source: str
     # nodes with addr:housenumber (Dutch OSM: BAG addresses as points inside buildings)
     addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
+    water: gpd.GeoDataFrame | None = None  # water areas (osm_id, geometry), for snapping
 
 
 def file_sha256(path: str | Path) -> str:
@@ -119,6 +124,7 @@ def read_osm(
         features=data.features,
         boundaries=data.boundaries,
         addresses=data.addresses,
+        water=data.water,
         **meta,
     )
 
@@ -132,6 +138,7 @@ class OsmChunk:
     features: gpd.GeoDataFrame
     boundaries: gpd.GeoDataFrame
     addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
+    water: gpd.GeoDataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.ways.tags) + len(self.buildings) + len(self.features) + len(self.addresses)
@@ -218,13 +225,37 @@ def concat_chunks(chunks: list[OsmChunk]) -> OsmChunk:
         lat=np.concatenate([c.ways.lat for c in chunks]),
         way=np.concatenate([c.ways.way + o for c, o in zip(chunks, offsets, strict=True)]),
         tags=_concat_like_one_read([c.ways.tags for c in chunks]),
+        barriers=pd.concat([_barriers(c.ways) for c in chunks], ignore_index=True),
     )
+    water = [c.water for c in chunks if c.water is not None and len(c.water)]
     return OsmChunk(
         ways,
         frames("buildings"),
         frames("features"),
         frames("boundaries"),
-        frames("addresses"),
+        addresses=frames("addresses"),
+        water=gpd.GeoDataFrame(pd.concat(water, ignore_index=True), crs="EPSG:4326")
+        if water
+        else _empty_water(),
+    )
+
+
+def _barriers(ways: NetworkWays) -> pd.DataFrame:
+    if ways.barriers is not None:
+        return ways.barriers
+    return pd.DataFrame({"ref": np.zeros(0, dtype=np.int64)} | {k: [] for k in BARRIER_TAGS})
+
+
+def _empty_water() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"osm_id": np.zeros(0, dtype=np.int64)}, geometry=[], crs="EPSG:4326")
+
+
+def is_water(tags) -> bool:
+    """A water area: natural=water, waterway=riverbank|canal|dock, or any water=* tag."""
+    return (
+        tags.get("natural") == "water"
+        or tags.get("waterway") in ("riverbank", "canal", "dock")
+        or "water" in tags
     )
 
 
@@ -280,13 +311,16 @@ class _Rows:
         self.bnd_geom: list[str] = []
         self.addr_rows: list[tuple] = []
         self.addr_xy: list[tuple[float, float]] = []
+        self.barrier_rows: list[tuple] = []
+        self.water_ids: list[int] = []
+        self.water_geom: list[str] = []
 
     def __len__(self) -> int:
         return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows) + len(self.addr_rows)
 
     def chunk(self) -> OsmChunk:
         return OsmChunk(
-            ways=_network_ways(self.hw_nodes, self.hw_count, self.way_tags),
+            ways=_network_ways(self.hw_nodes, self.hw_count, self.way_tags, self.barrier_rows),
             buildings=gpd.GeoDataFrame(
                 pd.DataFrame(self.bld_rows, columns=["osm_type", "osm_id", *BUILDING_TAGS]),
                 geometry=_from_hex_wkb(self.bld_geom),
@@ -303,6 +337,11 @@ class _Rows:
                 crs="EPSG:4326",
             ),
             addresses=_address_frame(self.addr_rows, self.addr_xy),
+            water=gpd.GeoDataFrame(
+                {"osm_id": np.array(self.water_ids, dtype=np.int64)},
+                geometry=_from_hex_wkb(self.water_geom),
+                crs="EPSG:4326",
+            ),
         )
 
 
@@ -343,8 +382,8 @@ def _scan(
     (the file header has no data date).
     """
     wkb = osmium.geom.WKBFactory()
-    area_keys = ("building", "boundary", *feature_keys)
-    wanted = ("highway", "addr:housenumber", *area_keys)
+    area_keys = ("building", "boundary", *WATER_KEYS, *feature_keys)
+    wanted = ("highway", "route", "barrier", "addr:housenumber", *area_keys)
     proc = (
         osmium.FileProcessor(str(path))
         .with_locations(node_store)
@@ -386,6 +425,9 @@ def _scan(
                     + tuple(tags.get(k) for k in BUILDING_TAGS[1:])
                 )
                 rows.bld_geom.append(geom)
+            if is_water(tags):
+                rows.water_ids.append(osm_id)
+                rows.water_geom.append(geom)
             if not from_way and tags.get("boundary") == "administrative":
                 rows.bnd_rows.append((osm_id, *(tags.get(k) for k in BOUNDARY_TAGS)))
                 rows.bnd_geom.append(geom)
@@ -398,7 +440,7 @@ def _scan(
                 rows.feat_rows.append((osm_type, osm_id, tags.get("name"), dict(tags)))
                 rows.feat_geom.append(shapely.from_wkb(geom))
         elif isinstance(obj, Way):
-            if "highway" in tags:
+            if "highway" in tags or tags.get("route") == "ferry":
                 nodes = [(nd.ref, nd.x, nd.y) for nd in obj.nodes]
                 rows.hw_nodes.extend(nodes)
                 rows.hw_count.append(len(nodes))
@@ -414,7 +456,9 @@ def _scan(
                 elif line is not None:
                     rows.feat_rows.append(row)
                     rows.feat_geom.append(line)
-        elif isinstance(obj, Node) and obj.location.valid():
+        elif isinstance(obj, Node) and "barrier" in tags and _has_access_tag(tags):
+            rows.barrier_rows.append((obj.id, *(tags.get(k) for k in BARRIER_TAGS)))
+        if isinstance(obj, Node) and obj.location.valid():
             loc = obj.location
             if keep(tags):
                 rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
@@ -433,6 +477,10 @@ def _scan(
     return newest
 
 
+def _has_access_tag(tags) -> bool:
+    return "access" in tags or "foot" in tags or "bicycle" in tags
+
+
 def _from_hex_wkb(hex_wkb: list[str]) -> np.ndarray | list:
     """Geometries from pyosmium's hex WKB (decoding the hex first is 4x faster in bulk)."""
     if not hex_wkb:
@@ -441,7 +489,10 @@ def _from_hex_wkb(hex_wkb: list[str]) -> np.ndarray | list:
 
 
 def _network_ways(
-    hw_nodes: list[tuple[int, int, int]], hw_count: list[int], way_tags: list[tuple]
+    hw_nodes: list[tuple[int, int, int]],
+    hw_count: list[int],
+    way_tags: list[tuple],
+    barrier_rows: list[tuple] = (),
 ) -> NetworkWays:
     """Flat arrays of the highway ways' nodes. Nodes without a location (cut off by a clipped
     extract) stay in place with NaN coordinates, so that no edge bridges the gap they leave."""
@@ -456,6 +507,9 @@ def _network_ways(
         lat=np.where(ok, y / _PRECISION, np.nan),
         way=way,
         tags=pd.DataFrame(way_tags, columns=list(NETWORK_TAGS), dtype=object),
+        barriers=pd.DataFrame(list(barrier_rows), columns=["ref", *BARRIER_TAGS]).astype(
+            {"ref": np.int64}
+        ),
     )
 
 

@@ -77,6 +77,9 @@ def clip_ways(ways: NetworkWays, rows: np.ndarray, inside: np.ndarray) -> Networ
         lat=ways.lat[kept],
         way=np.cumsum(start) - 1,
         tags=ways.tags.iloc[w[start]].reset_index(drop=True),
+        barriers=None
+        if ways.barriers is None
+        else ways.barriers[ways.barriers["ref"].isin(ways.refs[kept])].reset_index(drop=True),
     )
 
 
@@ -126,6 +129,10 @@ def cut_chunk(
     addresses = _by_box(
         *tree.query(chunk.addresses.geometry.values, predicate="intersects"), len(boxes)
     )
+    water = chunk.water
+    in_water = None
+    if water is not None:
+        in_water = _by_box(*tree.query(water.geometry.values, predicate="intersects"), len(boxes))
     empty = chunk.boundaries.iloc[0:0]
     for i, (left, bottom, right, top) in enumerate(bounds):
         if not (len(ways[i]) or len(buildings[i]) or len(features[i]) or len(addresses[i])):
@@ -144,6 +151,7 @@ def cut_chunk(
                 features=chunk.features.iloc[features[i]].reset_index(drop=True),
                 boundaries=empty,
                 addresses=chunk.addresses.iloc[addresses[i]].reset_index(drop=True),
+                water=None if in_water is None else water.iloc[in_water[i]].reset_index(drop=True),
             ),
         )
 
@@ -216,6 +224,7 @@ def read_region_input(path: str | Path) -> tuple[OsmData, gpd.GeoDataFrame]:
         features=data.features,
         boundaries=data.boundaries,
         addresses=data.addresses,
+        water=data.water,
         **record.meta,
     )
     return osm, record.area

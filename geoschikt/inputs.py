@@ -13,27 +13,36 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from geoschikt.errors import CRSError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.tables import read_user_csv
 from geoschikt.vectorfile import read_vector
 
 log = logging.getLogger(__name__)
 
 LON_NAMES = ("lon", "lng", "longitude", "x_wgs84", "lengtegraad")
 LAT_NAMES = ("lat", "latitude", "y_wgs84", "breedtegraad")
+# Projected coordinates in a CSV: EPSG:28992 (RD New) unless the user gives another CRS.
+X_NAMES = ("x", "rd_x", "x_rd", "xcoord", "x_coord")
+Y_NAMES = ("y", "rd_y", "y_rd", "ycoord", "y_coord")
+RD_NEW = "EPSG:28992"
 CAPACITY_NAMES = ("capacity", "capaciteit", "places", "plaatsen", "opvangplaatsen")
 
 
-def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
-    """A vector file or a CSV with lon/lat columns, checked and returned in EPSG:4326."""
+def read_points_or_shapes(
+    path: str | Path, what: str, *, csv_crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """A vector file, or a CSV with lon/lat (EPSG:4326) or x/y columns (EPSG:28992, or
+    ``csv_crs``), checked and returned in EPSG:4326."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{what} file {path} does not exist; check the path")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv_points(path, what)
+        return _read_csv_points(path, what, csv_crs)
     try:
         frame = read_vector(path, what)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
@@ -61,31 +70,50 @@ def read_points_or_shapes(path: str | Path, what: str) -> gpd.GeoDataFrame:
     return to_crs(frame, WGS84)
 
 
-def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"{what} file {path} is not a readable CSV ({exc})") from None
+def _read_csv_points(path: Path, what: str, csv_crs: str | None) -> gpd.GeoDataFrame:
+    table, _dialect = read_user_csv(path, what)
     cols = {c.lower().strip(): c for c in table.columns}
     lon = next((cols[n] for n in LON_NAMES if n in cols), None)
     lat = next((cols[n] for n in LAT_NAMES if n in cols), None)
-    if lon is None or lat is None:
+    x_col = next((cols[n] for n in X_NAMES if n in cols), None)
+    y_col = next((cols[n] for n in Y_NAMES if n in cols), None)
+    if csv_crs is None and lon is not None and lat is not None:
+        x_col, y_col, crs = lon, lat, WGS84
+    elif x_col is not None and y_col is not None:
+        crs = csv_crs or RD_NEW
+    elif lon is not None and lat is not None:  # --crs given for lon/lat-named columns
+        x_col, y_col, crs = lon, lat, csv_crs
+    else:
         raise InputFileError(
-            f"{what} file {path} has no geometry: a CSV needs 'lon' and 'lat' columns in "
-            f"EPSG:4326 (found: {', '.join(map(str, table.columns))})"
+            f"{what} file {path} has no geometry: a CSV needs 'lon' and 'lat' columns "
+            "(EPSG:4326) or 'x' and 'y' (EPSG:28992, RD New; other CRSs with --crs) "
+            f"(found: {', '.join(map(str, table.columns))})"
         )
-    x = pd.to_numeric(table[lon], errors="coerce")
-    y = pd.to_numeric(table[lat], errors="coerce")
+    x = _numbers(table[x_col])
+    y = _numbers(table[y_col])
     bad = x.isna() | y.isna()
     if bad.any():
         rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:5])
         raise InputFileError(
-            f"{what} file {path}: lon/lat missing or not numeric on line(s) {rows}"
+            f"{what} file {path}: {x_col}/{y_col} missing or not numeric on line(s) {rows}"
         )
-    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+    try:
+        frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
+    except pyproj.exceptions.CRSError:
+        raise CRSError(
+            f"--crs {csv_crs!r} is not a CRS pyproj knows; give e.g. EPSG:28992"
+        ) from None
     frame = replace_nul(frame, path, what)
     _check_coordinates(frame, path, what)
-    return frame
+    return to_crs(frame, WGS84)
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """Numbers from a column, accepting decimal commas in text cells ("4,3571")."""
+    if pd.api.types.is_numeric_dtype(column):
+        return pd.to_numeric(column, errors="coerce")
+    text = column.astype("string").str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
 
 
 def drop_missing_geometries(frame: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
@@ -190,9 +218,9 @@ def read_area_file(path: str | Path) -> gpd.GeoDataFrame:
     )
 
 
-def read_reception(path: str | Path) -> gpd.GeoDataFrame:
+def read_reception(path: str | Path, *, csv_crs: str | None = None) -> gpd.GeoDataFrame:
     """Existing reception locations with a non-negative ``capacity`` (places)."""
-    frame = read_points_or_shapes(path, "reception")
+    frame = read_points_or_shapes(path, "reception", csv_crs=csv_crs)
     cols = {str(c).lower(): c for c in frame.columns}
     cap = next((cols[n] for n in CAPACITY_NAMES if n in cols), None)
     if cap is None:
@@ -218,9 +246,18 @@ def read_reception(path: str | Path) -> gpd.GeoDataFrame:
     )
 
 
-def read_candidates(path: str | Path, id_column: str | None = None) -> gpd.GeoDataFrame:
-    """User candidate sites with their own columns kept and a ``candidate_id``."""
-    frame = read_points_or_shapes(path, "candidates")
+def read_candidates(
+    path: str | Path, id_column: str | None = None, *, csv_crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """User candidate sites with their own columns kept and a ``candidate_id``.
+
+    A Dutch ``naam`` column is also the site's ``name`` (shown on the map and in lists) when
+    the file has no ``name`` column.
+    """
+    frame = read_points_or_shapes(path, "candidates", csv_crs=csv_crs)
+    lower = {str(c).lower(): c for c in frame.columns}
+    if "name" not in frame.columns and "naam" in lower:
+        frame["name"] = frame[lower["naam"]]
     if id_column is not None:
         if id_column not in frame.columns:
             raise InputFileError(

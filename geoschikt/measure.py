@@ -5,6 +5,7 @@ pressure, raster values. Networks are built once per mode and reused for later p
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +18,8 @@ from geoschikt.config import Config, Criterion
 from geoschikt.errors import AreaError
 from geoschikt.features import poi_labels
 from geoschikt.geo import to_crs
-from geoschikt.network import Network, Snapped, build_network, snap_to_edges
+from geoschikt.network import Network, Snapped, build_network
+from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.scoring import Measured, nearest_col, nearest_id_col, snap_col
 
@@ -53,6 +55,12 @@ class Measurer:
         self.outlines: dict[str, shapely.STRtree] = {}  # criterion -> its features' outlines
         if "snap_m" not in pois:
             pois["snap_m"] = np.nan
+
+    @cached_property
+    def obstacles(self) -> Obstacles | None:
+        """Water and buildings that snapping lines may not cross (built on first use)."""
+        with self.timings.stage("snapping obstacles"):
+            return Obstacles.from_frames(self.osm.buildings, self.osm.water, self.crs)
 
     def mode(self, crit: Criterion) -> str:
         return "straight" if self.config.distance == "euclidean" else crit.mode
@@ -131,7 +139,7 @@ class Measurer:
             else:
                 net = self.network(mode)
                 if mode not in snaps:
-                    snaps[mode] = snap_to_edges(net, x, y, max_snap)
+                    snaps[mode] = snap_clear(net, x, y, max_snap, self.obstacles)
                     if candidates:
                         extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
                         self.network_info[mode]["candidates_off_network"] = int(
@@ -172,7 +180,9 @@ class Measurer:
 
     def _feature_snap(self, crit, net, sel, fx, fy) -> Snapped:
         if crit.key not in self.feature_snaps:
-            snapped = snap_to_edges(net, fx, fy, self.config.network.max_snap_m)
+            snapped = snap_clear(
+                net, fx, fy, self.config.network.max_snap_m, self.obstacles, buildings=False
+            )
             self.pois.loc[self.pois.index[sel], "snap_m"] = np.round(snapped.offset_m, 1)
             self.feature_snaps[crit.key] = snapped
         return self.feature_snaps[crit.key]

@@ -50,27 +50,54 @@ WALK_HIGHWAYS = frozenset(
 # cyclists: the same ways except those meant for pedestrians only (footways and pedestrian
 # streets count where bicycle=yes/designated/permissive, see usable_ways)
 BIKE_HIGHWAYS = WALK_HIGHWAYS - {"footway", "pedestrian", "steps", "bridleway", "corridor"}
+# walkable areas (squares): walkable along their outline and straight across (see build_network)
+AREA_HIGHWAYS = frozenset({"pedestrian", "footway"})
 _YES = {"yes", "designated", "permissive"}
-_NO = {"no", "private"}
+_NO = {"no"}
+# destination-only: a walk may start or end on such a way, never pass through it
+_DESTINATION = {"private", "destination", "customers", "delivery"}
+
+NO_ACCESS, PUBLIC, DESTINATION_ONLY = 0, 1, 2
 
 
-def usable_ways(tags: pd.DataFrame, mode: str) -> np.ndarray:
-    """Boolean mask of the ways a pedestrian (``walk``) or cyclist (``bike``) may use."""
+def way_access(tags: pd.DataFrame, mode: str) -> np.ndarray:
+    """Per way: NO_ACCESS, PUBLIC or DESTINATION_ONLY for a pedestrian (``walk``) or cyclist
+    (``bike``). The mode's own tag (``foot``/``bicycle``) overrides ``access``."""
     hw = tags["highway"].fillna("")
     access = tags["access"].fillna("")
     own = tags["foot" if mode == "walk" else "bicycle"].fillna("")
+    area = tags["area"].fillna("") == "yes"
+    ferry = tags["route"].fillna("") == "ferry" if "route" in tags else pd.Series(False, tags.index)
     if mode == "walk":
         kind_ok = hw.isin(WALK_HIGHWAYS)
     else:  # footways and pedestrian streets only where cycling is signed as allowed
         kind_ok = hw.isin(BIKE_HIGHWAYS) | (hw.isin({"footway", "pedestrian"}) & own.isin(_YES))
-    ok = (
-        kind_ok
-        & (tags["area"].fillna("") != "yes")
-        & ~own.isin(_NO)
-        & ~(access.isin(_NO) & ~own.isin(_YES))
-        & (tags["service"].fillna("") != "private")
+    kind_ok = (kind_ok & (~area | hw.isin(AREA_HIGHWAYS))) | (ferry & (hw == ""))
+    allowed = kind_ok & ~own.isin(_NO) & ~(access.isin(_NO) & ~own.isin(_YES))
+    destination = own.isin(_DESTINATION) | (
+        (access.isin(_DESTINATION) | (tags["service"].fillna("") == "private")) & ~own.isin(_YES)
     )
-    return ok.to_numpy()
+    out = np.where(allowed, np.where(destination, DESTINATION_ONLY, PUBLIC), NO_ACCESS)
+    return out.astype(np.int8)
+
+
+def usable_ways(tags: pd.DataFrame, mode: str) -> np.ndarray:
+    """Boolean mask of the ways a pedestrian (``walk``) or cyclist (``bike``) may use (public
+    or destination-only)."""
+    return way_access(tags, mode) != NO_ACCESS
+
+
+def blocked_nodes(barriers: pd.DataFrame | None, mode: str) -> np.ndarray:
+    """OSM ids of barrier nodes that ``mode`` may not pass: ``access=no|private`` without
+    ``foot``/``bicycle=yes``, or the mode's own tag ``no|private``. Ordinary gates, bollards and
+    kissing gates (no such tags) do not block."""
+    if barriers is None or len(barriers) == 0:
+        return np.zeros(0, dtype=np.int64)
+    own = barriers["foot" if mode == "walk" else "bicycle"].fillna("")
+    access = barriers["access"].fillna("")
+    closed = {"no", "private"}
+    block = own.isin(closed) | (access.isin(closed) & ~own.isin(_YES))
+    return np.unique(barriers["ref"].to_numpy(dtype=np.int64)[block.to_numpy()])
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,8 @@ class Network:
     length: np.ndarray  # geodesic metres
     segments: np.ndarray  # shapely LineStrings (metric CRS), one per edge
     tree: shapely.STRtree
+    # per edge: destination-only (None: every edge is public)
+    destination_only: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -110,14 +139,30 @@ class Network:
             shape=(n, n),
         )
 
+    @cached_property
+    def layers(self) -> Layers:
+        """The routing graph's layers (see ``Layers``), built on first use."""
+        return Layers.build(self)
+
     def csr(
-        self, extra_rows=None, extra_cols=None, extra_w=None, n_extra: int = 0
+        self,
+        extra_rows=None,
+        extra_cols=None,
+        extra_w=None,
+        n_extra: int = 0,
+        *,
+        layered: bool = False,
     ) -> sp.csr_matrix:
-        """Symmetric adjacency matrix, optionally with directed edges from ``n_extra`` new nodes."""
+        """Symmetric adjacency matrix, optionally with directed edges from ``n_extra`` new nodes.
+
+        With ``layered``, the matrix of ``layers`` (destination-only rule) instead of the plain
+        graph; new nodes then come after its ``layers.n`` nodes.
+        """
         import scipy.sparse as sp
 
-        n = self.n_nodes
-        base = self._base_csr  # built once per network; new nodes' rows are appended to it
+        n = self.layers.n if layered else self.n_nodes
+        # built once per network; new nodes' rows are appended to it
+        base = self.layers.csr if layered else self._base_csr
         if not n_extra:
             return base.copy()
         rows = np.asarray(extra_rows, dtype=np.int64)
@@ -134,24 +179,107 @@ class Network:
                 shape=(n + n_extra, n + n_extra),
             )
         size = n + n_extra  # general case: let scipy sum repeated entries
+        coo = base.tocoo()
         return sp.csr_matrix(
             (
-                np.concatenate([self.length, self.length, w]),
-                (np.concatenate([self.u, self.v, rows]), np.concatenate([self.v, self.u, cols])),
+                np.concatenate([coo.data, w]),
+                (np.concatenate([coo.row, rows]), np.concatenate([coo.col, cols])),
             ),
             shape=(size, size),
         )
 
 
+_STEP = 1e-9  # metres: weight of a layer change (csgraph ignores explicit zeros)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The routing graph with the destination-only rule: a walk may start or end on
+    destination-only edges but never pass through them.
+
+    Three copies of the nodes: ``A`` (the first, destination-only stretch from a source),
+    ``P`` (the public middle, the network's own node numbers) and ``B`` (the last,
+    destination-only stretch to a target). A and B hold only destination-only edges, P only
+    public ones; one-way steps A -> P and P -> B at every node of a destination-only edge let a
+    path go A* P* B* and never back. A source on a destination-only edge enters at ``a``
+    (a node's A copy), one on a public edge at P; a target on a destination-only edge reads B
+    (which every A and P distance reaches through the steps), on a public edge P. Without
+    destination-only edges the graph is the plain one and ``a``/``b`` are the identity.
+    """
+
+    n: int  # nodes of the layered graph
+    a: np.ndarray  # node -> its A copy (itself when it has none)
+    b: np.ndarray  # node -> its B copy (itself when it has none)
+    csr: sp.csr_matrix
+
+    @classmethod
+    def build(cls, net: Network) -> Layers:
+        n = net.n_nodes
+        same = np.arange(n)
+        d = net.destination_only
+        if d is None:
+            return cls(n, same, same, net._base_csr)
+        import scipy.sparse as sp
+
+        rn = np.unique(np.concatenate([net.u[d], net.v[d]]))
+        k = len(rn)
+        a, b = same.copy(), same.copy()
+        a[rn] = n + np.arange(k)
+        b[rn] = n + k + np.arange(k)
+        pu, pv, pl = net.u[~d], net.v[~d], net.length[~d]
+        ru, rv, rl = net.u[d], net.v[d], net.length[d]
+        step = np.full(k, _STEP)
+        rows = np.concatenate([pu, pv, a[ru], a[rv], b[ru], b[rv], a[rn], rn])
+        cols = np.concatenate([pv, pu, a[rv], a[ru], b[rv], b[ru], rn, b[rn]])
+        w = np.concatenate([pl, pl, rl, rl, rl, rl, step, step])
+        size = n + 2 * k
+        return cls(size, a, b, sp.csr_matrix((w, (rows, cols)), shape=(size, size)))
+
+    def entry(self, net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a source on each of ``edges`` enters the graph: (node for u, node for v)."""
+        if net.destination_only is None:
+            return net.u[edges], net.v[edges]
+        d = net.destination_only[edges]
+        return (
+            np.where(d, self.a[net.u[edges]], net.u[edges]),
+            np.where(d, self.a[net.v[edges]], net.v[edges]),
+        )
+
+    def exit(self, net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a target on each of ``edges`` reads its distances: (node for u, for v)."""
+        if net.destination_only is None:
+            return net.u[edges], net.v[edges]
+        d = net.destination_only[edges]
+        return (
+            np.where(d, self.b[net.u[edges]], net.u[edges]),
+            np.where(d, self.b[net.v[edges]], net.v[edges]),
+        )
+
+
 def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -> Network:
-    """Graph of all usable way segments, without fragments under ``min_component_nodes``."""
-    ok_way = usable_ways(ways.tags, mode)
-    same_way = ways.way[:-1] == ways.way[1:]
-    located = np.isfinite(ways.lon)  # nodes missing from a clipped extract have NaN
+    """Graph of all usable way segments, without fragments under ``min_component_nodes``.
+
+    Destination-only ways are kept and flagged per edge (see ``way_access``); barrier nodes the
+    mode may not pass are split, one node per edge end, so no path leads through them; walkable
+    areas get straight edges across (``area_crossings``); ferries count with their length.
+    """
+    kind = way_access(ways.tags, mode)
+    refs, lon_all, lat_all, way = ways.refs, ways.lon, ways.lat, ways.way
+    cross = area_crossings(ways, kind, crs)
+    if cross is not None:  # each crossing is a two-node way with its square's access
+        c_refs, c_lon, c_lat, c_kind = cross
+        n_ways = len(kind)
+        refs = np.concatenate([refs, c_refs])
+        lon_all = np.concatenate([lon_all, c_lon])
+        lat_all = np.concatenate([lat_all, c_lat])
+        way = np.concatenate([way, n_ways + np.repeat(np.arange(len(c_kind)), 2)])
+        kind = np.concatenate([kind, c_kind])
+    same_way = way[:-1] == way[1:]
+    located = np.isfinite(lon_all)  # nodes missing from a clipped extract have NaN
     take = (
         same_way
-        & ok_way[ways.way[:-1]]
-        & (ways.refs[:-1] != ways.refs[1:])
+        & (kind[way[:-1]] != NO_ACCESS)
+        & (refs[:-1] != refs[1:])
         & located[:-1]
         & located[1:]
     )
@@ -159,16 +287,28 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     if len(a) == 0:
         raise AreaError(f"the OSM data has no streets or paths usable for mode '{mode}'")
     ends = np.concatenate([a, a + 1])
-    node_ids, inverse = np.unique(ways.refs[ends], return_inverse=True)
+    end_refs = refs[ends]
+    blocked = blocked_nodes(ways.barriers, mode)
+    n_blocked = 0
+    if len(blocked):  # every edge end at a closed barrier gets a node of its own
+        hit = np.isin(end_refs, blocked)
+        n_blocked = len(np.unique(end_refs[hit]))
+        end_refs = np.where(hit, -1 - np.arange(len(end_refs)), end_refs)
+    node_ids, inverse = np.unique(end_refs, return_inverse=True)
     first = np.zeros(len(node_ids), dtype=np.int64)
     first[inverse[::-1]] = ends[::-1]  # any occurrence gives the node's location
-    lon, lat = ways.lon[first], ways.lat[first]
+    lon, lat = lon_all[first], lat_all[first]
     u, v = inverse[: len(a)], inverse[len(a) :]
     u, v = np.minimum(u, v), np.maximum(u, v)
-    # unique (u, v) pairs in (u, v) order, via one int64 key (much faster than axis=0)
-    pairs = np.sort(u * np.int64(len(node_ids)) + v)
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # np.unique, without its slow path
-    u, v = pairs // len(node_ids), pairs % len(node_ids)
+    dest = (kind[way[a]] == DESTINATION_ONLY).astype(np.int64)
+    # unique (u, v) pairs in (u, v) order, via one int64 key (much faster than axis=0); the
+    # lowest bit is "destination-only", so a pair that is also a public way stays public
+    pairs = np.sort((u * np.int64(len(node_ids)) + v) * 2 + dest)
+    keys = pairs >> 1
+    pairs = pairs[np.r_[True, keys[1:] != keys[:-1]]]  # np.unique, without its slow path
+    dest = (pairs & 1).astype(bool)
+    keys = pairs >> 1
+    u, v = keys // len(node_ids), keys % len(node_ids)
 
     # drop fragments
     n = len(node_ids)
@@ -188,7 +328,24 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     new_index = np.cumsum(keep_node) - 1
     keep_edge = keep_node[u]
     u, v = new_index[u[keep_edge]], new_index[v[keep_edge]]
+    dest = dest[keep_edge]
     lon, lat = lon[keep_node], lat[keep_node]
+    if dest.any():  # public bits reached only through destination-only ways belong to them
+        n = len(lon)
+        pub = sp.csr_matrix((np.ones(int((~dest).sum())), (u[~dest], v[~dest])), shape=(n, n))
+        _, plabel = connected_components(pub, directed=False)
+        has_pub = np.zeros(n, dtype=bool)
+        has_pub[u[~dest]] = has_pub[v[~dest]] = True
+        psize = np.bincount(plabel[has_pub], minlength=n)
+        dest = dest | (psize[plabel[u]] < rules.min_component_nodes)
+    if n_blocked or dest.any() or cross is not None:
+        log.info(
+            "%s network: %d destination-only edges, %d closed barriers, %d edges across squares",
+            mode,
+            int(dest.sum()),
+            n_blocked,
+            0 if cross is None else len(cross[3]),
+        )
 
     x, y = transform_xy(lon, lat, WGS84, crs)
     length = geodesic_lengths(lon[u], lat[u], lon[v], lat[v])
@@ -203,7 +360,74 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
         length.sum() / 1000,
         dropped,
     )
-    return Network(mode, crs, x, y, u, v, length, segments, shapely.STRtree(segments))
+    return Network(
+        mode,
+        crs,
+        x,
+        y,
+        u,
+        v,
+        length,
+        segments,
+        shapely.STRtree(segments),
+        dest if dest.any() else None,
+    )
+
+
+def area_crossings(ways: NetworkWays, kind: np.ndarray, crs: str):
+    """Straight edges across walkable areas (``highway=pedestrian|footway`` + ``area=yes``):
+    between every pair of outline nodes that other usable ways also use, when the straight line
+    stays inside the area. Returns (refs, lon, lat) of two-node ways and each one's access
+    kind, or None."""
+    tags = ways.tags
+    is_area = (
+        (tags["area"].fillna("") == "yes")
+        & tags["highway"].fillna("").isin(AREA_HIGHWAYS)
+        & (kind != NO_ACCESS)
+    ).to_numpy()
+    if not is_area.any():
+        return None
+    usable = kind[ways.way] != NO_ACCESS
+    # nodes used by two or more usable ways
+    pair = np.unique(np.stack([ways.refs[usable], ways.way[usable]]), axis=1)
+    ref_u, count = np.unique(pair[0], return_counts=True)
+    junction = ref_u[count >= 2]
+    start = np.flatnonzero(np.r_[True, ways.way[1:] != ways.way[:-1]])
+    stop = np.r_[start[1:], len(ways.way)]
+    out_refs, out_lon, out_lat, out_kind = [], [], [], []
+    for w in np.flatnonzero(is_area[ways.way[start]]):
+        lo, hi = start[w], stop[w]
+        r = ways.refs[lo:hi]
+        lon, lat = ways.lon[lo:hi], ways.lat[lo:hi]
+        if len(r) < 4 or r[0] != r[-1] or not np.isfinite(lon).all():
+            continue
+        x, y = transform_xy(lon, lat, WGS84, crs)
+        poly = shapely.make_valid(shapely.Polygon(np.column_stack([x, y])))
+        inside = shapely.buffer(poly, 0.05)
+        shapely.prepare(inside)
+        pick = np.flatnonzero(np.isin(r[:-1], junction))
+        pick = pick[np.unique(r[pick], return_index=True)[1]]
+        if len(pick) < 2:
+            continue
+        i, j = np.triu_indices(len(pick), k=1)
+        i, j = pick[i], pick[j]
+        lines = shapely.linestrings(
+            np.stack([np.column_stack([x[i], y[i]]), np.column_stack([x[j], y[j]])], axis=1)
+        )
+        ok = shapely.covers(inside, lines)
+        i, j = i[ok], j[ok]
+        out_refs.append(np.column_stack([r[i], r[j]]).ravel())
+        out_lon.append(np.column_stack([lon[i], lon[j]]).ravel())
+        out_lat.append(np.column_stack([lat[i], lat[j]]).ravel())
+        out_kind.append(np.full(len(i), kind[ways.way[lo]], dtype=np.int8))
+    if not out_refs or not sum(len(k) for k in out_kind):
+        return None
+    return (
+        np.concatenate(out_refs),
+        np.concatenate(out_lon),
+        np.concatenate(out_lat),
+        np.concatenate(out_kind),
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,23 @@ Definition (the one the package follows):
    segment, so the snap point lies ``t * L`` from ``u`` and ``(1 - t) * L`` from ``v``.
 6. Distance = ``s_point + network distance between snap points + s_source``, minimised over
    sources; NaN when above ``reach_m`` or when the point snaps farther than ``max_snap_m``.
+
+Dutch walking rules (issue 11), written here without the package's code:
+
+- A way is closed to walkers (``foot=no``; ``access=no`` without ``foot=yes``), public, or
+  destination-only (``access``/``foot`` private, destination, customers, delivery, or
+  ``service=private``, unless ``foot=yes``). Public ways reached only through destination-only
+  ones (public parts with fewer than ``min_component_nodes`` nodes) count as destination-only.
+  A walk is: destination-only edges, then public edges, then destination-only edges (each part
+  may be empty): routed on a state graph (node, phase) where phase only grows.
+- ``route=ferry`` ways are walkable ways; ``highway=pedestrian|footway`` + ``area=yes`` areas
+  are walkable along their outline and straight across between outline nodes that other
+  walkable ways use, where the straight line stays inside the area (0.05 m tolerance).
+- A barrier node with ``access=no|private`` (without ``foot=yes``) or ``foot=no|private`` is
+  split into one node per edge, before small fragments are dropped.
+- Points (candidates) are snapped to the nearest edge whose snapping line crosses no water
+  area and no other building (buildings of 30 m² or more, not roofs/shelters; not the building
+  the point is in, nor one the edge runs through); sources only avoid water. Brute force.
 """
 
 from __future__ import annotations
@@ -38,10 +55,10 @@ WALKABLE_HIGHWAYS: frozenset[str] = frozenset(
         "road",
     }
 )  # fmt: skip
-_WAY_TAGS: list[str] = ["highway", "foot", "access", "area", "service"]
-_FOOT_FORBIDDEN = frozenset({"no", "private"})
+_WAY_TAGS: list[str] = ["highway", "foot", "access", "area", "service", "route"]
+_NODE_TAGS: list[str] = ["barrier", "access", "foot"]
 _FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
-_ACCESS_FORBIDDEN = frozenset({"no", "private"})
+_LOCAL_ONLY = frozenset({"private", "destination", "customers", "delivery"})
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 _CHUNK = 256  # points per brute-force snapping block
@@ -58,32 +75,56 @@ def _values(tag: Any) -> set[str]:
     return {str(tag)}
 
 
-def is_walkable(data: Mapping[str, Any]) -> bool:
-    """Whether an osmnx edge attribute dict describes a way a pedestrian may use.
+def walk_class(data: Mapping[str, Any]) -> str | None:
+    """None (not walkable), "public" or "local" (destination-only) for an osmnx edge's tags.
 
     For list-valued tags a tag "matches" a set when any of its values is in the set.
     """
     highway = _values(data.get("highway"))
     foot = _values(data.get("foot"))
-    if not highway & WALKABLE_HIGHWAYS:
+    access = _values(data.get("access"))
+    if highway:
+        if not highway & WALKABLE_HIGHWAYS:
+            return None
+        if "yes" in _values(data.get("area")) and not highway & {"pedestrian", "footway"}:
+            return None
+    elif "ferry" not in _values(data.get("route")):
+        return None
+    if "no" in foot or ("no" in access and not foot & _FOOT_ALLOWED):
+        return None
+    if foot & _LOCAL_ONLY:
+        return "local"
+    if foot & _FOOT_ALLOWED:
+        return "public"
+    if access & _LOCAL_ONLY or "private" in _values(data.get("service")):
+        return "local"
+    return "public"
+
+
+def is_walkable(data: Mapping[str, Any]) -> bool:
+    """Whether an osmnx edge attribute dict describes a way a pedestrian may use at all."""
+    return walk_class(data) is not None
+
+
+def _blocks(node: Mapping[str, Any]) -> bool:
+    """A barrier node a walker may not pass."""
+    if not _values(node.get("barrier")):
         return False
-    if "yes" in _values(data.get("area")):
-        return False
-    if foot & _FOOT_FORBIDDEN:
-        return False
-    if _values(data.get("access")) & _ACCESS_FORBIDDEN and not foot & _FOOT_ALLOWED:
-        return False
-    return "private" not in _values(data.get("service"))
+    foot = _values(node.get("foot"))
+    if foot & {"no", "private"}:
+        return True
+    return bool(_values(node.get("access")) & {"no", "private"}) and not foot & _FOOT_ALLOWED
 
 
 def _load_osm_graph(osm_path: str) -> nx.MultiDiGraph:
     """Read the raw osmnx graph, keeping the way tags needed by :func:`is_walkable`."""
-    saved = list(ox.settings.useful_tags_way)
+    saved = list(ox.settings.useful_tags_way), list(ox.settings.useful_tags_node)
     ox.settings.useful_tags_way = list(_WAY_TAGS)
+    ox.settings.useful_tags_node = list(_NODE_TAGS)
     try:
         return ox.graph_from_xml(osm_path, simplify=False, retain_all=True, bidirectional=True)
     finally:
-        ox.settings.useful_tags_way = saved
+        ox.settings.useful_tags_way, ox.settings.useful_tags_node = saved
 
 
 @functools.lru_cache(maxsize=8)
@@ -91,9 +132,23 @@ def _walkable_graph(osm_path: str, crs: str) -> nx.Graph:
     """Undirected walkable graph (steps 1-3) with geodesic lengths and projected coordinates."""
     raw = _load_osm_graph(osm_path)
     G = nx.Graph()
+    ways_at: dict[Hashable, set] = defaultdict(set)
     for u, v, data in raw.edges(data=True):
-        if u != v and is_walkable(data):
-            G.add_edge(u, v)
+        kind = walk_class(data)
+        if kind is None:
+            continue
+        ways_at[u].add(data.get("osmid"))
+        ways_at[v].add(data.get("osmid"))
+        if u != v:
+            _add(G, u, v, kind)
+    for a, b, kind in _square_crossings(osm_path, raw, ways_at, crs):
+        _add(G, a, b, kind)
+    for b in [n for n in G.nodes if _blocks(raw.nodes[n])]:  # split closed barriers
+        for nb in list(G.neighbors(b)):
+            kind = G.edges[b, nb]["kind"]
+            G.add_edge(("barrier", b, nb), nb, kind=kind)
+            raw.add_node(("barrier", b, nb), **raw.nodes[b])
+        G.remove_node(b)
     nodes = list(G.nodes)
     lon = np.array([raw.nodes[n]["x"] for n in nodes], dtype=float)
     lat = np.array([raw.nodes[n]["y"] for n in nodes], dtype=float)
@@ -114,6 +169,40 @@ def _walkable_graph(osm_path: str, crs: str) -> nx.Graph:
     return G
 
 
+def _add(G: nx.Graph, u: Hashable, v: Hashable, kind: str) -> None:
+    """Add an undirected edge; a pair that is both public and local stays public."""
+    if G.has_edge(u, v) and G.edges[u, v]["kind"] == "public":
+        return
+    G.add_edge(u, v, kind=kind)
+
+
+def _square_crossings(osm_path: str, raw, ways_at, crs: str):
+    """(a, b, kind) straight edges across walkable squares (see the module docstring)."""
+    import osmium
+    import shapely
+
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    out = []
+    for w in osmium.FileProcessor(osm_path, osmium.osm.WAY):
+        tags = dict(w.tags)
+        if tags.get("area") != "yes" or tags.get("highway") not in ("pedestrian", "footway"):
+            continue
+        kind = walk_class(tags)
+        refs = [n.ref for n in w.nodes]
+        if kind is None or len(refs) < 4 or refs[0] != refs[-1]:
+            continue
+        if not all(r in raw.nodes for r in refs):
+            continue
+        pts = {r: to_m.transform(raw.nodes[r]["x"], raw.nodes[r]["y"]) for r in refs}
+        area = shapely.Polygon([pts[r] for r in refs]).buffer(0.05)
+        joints = sorted({r for r in refs if len(ways_at.get(r, ())) >= 2})
+        for i, a in enumerate(joints):
+            for b in joints[i + 1 :]:
+                if area.covers(shapely.LineString([pts[a], pts[b]])):
+                    out.append((a, b, kind))
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def _pruned_graph(osm_path: str, crs: str, min_component_nodes: int) -> nx.Graph:
     """Walkable graph without components smaller than ``min_component_nodes`` (step 4)."""
@@ -121,6 +210,11 @@ def _pruned_graph(osm_path: str, crs: str, min_component_nodes: int) -> nx.Graph
     small = [c for c in nx.connected_components(G) if len(c) < min_component_nodes]
     for comp in small:
         G.remove_nodes_from(comp)
+    public = nx.Graph([(u, v) for u, v, k in G.edges(data="kind") if k == "public"])
+    for comp in nx.connected_components(public):
+        if len(comp) < min_component_nodes:  # reached only through local ways: local too
+            for u, v in public.subgraph(comp).edges:
+                G.edges[u, v]["kind"] = "local"
     G.graph["min_component_nodes"] = min_component_nodes
     return G
 
@@ -188,6 +282,83 @@ def snap_to_edges(
     return edges, idx, dist, frac
 
 
+@functools.lru_cache(maxsize=8)
+def _obstacles(osm_path: str, crs: str) -> list[tuple[Any, bool, tuple]]:
+    """(polygon in ``crs``, is water, bounds) of every building and water area that snapping
+    lines may not cross, read with osmnx."""
+    import shapely
+
+    tags = {"building": True, "natural": "water", "waterway": ["riverbank", "canal", "dock"],
+            "water": True}  # fmt: skip
+    gdf = ox.features_from_xml(osm_path, tags=tags).to_crs(crs)
+    out = []
+    for _, row in gdf.iterrows():
+        geom = row.geometry
+        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        water = (
+            row.get("natural") == "water"
+            or row.get("waterway") in ("riverbank", "canal", "dock")
+            or isinstance(row.get("water"), str)
+        )
+        if not water:
+            kind = row.get("building")
+            if not isinstance(kind, str) or kind in ("no", "roof", "carport", "canopy",
+                                                    "shelter", "ruins", "bridge"):  # fmt: skip
+                continue
+            if geom.area < 30.0:
+                continue
+        if not geom.is_valid:
+            continue
+        out.append((geom, water, geom.bounds))
+    shapely.prepare([g for g, _, _ in out])
+    return out
+
+
+def _line_blocked(obstacles, p, q, buildings: bool) -> bool:
+    """Does the straight line p -> q cross water or (``buildings``) another building?"""
+    import shapely
+
+    line = shapely.LineString([p, q])
+    x0, x1 = min(p[0], q[0]), max(p[0], q[0])
+    y0, y1 = min(p[1], q[1]), max(p[1], q[1])
+    for geom, water, (bx0, by0, bx1, by1) in obstacles:
+        if bx0 > x1 or bx1 < x0 or by0 > y1 or by1 < y0:
+            continue
+        if not water and not buildings:
+            continue
+        if geom.contains(shapely.Point(p)):
+            continue  # its own building, or water it floats on
+        if not water and geom.intersects(shapely.Point(q)):
+            continue  # a passage under a building
+        if line.relate_pattern(geom, "T********"):
+            return True
+    return False
+
+
+def snap_clear(G: nx.Graph, xy: np.ndarray, obstacles, buildings: bool):
+    """Like :func:`snap_to_edges`, but each point takes the nearest edge whose snapping line is
+    not blocked (brute force over all edges by distance); the nearest when none is clear."""
+    edges, idx, dist, frac = snap_to_edges(G, xy)
+    _, a, b = _segments(G)
+    d = b - a
+    dd = (d * d).sum(axis=1)
+    safe = np.where(dd > 0, dd, 1.0)
+    for i in range(len(xy)):
+        p = xy[i]
+        foot = a[idx[i]] + frac[i] * d[idx[i]]
+        if not _line_blocked(obstacles, p, foot, buildings):
+            continue
+        t = np.where(dd > 0, np.clip(((p - a) * d).sum(axis=1) / safe, 0.0, 1.0), 0.0)
+        feet = a + t[:, None] * d
+        s = np.hypot(*(feet - p).T)
+        for e in np.argsort(s, kind="stable")[:400]:
+            if not _line_blocked(obstacles, p, feet[e], buildings):
+                idx[i], dist[i], frac[i] = e, s[e], t[e]
+                break
+    return edges, idx, dist, frac
+
+
 def _insert_snaps(
     G: nx.Graph,
     edges: list[tuple[Hashable, Hashable]],
@@ -205,16 +376,36 @@ def _insert_snaps(
     for e, items in per_edge.items():
         u, v = edges[e]
         L = G.edges[u, v]["length"]
+        kind = G.edges[u, v]["kind"]
         H.remove_edge(u, v)
         items.sort(key=lambda it: it[0])
         prev, prev_t = u, 0.0
         for t, label, s in items:
             snap = ("snap", label)
-            H.add_edge(prev, snap, length=(t - prev_t) * L)
-            H.add_edge(snap, label, length=float(s))
+            H.add_edge(prev, snap, length=(t - prev_t) * L, kind=kind)
+            H.add_edge(snap, label, length=float(s), kind="leaf")
             prev, prev_t = snap, t
-        H.add_edge(prev, v, length=(1.0 - prev_t) * L)
+        H.add_edge(prev, v, length=(1.0 - prev_t) * L, kind=kind)
     return H
+
+
+def _phase_graph(H: nx.Graph) -> nx.DiGraph:
+    """States (node, phase): 0 = in the first local stretch, 1 = public, 2 = last local
+    stretch. Public edges lead to phase 1 from 0 or 1; local edges keep 0, and lead from 1
+    or 2 to 2; leaf edges (snapping lines) keep the phase."""
+    D = nx.DiGraph()
+    for a, b, data in H.edges(data=True):
+        L, kind = data["length"], data["kind"]
+        for x, y in ((a, b), (b, a)):
+            if kind == "public":
+                moves = [(0, 1), (1, 1)]
+            elif kind == "local":
+                moves = [(0, 0), (1, 2), (2, 2)]
+            else:
+                moves = [(0, 0), (1, 1), (2, 2)]
+            for p, q in moves:
+                D.add_edge((x, p), (y, q), length=L)
+    return D
 
 
 def _finish(dist: Mapping[Hashable, float], labels: list[Hashable], reach_m: float) -> np.ndarray:
@@ -247,8 +438,9 @@ def reference_walk_distances(
     n = len(pts)
     if n == 0:
         return np.zeros(0)
-    edges, p_idx, p_s, p_t = snap_to_edges(G, pts)
-    _, f_idx, f_s, f_t = snap_to_edges(G, srcs)
+    obstacles = _obstacles(str(Path(osm_path).resolve()), str(crs))
+    edges, p_idx, p_s, p_t = snap_clear(G, pts, obstacles, buildings=True)
+    _, f_idx, f_s, f_t = snap_clear(G, srcs, obstacles, buildings=False)
     p_ok = p_s <= max_snap_m
     f_ok = f_s <= max_snap_m
     if not f_ok.any():
@@ -259,9 +451,15 @@ def reference_walk_distances(
     for j in np.flatnonzero(f_ok).tolist():
         snaps.append((("src", j), int(f_idx[j]), float(f_s[j]), float(f_t[j])))
     H = _insert_snaps(G, edges, snaps)
-    sources = [("src", j) for j in np.flatnonzero(f_ok).tolist()]
-    dist = nx.multi_source_dijkstra_path_length(H, sources, cutoff=reach_m, weight="length")
-    out = _finish(dist, [("pt", i) for i in range(n)], reach_m)
+    D = _phase_graph(H)
+    sources = [(("src", j), 0) for j in np.flatnonzero(f_ok).tolist() if (("src", j), 0) in D]
+    dist = nx.multi_source_dijkstra_path_length(D, sources, cutoff=reach_m, weight="length")
+    best = {}
+    for i in range(n):
+        found = [dist[(("pt", i), p)] for p in range(3) if (("pt", i), p) in dist]
+        if found:
+            best[("pt", i)] = min(found)
+    out = _finish(best, [("pt", i) for i in range(n)], reach_m)
     out[~p_ok] = np.nan
     return out
 

@@ -32,6 +32,7 @@ GPKG = "candidates.gpkg"
 CSV = "candidates.csv"
 MAP = "map.html"
 RUN = "run.json"
+XLSX = "candidates.xlsx"
 SURFACE = "suitability.tif"
 SURFACE_STYLE = "suitability.qml"  # QGIS's default style of suitability.tif
 
@@ -64,12 +65,16 @@ def write_outputs(
     overwrite: bool = False,
     command: str | None = None,
     reuse: Reuse | None = None,
+    csv_dialect: str = "international",
+    xlsx: bool = False,
 ) -> Path:
     """Write all outputs of ``result`` into ``out`` atomically; returns ``out``.
 
     ``candidates.gpkg``, ``candidates.csv``, ``distances.npz`` (raw distances for re-scoring),
     ``map.html`` and ``run.json``. With ``reuse``, unchanged files are copied from the source
     run and its ``candidates.gpkg`` is updated in place where that gives the same content.
+    ``csv_dialect="nl"`` writes the CSV for Dutch Excel (``;``, decimal commas, BOM);
+    ``xlsx`` adds ``candidates.xlsx``.
     """
     out = Path(out)
     start = time.perf_counter()
@@ -77,7 +82,9 @@ def write_outputs(
         # pyarrow writes the CSV (without holding the GIL) while the map is made; the thread
         # gets an Arrow table only, never the result's frames.
         with ThreadPoolExecutor(max_workers=1) as background:
-            finish_tables = write_tables(result, tmp, reuse, background)
+            finish_tables = write_tables(result, tmp, reuse, background, csv_dialect)
+            if xlsx:
+                write_candidates_xlsx(result, tmp / XLSX)
             if reuse is not None and reuse.distances:
                 shutil.copyfile(reuse.run_dir / DISTANCES, tmp / DISTANCES)
             else:
@@ -89,6 +96,7 @@ def write_outputs(
             finish_tables()
         provenance = dict(result.provenance)
         provenance["command"] = command
+        provenance["csv_dialect"] = csv_dialect
         provenance["timings_s"] = dict(provenance.get("timings_s", {}))
         provenance["timings_s"]["writing outputs"] = round(time.perf_counter() - start, 3)
         provenance["outputs"] = describe_files(tmp)
@@ -109,7 +117,11 @@ def describe_files(directory: Path) -> dict[str, dict]:
 
 
 def write_tables(
-    result, directory: Path, reuse: Reuse | None = None, background: Executor | None = None
+    result,
+    directory: Path,
+    reuse: Reuse | None = None,
+    background: Executor | None = None,
+    csv_dialect: str = "international",
 ) -> Callable[[], None]:
     """``candidates.gpkg`` (layers candidates, pois, area, reception) and ``candidates.csv``.
 
@@ -127,9 +139,27 @@ def write_tables(
     table = pd.DataFrame(result.candidates.drop(columns=result.candidates.geometry.name))
     arrow = csv_table(table, sort_by=["rank", "candidate_id"])
     if background is None:
-        save_csv(arrow, directory / CSV)
+        save_csv(arrow, directory / CSV, csv_dialect)
         return lambda: None
-    return background.submit(save_csv, arrow, directory / CSV).result
+    return background.submit(save_csv, arrow, directory / CSV, csv_dialect).result
+
+
+def write_candidates_xlsx(result, path: Path) -> None:
+    """``candidates.xlsx``: the CSV's table (rank order) and a sheet on its provenance."""
+    from geoschikt.outputs.xlsx import write_xlsx
+
+    cands = result.candidates
+    table = pd.DataFrame(cands.drop(columns=cands.geometry.name))
+    table = table.sort_values(["rank", "candidate_id"], kind="stable")
+    prov = result.provenance
+    about = {
+        "geoschikt": str(prov.get("geoschikt_version")),
+        "area": str(prov.get("area", {}).get("name")),
+        "OSM data date": str(prov.get("osm_data_timestamp")),
+        "config": "see run.json",
+        "attribution": "© OpenStreetMap contributors (ODbL)",
+    }
+    write_xlsx(table, path, about)
 
 
 def write_gpkg(result, gpkg: Path, layers: dict[str, pd.DataFrame] | None = None) -> None:
@@ -212,8 +242,37 @@ def csv_table(table: pd.DataFrame, sort_by: list[str] | None = None) -> pa.Table
     return neutralise_arrow(arrow)  # formula-leading text cells get a ' (see csvsafe)
 
 
-def save_csv(arrow: pa.Table, path: Path) -> None:
-    """Write an Arrow table as CSV (see :func:`write_csv`)."""
+CSV_DIALECTS = ("international", "nl")
+
+
+def save_csv(arrow: pa.Table, path: Path, dialect: str = "international") -> None:
+    """Write an Arrow table as CSV (see :func:`write_csv`).
+
+    ``dialect="nl"`` writes what Dutch Excel opens as columns: ``;`` between cells, decimal
+    commas and a UTF-8 byte-order mark (so Excel reads the text as UTF-8).
+    """
     import pyarrow.csv as pacsv
 
-    pacsv.write_csv(arrow, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    if dialect not in CSV_DIALECTS:
+        raise ValueError(f"unknown CSV dialect {dialect!r}; use one of {CSV_DIALECTS}")
+    if dialect == "international":
+        pacsv.write_csv(arrow, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        return
+    options = pacsv.WriteOptions(quoting_style="needed", delimiter=";")
+    with open(path, "wb") as sink:
+        sink.write("\ufeff".encode())
+        pacsv.write_csv(_decimal_commas(arrow), sink, write_options=options)
+
+
+def _decimal_commas(arrow: pa.Table) -> pa.Table:
+    """Float columns as text with a decimal comma (``12,5``); other columns unchanged."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in arrow.columns:
+        if pa.types.is_floating(column.type):
+            text = pc.cast(column, pa.string())
+            column = pc.replace_substring(text, pattern=".", replacement=",")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=arrow.column_names)
