@@ -1,6 +1,6 @@
 """Batch benchmark on a SYNTHETIC multi-region town (issue 5).
 
-Method: `geoschikt.synthetic.write_synthetic_region` writes one OSM file with N synthetic
+Method: `geoschikt.testing.synthetic.write_synthetic_region` writes one OSM file with N synthetic
 municipalities (admin boundary relations) of equal size. Their boundaries, read back from that
 file, are the regions file. Each measurement runs the real CLI in a fresh subprocess and reads
 that subprocess tree's peak resident memory (getrusage of the waited children: the largest
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geoschikt.cut import CHUNK_OBJECTS  # noqa: E402
+from geoschikt.batch.cut import CHUNK_OBJECTS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / ".data" / "batch"
@@ -70,7 +70,7 @@ def town(n_regions: int, per_region: int) -> tuple[Path, Path]:
 
     from geoschikt.config import load_config
     from geoschikt.pipeline import load_osm
-    from geoschikt.synthetic import write_synthetic_region
+    from geoschikt.testing.synthetic import write_synthetic_region
 
     DATA.mkdir(parents=True, exist_ok=True)
     osm = DATA / f"synth-{n_regions}x{per_region}.osm.pbf"
@@ -164,7 +164,7 @@ def main(quick: bool = False) -> str:
             "",
             f"Input: {n_regions} synthetic municipalities of {per_region:,} buildings each "
             f"({n_regions * per_region:,} in all), one OSM file written by "
-            "`geoschikt.synthetic.write_synthetic_region` (clearly not real data). "
+            "`geoschikt.testing.synthetic.write_synthetic_region` (clearly not real data). "
             f"Median of {repeats} run(s), each in a fresh process tree; peak MB is the largest "
             "single process. Region statuses of the last run: "
             f"{summary['regions']}.",
@@ -202,7 +202,7 @@ def cut_inputs(osm: str, regions: str) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     code = (
-        "import sys; from pathlib import Path; from geoschikt.acquire import file_sha256;"
+        "import sys; from pathlib import Path; from geoschikt.hashing import file_sha256;"
         "from geoschikt.batch import plan, prepare_inputs, read_regions;"
         "from geoschikt.config import load_config; o, r, out = map(Path, sys.argv[1:]);"
         "g = read_regions(r); c = load_config(); s = file_sha256(o);"
@@ -215,9 +215,9 @@ def cut_inputs(osm: str, regions: str) -> Path:
 def largest_region_alone(osm: str, regions: str, out: str) -> None:
     """Score only the largest cut in ``out`` (from ``cut_inputs``): the memory a batch cannot
     go below."""
-    from geoschikt.acquire import file_sha256
     from geoschikt.batch import plan, read_regions, run_region
     from geoschikt.config import load_config
+    from geoschikt.hashing import file_sha256
 
     tasks, _ = plan(file_sha256(osm), read_regions(regions), load_config(), Path(out), None)
     run_region(max(tasks, key=lambda t: Path(t.input_path).stat().st_size))

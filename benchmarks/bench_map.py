@@ -20,7 +20,6 @@ import shapely
 
 from geoschikt.config import load_config
 from geoschikt.geo import RD_NEW, WGS84, transform_xy
-from geoschikt.outputs.browser import Browser, BrowserError, chromium_path
 from geoschikt.outputs.webmap import MapOptions, write_map
 from geoschikt.pipeline import ScoreResult
 from geoschikt.scoring import (
@@ -34,6 +33,7 @@ from geoschikt.scoring import (
     value_col,
     value_score,
 )
+from geoschikt.testing.browser import Browser, BrowserError, chromium_path
 
 SIZES = (1_000, 10_000, 50_000)
 QUICK_SIZES = (1_000, 10_000)

@@ -1,7 +1,7 @@
 """Benchmark cases, each run as ``python -m benchmarks.cases CASE INPUT [OPTIONS]`` in a fresh
 process by ``run_all.py``; a case prints one JSON line with its timings and peak memory.
 
-Inputs are the real Delft extract or a SYNTHETIC town (``geoschikt.synthetic``). The distance
+Inputs are the real Delft extract or a SYNTHETIC town (``geoschikt.testing.synthetic``). The distance
 cases share one prepared input per data set (network ways, candidate points and feature points
 per criterion, pickled under ``benchmarks/.data``) so that every tool gets the same network and
 the same points.
@@ -103,9 +103,9 @@ def _network(blob: dict):
 
 def distance_geoschikt(name: str) -> None:
     """build_network + snap_to_edges + nearest_network for the five network criteria."""
-    from geoschikt.accessibility import nearest_network
     from geoschikt.config import load_config
     from geoschikt.network import build_network, snap_to_edges
+    from geoschikt.routing import nearest_network
 
     blob = _load(name)
     cfg = load_config()
@@ -235,8 +235,8 @@ def distance_accuracy(name: str, n_points: int) -> None:
     import networkx as nx
     import pandas as pd
 
-    from geoschikt.accessibility import nearest_network
     from geoschikt.network import snap_to_edges
+    from geoschikt.routing import nearest_network
 
     blob = _load(name)
     net, cfg = _network(blob)

@@ -58,7 +58,7 @@ def ensure_input(name: str) -> tuple[Path, dict]:
     meta = path.with_suffix(".json")
     if path.is_file() and meta.is_file():
         return path, json.loads(meta.read_text())
-    from geoschikt.synthetic import write_synthetic_region
+    from geoschikt.testing.synthetic import write_synthetic_region
 
     DATA.mkdir(parents=True, exist_ok=True)
     for stale in DATA.glob(f"synth-{n}-s{SEED}-*.osm.*"):  # made by an older generator

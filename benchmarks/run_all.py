@@ -188,7 +188,7 @@ def render(res: dict, extra_sections: list[str]) -> str:
     add(
         f"Written by `python benchmarks/run_all.py{' --quick' if res['quick'] else ''}` "
         f"({res['started']} – {res['finished']}). **Synthetic** inputs are invented towns made "
-        "by `geoschikt.synthetic` (every object tagged `source=geoschikt synthetic`), not "
+        "by `geoschikt.testing.synthetic` (every object tagged `source=geoschikt synthetic`), not "
         "OpenStreetMap data; Delft is the real OSM extract in `../shared/data/delft/`."
     )
     if res["quick"]:

@@ -31,14 +31,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoschikt import __version__
-from geoschikt.acquire import file_sha256
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.csvsafe import neutralise_frame
-from geoschikt.outputs.write import describe_files
+from geoschikt.provenance import input_record, run_record
 
 log = logging.getLogger(__name__)
 
@@ -575,7 +573,7 @@ def load_balance(
         regions, population, reception, reference_date=ref, population_year=year
     )
     inputs = [
-        {"role": role, "path": str(p), "bytes": Path(p).stat().st_size, "sha256": file_sha256(p)}
+        input_record(role, p)
         for role, p in (
             ("regions", regions_file),
             ("population", population_file),
@@ -625,14 +623,13 @@ def write_balance(
         layer = pd.DataFrame(balance.layer.drop(columns="geometry"))
         neutralise_frame(layer).to_csv(tmp / CSV, index=False)
         neutralise_frame(balance.unmatched).to_csv(tmp / UNMATCHED_CSV, index=False)
-        record = {
-            "geoschikt_version": __version__,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "command": command,
-            **balance.summary,
-            "warnings": balance.warnings(),
-            "outputs": describe_files(tmp),
-        }
+        record = run_record(
+            {**balance.summary, "warnings": balance.warnings()},
+            time_key="created",
+            command=command,
+            with_command=True,
+            outputs=tmp,
+        )
         (tmp / RECORD).write_text(
             json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )

@@ -17,10 +17,12 @@ from typing import Any
 
 import tomli_w
 
+from geoschikt.curves import CURVES
 from geoschikt.errors import ConfigError
+from geoschikt.reception import KERNELS
 
 MODES = ("walk", "bike", "straight")
-DECAYS = ("linear", "exponential", "logistic")
+DECAYS = tuple(CURVES)
 DIRECTIONS = ("towards", "away")
 SOURCES = ("osm", "reception", "raster")
 LANGS = ("nl", "en")
@@ -69,9 +71,33 @@ _CRITERION_KEYS = (
     "band",
     "distance_to",
 )
-MEASURES = ("distance", "pressure", "raster")
-KERNELS = ("gaussian", "epanechnikov", "quartic", "uniform")
-_DEFAULT_STEEPNESS = {"linear": 1.0, "exponential": 3.0, "logistic": 10.0}
+
+
+@dataclass(frozen=True)
+class MeasureKind:
+    """A kind of measurement: the sources it works on and what the score is made of (the
+    distance through the decay curve, or a value between ``full_at`` and ``zero_at``)."""
+
+    name: str
+    sources: tuple[str, ...]
+    scored_on: str  # "distance" or "value"
+
+
+MEASURE_KINDS: dict[str, MeasureKind] = {
+    k.name: k
+    for k in (
+        MeasureKind("distance", ("osm", "reception"), "distance"),
+        MeasureKind("pressure", ("reception",), "value"),
+        MeasureKind("raster", ("raster",), "value"),
+    )
+}
+"""The one list of measurement kinds; a source's default kind is the first that takes it."""
+MEASURES = tuple(MEASURE_KINDS)
+
+
+def measures_for(source: str) -> tuple[str, ...]:
+    """The measurement kinds that go with ``source`` (the first is the default)."""
+    return tuple(k.name for k in MEASURE_KINDS.values() if source in k.sources)
 
 
 def default_config_path() -> Path:
@@ -240,10 +266,10 @@ def load_config(
 ) -> Config:
     """Defaults, then the TOML file at ``path``, then ``overrides``: validated and frozen."""
     problems: list[str] = []
-    base = _read_toml(default_config_path())
+    base = read_toml(default_config_path())
     sources = [str(default_config_path())]
     if path is not None:
-        user = _read_toml(Path(path))
+        user = read_toml(Path(path))
         base = _deep_merge(base, user, path="", problems=problems)
         sources.append(str(path))
     if overrides:
@@ -299,7 +325,7 @@ def _measuring(c: Criterion) -> tuple:
     return base
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist; give an existing TOML file")
     try:
@@ -507,13 +533,9 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         return _number(spec, name, where, problems, **kw)
 
     source = choice("source", SOURCES, "osm")
-    default_measure = {"osm": "distance", "reception": "distance", "raster": "raster"}.get(source)
+    allowed_measure = measures_for(source)
+    default_measure = allowed_measure[0] if allowed_measure else None
     measure = choice("measure", MEASURES, default_measure)
-    allowed_measure = {
-        "osm": ("distance",),
-        "reception": ("distance", "pressure"),
-        "raster": ("raster",),
-    }.get(source, ())
     if measure in MEASURES and source in SOURCES and measure not in allowed_measure:
         problems.append(
             f"{where}.measure = {measure!r} does not go with source = {source!r}; "
@@ -526,7 +548,8 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
     direction = choice("direction", DIRECTIONS, "towards")
     decay = choice("decay", DECAYS, "linear")
     near = far = full_at = zero_at = None
-    if measure == "distance":
+    kind = MEASURE_KINDS.get(measure)
+    if kind is not None and kind.scored_on == "distance":
         near = num("near_m", minimum=0)
         far = num("far_m", positive=True)
         if near is not None and far is not None and near >= far:
@@ -581,7 +604,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         decay=decay,
         near_m=near,
         far_m=far,
-        steepness=steep if steep is not None else _DEFAULT_STEEPNESS[decay],
+        steepness=steep if steep is not None else CURVES[decay].default_steepness,
         weight=weight,
         max_m=max_m,
         min_m=min_m,

@@ -31,3 +31,8 @@ class DataUnavailableError(GeoschiktError, LookupError):
 
 class OutputError(GeoschiktError, OSError):
     """Outputs cannot be written without losing existing results."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -39,3 +41,19 @@ def transform_xy(x: np.ndarray, y: np.ndarray, src: str, dst: str) -> tuple[np.n
 def geodesic_lengths(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Lengths in metres on the WGS84 ellipsoid between coordinate arrays."""
     return np.asarray(pyproj.Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2], dtype=float)
+
+
+def grow_bounds(bounds, metres: float) -> tuple[float, float, float, float]:
+    """``bounds`` (lon/lat) grown by at least ``metres`` on every side: a degree of latitude is
+    at least 110,574 m, and a degree of longitude at least 111,320 m x cos(latitude) at the
+    latitude farthest from the equator."""
+    left, bottom, right, top = (float(b) for b in bounds)
+    dlat = metres / 110_574.0
+    widest = max(abs(bottom), abs(top)) + dlat
+    dlon = metres / (111_320.0 * max(math.cos(math.radians(min(widest, 89.0))), 0.01))
+    return (  # rounded outwards to 1e-6 degree
+        math.floor((left - dlon) * 1e6) / 1e6,
+        math.floor((bottom - dlat) * 1e6) / 1e6,
+        math.ceil((right + dlon) * 1e6) / 1e6,
+        math.ceil((top + dlat) * 1e6) / 1e6,
+    )

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoschikt.accessibility import Nearest, nearest_network, nearest_straight
 from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
 from geoschikt.errors import AreaError
@@ -21,21 +20,17 @@ from geoschikt.geo import to_crs
 from geoschikt.network import Network, Snapped, build_network
 from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
-from geoschikt.scoring import Measured, nearest_col, nearest_id_col, snap_col
+from geoschikt.routing import Nearest, nearest_network, nearest_straight
+from geoschikt.scoring import (
+    NOT_ASSESSED_RECEPTION,
+    Measured,
+    nearest_col,
+    nearest_id_col,
+    not_in_data,
+    snap_col,
+)
 
 log = logging.getLogger(__name__)
-
-NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
-
-
-def not_in_data(crit: Criterion) -> str:
-    """Why a criterion without any feature in the data is not assessed (English; the map and
-    notes in Dutch use ``not_in_data_nl``)."""
-    return f"no {crit.label_en.lower()} in the data"
-
-
-def not_in_data_nl(crit: Criterion) -> str:
-    return f"geen {crit.label_nl.lower()} in de data"
 
 
 def within_col(crit: Criterion) -> str:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-import platform
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoschikt import __version__
-from geoschikt.acquire import OsmData, fetch_bbox, file_sha256, geocode_place, read_osm
+from geoschikt.acquire import OsmData, fetch_bbox, geocode_place, read_osm
 from geoschikt.config import Config
 from geoschikt.errors import AreaError, InputFileError, NoCandidatesError
 from geoschikt.features import (
@@ -35,9 +32,10 @@ from geoschikt.features import (
     select_candidates,
     select_pois,
 )
-from geoschikt.geo import WGS84, choose_metric_crs, to_crs, transform_xy
+from geoschikt.geo import WGS84, choose_metric_crs, grow_bounds, to_crs, transform_xy
 from geoschikt.inputs import read_area_file, read_candidates, read_reception
 from geoschikt.measure import Measurer
+from geoschikt.provenance import input_record, run_record
 from geoschikt.rasters import Surface, make_grid
 from geoschikt.scoring import Measured, score, score_col
 
@@ -153,11 +151,11 @@ def score_osm(
     with timings.stage("selecting area and candidates"):
         area, area_given = _resolve_area(osm, area, area_name, admin_level, area_file)
         if area_file:
-            inputs.append(_input("area", area_file))
+            inputs.append(input_record("area", area_file))
         centre = area.geometry.union_all().centroid
         crs = choose_metric_crs(centre.x, centre.y, config.crs)
         if candidates_file is not None:
-            inputs.append(_input("candidates", candidates_file))
+            inputs.append(input_record("candidates", candidates_file))
             candidates = _user_candidates(
                 candidates_file, id_column, area if area_given else None, crs
             )
@@ -168,7 +166,7 @@ def score_osm(
             )
         reception = None
         if reception_file is not None:
-            inputs.append(_input("reception", reception_file))
+            inputs.append(input_record("reception", reception_file))
             reception = read_reception(reception_file)
         pois = _pois(osm, config, reception, crs)
     log.info(
@@ -211,9 +209,7 @@ def score_osm(
             surface = suitability_surface(measurer, area, crs, config, extent_m)
     network_info = measurer.network_info
 
-    provenance = {
-        "geoschikt_version": __version__,
-        "started": started.isoformat(timespec="seconds"),
+    body = {
         "inputs": inputs,
         "osm_data_timestamp": osm.timestamp,
         "osm_data_timestamp_source": osm.timestamp_source,
@@ -246,17 +242,20 @@ def score_osm(
             m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
         },
         "timings_s": timings.seconds,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "libraries": _library_versions(),
-        "attribution": "© OpenStreetMap contributors (ODbL)",
     }
+    provenance = run_record(
+        body,
+        time_key="started",
+        time=started.isoformat(timespec="seconds"),
+        environment=True,
+        attribution=True,
+    )
     for crit in config.criteria:
         if crit.raster is not None:
-            inputs.append(_input(f"raster ({crit.key})", crit.raster))
+            inputs.append(input_record(f"raster ({crit.key})", crit.raster))
     balance = None
     if balance_file is not None:
-        inputs.append(_input("balance", balance_file))
+        inputs.append(input_record("balance", balance_file))
         balance = read_balance_layer(balance_file, area)
     return ScoreResult(
         result, pois, area, reception, config, crs, provenance, tuple(measured), surface, balance
@@ -383,13 +382,6 @@ def coverage(
     return {"coverage": kind, "coverage_note": note}
 
 
-def _input(role: str, path: str | Path) -> dict:
-    p = Path(path)
-    if not p.is_file():  # readers raise the proper error; only record what exists
-        return {"role": role, "path": str(p)}
-    return {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-
-
 def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
     given = sum(x is not None for x in (area, area_name, area_file))
     if given > 1:
@@ -451,32 +443,11 @@ def _assemble(candidates: gpd.GeoDataFrame, extra: dict, scores: pd.DataFrame) -
     return gpd.GeoDataFrame(out, geometry=candidates.geometry, crs=candidates.crs)
 
 
-def _library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in (
-        "numpy",
-        "scipy",
-        "shapely",
-        "geopandas",
-        "pyproj",
-        "pyogrio",
-        "osmium",
-        "folium",
-        "rasterio",
-        "scikit-learn",
-    ):
-        with suppress(PackageNotFoundError):
-            out[name] = version(name)
-    return out
-
-
 def osm_for_place(place: str, config: Config, *, cache_dir: Path, offline: bool, transport=None):
     """(OSM XML path, area frame) for a named place: Nominatim boundary + Overpass download."""
     area = geocode_place(place, cache_dir=cache_dir, offline=offline, transport=transport)
     area["source"] = "Nominatim"
-    bbox = _buffered_bounds(area.total_bounds, max(c.reach_m for c in config.criteria))
+    bbox = grow_bounds(area.total_bounds, max(c.reach_m for c in config.criteria))
     return fetch_bbox(
         bbox, _rules(config), cache_dir=cache_dir, offline=offline, transport=transport
     ), area
@@ -486,7 +457,7 @@ def osm_for_bbox(bbox, config: Config, *, cache_dir: Path, offline: bool, transp
     """(OSM XML path, area frame) for a bbox (left, bottom, right, top): features within reach
     outside the bbox are downloaded too."""
     area = area_frame(shapely.box(*bbox), "bbox " + ",".join(f"{b:g}" for b in bbox), "bbox")
-    big = _buffered_bounds(bbox, max(c.reach_m for c in config.criteria))
+    big = grow_bounds(bbox, max(c.reach_m for c in config.criteria))
     return fetch_bbox(
         big, _rules(config), cache_dir=cache_dir, offline=offline, transport=transport
     ), area
@@ -499,19 +470,3 @@ def _rules(config: Config) -> list[str]:
             rules.append(f"{key}=" + ("*" if vals is None else "|".join(sorted(vals))))
         rules.extend(f"{key}=*" for key, _ in c.tags.contains)
     return sorted(set(rules))
-
-
-def _buffered_bounds(bounds, metres: float) -> tuple[float, float, float, float]:
-    """``bounds`` (lon/lat) grown by at least ``metres`` on every side: a degree of latitude is
-    at least 110,574 m, and a degree of longitude at least 111,320 m x cos(latitude) at the
-    latitude farthest from the equator."""
-    left, bottom, right, top = (float(b) for b in bounds)
-    dlat = metres / 110_574.0
-    widest = max(abs(bottom), abs(top)) + dlat
-    dlon = metres / (111_320.0 * max(math.cos(math.radians(min(widest, 89.0))), 0.01))
-    return (  # rounded outwards to 1e-6 degree
-        math.floor((left - dlon) * 1e6) / 1e6,
-        math.floor((bottom - dlat) * 1e6) / 1e6,
-        math.ceil((right + dlon) * 1e6) / 1e6,
-        math.ceil((top + dlat) * 1e6) / 1e6,
-    )

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoschikt.acquire import file_sha256
-from geoschikt.config import Config, _read_toml, config_from_dict, measurement_changes
+from geoschikt.config import Config, config_from_dict, measurement_changes, read_toml
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.hashing import file_sha256
 from geoschikt.outputs.distances import DISTANCES, holds, load_distances
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
@@ -62,7 +62,7 @@ def run_config(
     config = config_from_dict(raw, str(src / "run.json"))
     overrides: dict = {}
     if overrides_file is not None:
-        overrides = _read_toml(Path(overrides_file))
+        overrides = read_toml(Path(overrides_file))
     if lang:
         overrides.setdefault("map", {})["lang"] = lang
     new = config.with_overrides(overrides)

@@ -8,6 +8,19 @@ import numpy as np
 import pandas as pd
 
 from geoschikt.config import Criterion
+from geoschikt.curves import share
+
+NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
+
+
+def not_in_data(crit: Criterion) -> str:
+    """Why a criterion without any feature in the data is not assessed (English; the map and
+    notes in Dutch use ``not_in_data_nl``)."""
+    return f"no {crit.label_en.lower()} in the data"
+
+
+def not_in_data_nl(crit: Criterion) -> str:
+    return f"geen {crit.label_nl.lower()} in de data"
 
 
 def dist_col(key: str) -> str:
@@ -52,7 +65,7 @@ def decay(distance: np.ndarray, crit: Criterion) -> np.ndarray:
     """
     d = np.asarray(distance, dtype=float)
     x = np.clip((d - crit.near_m) / (crit.far_m - crit.near_m), 0.0, 1.0)
-    f = _share(x, crit.decay, crit.steepness)
+    f = share(x, crit.decay, crit.steepness)
     return 100.0 * (f if crit.direction == "towards" else 1.0 - f)
 
 
@@ -61,22 +74,7 @@ def value_score(value: np.ndarray, crit: Criterion) -> np.ndarray:
     score at ``full_at``, 0 at ``zero_at`` (either may be the larger), the criterion's curve
     between."""
     x = np.clip((np.asarray(value, float) - crit.full_at) / (crit.zero_at - crit.full_at), 0, 1)
-    return 100.0 * _share(x, crit.decay, crit.steepness)
-
-
-def _share(x: np.ndarray, curve: str, k: float) -> np.ndarray:
-    """Share of the full score at normalised position ``x`` in [0, 1] (1 at 0, 0 at 1)."""
-    if curve == "linear":
-        f = 1.0 - x
-    elif curve == "exponential":
-        f = (np.exp(-k * x) - np.exp(-k)) / (1.0 - np.exp(-k))
-    else:
-
-        def g(z):
-            return 1.0 / (1.0 + np.exp(k * (z - 0.5)))
-
-        f = (g(x) - g(1.0)) / (g(0.0) - g(1.0))
-    return np.clip(f, 0.0, 1.0)
+    return 100.0 * share(x, crit.decay, crit.steepness)
 
 
 @dataclass(frozen=True)
@@ -148,16 +146,8 @@ def score(
             v = np.asarray(m.value, dtype=float)
             notes[~np.isfinite(v)] = m.why_unknown
             out[value_col(c.key)] = np.round(v, 2)
-            unknown = unknown & (c.measure != "raster")
-        if c.max_m is not None or c.min_m is not None:
-            fails = _add(fails, unknown, f"{c.key}: {m.why_unknown}")
-        if c.max_m is not None:
-            too_far = finite & (d > c.max_m)
-            fails = _add(fails, too_far, _metres(d, too_far, f"{c.key}: ", f" > {c.max_m:.0f} m"))
-            fails = _add(fails, beyond, f"{c.key}: none within {c.reach_m:.0f} m")
-        if c.min_m is not None:
-            too_near = finite & (d < c.min_m)
-            fails = _add(fails, too_near, _metres(d, too_near, f"{c.key}: ", f" < {c.min_m:.0f} m"))
+        for where, text in limit_breaches(m):
+            fails = _add(fails, where, text)
         share = c.weight / total_w if total_w > 0 else 0.0
         weighted += share * s
         if c.measure != "raster":
@@ -192,6 +182,46 @@ def score(
     return frame
 
 
+def limit_breaches(m: Measured) -> list[tuple[np.ndarray, object]]:
+    """The ways one assessed criterion's hard limits fail: (where, text) pairs, ``text`` a
+    string or per-candidate strings of the form ``"<key>: <why>"`` (see ``fails``)."""
+    c, d = m.criterion, np.asarray(m.distance, dtype=float)
+    if not m.assessed or (c.max_m is None and c.min_m is None):
+        return []
+    finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
+    if m.value is not None and c.measure == "raster":
+        unknown = np.zeros(len(d), dtype=bool)  # a raster value has no distance to limit
+    out: list[tuple[np.ndarray, object]] = [(unknown, f"{c.key}: {m.why_unknown}")]
+    if c.max_m is not None:
+        too_far = finite & (d > c.max_m)
+        out.append((too_far, _metres(d, too_far, f"{c.key}: ", f" > {c.max_m:.0f} m")))
+        out.append((beyond, f"{c.key}: none within {c.reach_m:.0f} m"))
+    if c.min_m is not None:
+        too_near = finite & (d < c.min_m)
+        out.append((too_near, _metres(d, too_near, f"{c.key}: ", f" < {c.min_m:.0f} m")))
+    return out
+
+
+def fail_matrix(measured: list[Measured] | tuple[Measured, ...]) -> pd.DataFrame:
+    """Which hard limits each candidate fails: one boolean column per criterion key (False for
+    criteria without limits or not assessed), rows in the order of the distance arrays. The
+    structured form of the ``fails`` text."""
+    n = len(measured[0].distance) if measured else 0
+    columns = {}
+    for m in measured:
+        hit = np.zeros(n, dtype=bool)
+        for where, _ in limit_breaches(m):
+            hit |= where
+        columns[m.criterion.key] = hit
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def failed_keys(fails: str) -> list[str]:
+    """The criterion keys named in one ``fails`` text (the inverse of how ``score`` writes it),
+    for results read back from disk without their measurements."""
+    return [entry.partition(":")[0].strip() for entry in fails.split("; ") if entry.strip()]
+
+
 def _metres(d: np.ndarray, where: np.ndarray, prefix: str, suffix: str) -> np.ndarray:
     """``prefix + '<d> m' + suffix`` for the candidates ``where`` (formatted only there)."""
     text = np.full(len(d), "", dtype=object)
@@ -215,18 +245,7 @@ def _add(fails: np.ndarray, where: np.ndarray, text) -> np.ndarray:
 def rank(suitability: np.ndarray, passes: np.ndarray) -> np.ndarray:
     """1 = best: passing candidates first, then by suitability; equal values share a rank."""
     key = np.where(passes, 0.0, 1000.0) - np.nan_to_num(suitability, nan=-1.0)
-    return _rank_min(key)
-
-
-def _rank_min(key: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of ``key`` ascending, ties sharing the lowest rank (scipy's method='min')."""
-    n = len(key)
-    if n == 0:
+    if len(key) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(key)  # ties get the same rank in any order: no stable sort needed (5x)
-    ordered = key[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]]
-    first_pos = np.flatnonzero(starts)
-    ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = first_pos[np.cumsum(starts) - 1] + 1
-    return ranks
+    # ties share the lowest rank (scipy's rankdata method="min")
+    return pd.Series(key).rank(method="min").to_numpy(dtype=np.int64)

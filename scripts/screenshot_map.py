@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 from geoschikt.config import load_config
-from geoschikt.outputs.browser import Browser, BrowserError
 from geoschikt.outputs.webmap import MapOptions, write_map
 from geoschikt.pipeline import score_area
+from geoschikt.testing.browser import Browser, BrowserError
 
 READY = "document.documentElement.dataset.gsReadyMs"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geoschikt.cli import demo_data_path
+from geoschikt.cli.demo import demo_data_path
 from geoschikt.config import load_config
 from geoschikt.pipeline import score_area
 

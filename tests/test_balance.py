@@ -14,7 +14,6 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geoschikt.acquire import file_sha256
 from geoschikt.balance import (
     balance_layer,
     load_balance,
@@ -23,6 +22,7 @@ from geoschikt.balance import (
 )
 from geoschikt.cli import cli
 from geoschikt.errors import ConfigError, InputFileError
+from geoschikt.hashing import file_sha256
 
 from .conftest import NL, assert_one_clear_error
 

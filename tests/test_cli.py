@@ -14,9 +14,9 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from geoschikt.acquire import file_sha256
 from geoschikt.cli import cli
 from geoschikt.config import load_config
+from geoschikt.hashing import file_sha256
 
 from .conftest import assert_one_clear_error
 
@@ -217,7 +217,7 @@ def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
 
 
 def test_shipped_demo_extract_is_small_attributed_and_packaged():
-    from geoschikt.cli import dutch_demo_path
+    from geoschikt.cli.demo import dutch_demo_path
 
     path = dutch_demo_path()
     assert path.stat().st_size <= 2_000_000

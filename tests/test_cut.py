@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from geoschikt.acquire import NetworkWays, OsmChunk, read_osm, stream_osm
-from geoschikt.cut import RegionCut, read_region_input, split_extract
+from geoschikt.batch.cut import RegionCut, read_region_input, split_extract
 from geoschikt.errors import InputFileError
 from geoschikt.pipeline import feature_keys, feature_predicate
 

@@ -14,11 +14,11 @@ import pyproj
 import pytest
 import shapely
 
-from geoschikt.accessibility import nearest_network, nearest_straight
 from geoschikt.config import load_config
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.network import Network, snap_to_edges
 from geoschikt.pipeline import score_area
+from geoschikt.routing import nearest_network, nearest_straight
 
 from .reference_network import reference_node_snap_distances, reference_walk_distances
 

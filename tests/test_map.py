@@ -24,6 +24,7 @@ from geoschikt.outputs import assets, webmap
 from geoschikt.outputs.webmap import MapOptions, render_map, script_json, write_map
 from geoschikt.outputs.webmap import map_data as render_map_data
 from geoschikt.pipeline import ScoreResult
+from geoschikt.scoring import fail_matrix
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 BREAKOUT = "</script><script>document.title='pwned2'</script><!--"
@@ -39,17 +40,9 @@ ALLOWED_URLS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class _WithBalance(ScoreResult):
-    balance: gpd.GeoDataFrame | None = None
-
-
 def with_balance(result: ScoreResult, balance: gpd.GeoDataFrame) -> ScoreResult:
     """``result`` carrying the municipal balance layer (the attribute write_map looks for)."""
-    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
-    if "balance" in fields:
-        return dataclasses.replace(result, balance=balance)
-    return _WithBalance(**fields, balance=balance)
+    return dataclasses.replace(result, balance=balance)
 
 
 def data_of(page: str) -> dict:
@@ -141,6 +134,7 @@ def test_untrusted_names_and_ids_are_data_not_markup(helsinki_result):
 def test_data_block_matches_the_candidates(helsinki_result, page):
     data = data_of(page)
     cands = helsinki_result.candidates.sort_values(["rank", "candidate_id"])
+    failed = fail_matrix(helsinki_result.measured).set_axis(helsinki_result.candidates.index)
     c = data["cand"]
     n = len(cands)
     assert len(c["rank"]) == len(c["x"]) == len(c["pass"]) == len(c["id"]) == n
@@ -154,10 +148,26 @@ def test_data_block_matches_the_candidates(helsinki_result, page):
         dist = cands[f"dist_{key}_m"].to_numpy()
         got = np.array([np.nan if v is None else v for v in c["d"][j]], dtype=float)
         assert np.allclose(got, np.round(dist), equal_nan=True)
-        fails = cands["fails"].fillna("").str.contains(rf"(?:^|; ){key}:").to_numpy()
+        fails = failed.loc[cands.index, key].to_numpy()  # scoring's structured fail matrix
         assert [(b >> j) & 1 for b in c["fail"]] == fails.astype(int).tolist()
+    # the matrix and the table agree: a candidate passes exactly when it fails no limit
+    assert (failed.any(axis=1) == ~helsinki_result.candidates["passes"]).all()
     assert len(c["fp"]) == min(n, 2000)  # the best footprints
     assert data["meta"]["osm_date"] == helsinki_result.provenance["osm_data_timestamp"][:10]
+
+
+def test_fail_bits_are_scorings_fail_matrix(delft_result):
+    """On Delft (where candidates do fail limits) each map bit is the criterion's entry in
+    scoring's fail matrix, and a candidate passes exactly when it fails none."""
+    data = render_map_data(delft_result, MapOptions())
+    cands = delft_result.candidates.sort_values(["rank", "candidate_id"], kind="stable")
+    failed = fail_matrix(delft_result.measured).set_axis(delft_result.candidates.index)
+    assert failed.to_numpy().any() and not failed.to_numpy().all()
+    bits = np.array(data["cand"]["fail"])
+    for j, crit in enumerate(data["crit"]):
+        expected = failed.loc[cands.index, crit["key"]].to_numpy()
+        assert ((bits >> j) & 1).astype(bool).tolist() == expected.tolist()
+    assert ((bits == 0) == cands["passes"].to_numpy()).all()
 
 
 def test_title_block_legend_and_attribution(page, helsinki_result):
@@ -291,8 +301,8 @@ def test_reception_file_values_and_sites_reach_the_map(delft_pbf, tmp_path):
     j = [c["key"] for c in data["crit"]].index("reception")
     crit = data["crit"][j]
     assert crit["assessed"] and crit["curve"]
-    if crit["measure"] != "distance":  # scored on a value: shown next to the distance
-        assert np.allclose(data["cand"]["v"][j], table["value_reception"].round(1), equal_nan=True)
+    assert crit["measure"] == "pressure"  # the default: scored on a value, shown next to it
+    assert np.allclose(data["cand"]["v"][j], table["value_reception"].round(1), equal_nan=True)
     assert data["reception"]["name"] == ["AZC <Delft>", "Klein"]
     assert data["reception"]["cap"] == [300, 40]
     assert data["meta"]["reception_file"] == "azc.csv"

@@ -14,9 +14,9 @@ import shapely
 
 from geoschikt.geo import WGS84
 from geoschikt.outputs import webmap, write_outputs
-from geoschikt.outputs.browser import Browser, chromium_path
 from geoschikt.outputs.webmap import MapOptions, write_map
 from geoschikt.pipeline import ScoreResult
+from geoschikt.testing.browser import Browser, chromium_path
 from tests.test_map import BREAKOUT, HOSTILE, with_balance
 
 pytestmark = [

@@ -12,7 +12,7 @@ from geoschikt.acquire import read_osm
 from geoschikt.features import feature_keys, feature_predicate, select_pois
 from geoschikt.network import build_network, snap_to_edges
 from geoschikt.pipeline import score_area
-from geoschikt.synthetic import write_synthetic_region
+from geoschikt.testing.synthetic import write_synthetic_region
 
 
 @pytest.fixture(scope="module")

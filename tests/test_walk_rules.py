@@ -16,7 +16,6 @@ import pyproj
 import pytest
 import shapely
 
-from geoschikt.accessibility import nearest_network
 from geoschikt.acquire import BARRIER_TAGS, NETWORK_TAGS, NetworkWays
 from geoschikt.config import load_config
 from geoschikt.network import (
@@ -28,6 +27,7 @@ from geoschikt.network import (
     way_access,
 )
 from geoschikt.obstacles import Obstacles, snap_clear
+from geoschikt.routing import nearest_network
 
 CRS = "EPSG:28992"
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -12,11 +12,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geoschikt import __version__
 from geoschikt.decide.runs import RUN, Run, sha256
 from geoschikt.outputs.atomic import atomic_directory, check_output_dir
 from geoschikt.outputs.webmap import Highlight, MapOptions, PanelColumn, write_map
-from geoschikt.outputs.write import describe_files, write_csv, write_layer
+from geoschikt.outputs.write import write_csv, write_layer
+from geoschikt.provenance import run_record
 
 MAP = "map.html"
 
@@ -76,14 +76,15 @@ def write_decision(
     start = time.perf_counter()
     with atomic_directory(out, overwrite) as tmp:
         write(tmp)
-        full = {
-            "geoschikt_version": __version__,
-            **record,
-            "runs": [{"path": str(r.path), "run_json_sha256": _run_json_sha(r)} for r in runs],
-            "seconds": round(time.perf_counter() - start, 3),
-            "attribution": "© OpenStreetMap contributors (ODbL)",
-            "outputs": describe_files(tmp),
-        }
+        full = run_record(
+            {
+                **record,
+                "runs": [{"path": str(r.path), "run_json_sha256": _run_json_sha(r)} for r in runs],
+                "seconds": round(time.perf_counter() - start, 3),
+            },
+            attribution=True,
+            outputs=tmp,
+        )
         (tmp / record_name).write_text(
             json.dumps(full, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
         )

@@ -1,9 +1,11 @@
-"""All-or-nothing output directories: build in a temporary sibling, then rename into place."""
+"""All-or-nothing writes: a file or a directory is built under a temporary name next to its
+target, then renamed into place. The one place that does temp-file-then-rename."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,3 +50,39 @@ def atomic_directory(out: Path, overwrite: bool) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a fresh path to write ``path``'s content to; on success it replaces ``path`` in one
+    rename, on error (or interruption) it is removed and ``path`` is untouched.
+
+    The yielded path has ``path``'s name (drivers that go by the suffix see the right one) inside
+    a new private directory next to ``path`` (``tempfile.mkdtemp``: created exclusively, so two
+    writers never share it). Its name starts with ``.<name>.tmp-``, which batch clean-up knows.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        yield work / path.name
+        os.replace(work / path.name, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def atomic_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` all at once: a synced temporary file next to it (created
+    exclusively by ``tempfile.mkstemp``), then one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise

@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 
 from geoschikt.geo import WGS84, to_crs
+from geoschikt.provenance import ATTRIBUTION
 
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 CLASSES = [(80, "#1a9641"), (60, "#a6d96a"), (40, "#ffffbf"), (20, "#fdae61"), (0, "#d7191c")]
 WORDS = {
     "nl": {

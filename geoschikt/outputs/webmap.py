@@ -35,13 +35,18 @@ import shapely
 from geoschikt import __version__
 from geoschikt.floor_area import coa_size_label
 from geoschikt.geo import WGS84, to_crs, transform_xy
-from geoschikt.measure import NOT_ASSESSED_RECEPTION, not_in_data, not_in_data_nl
-from geoschikt.outputs import assets
+from geoschikt.outputs.assets import csp_hash, leaflet, own
+from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
+    NOT_ASSESSED_RECEPTION,
     criterion_score,
     dist_col,
+    fail_matrix,
+    failed_keys,
     nearest_col,
     nearest_id_col,
+    not_in_data,
+    not_in_data_nl,
     note_col,
     score_col,
     value_col,
@@ -49,7 +54,7 @@ from geoschikt.scoring import (
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+OSM_ATTRIBUTION = OSM_COPYRIGHT
 FAIL_COLOUR = "#9e9e9e"
 CATEGORY_COLOURS = ("#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#01665e")
 BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
@@ -361,7 +366,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
             }
             for i, c in enumerate(criteria)
         ],
-        "cand": _candidates(cands, criteria, options, result.crs),
+        "cand": _candidates(cands, criteria, options, result.crs, _fail_matrix(result)),
         "scores": _scores(result, cands, options),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
@@ -478,7 +483,13 @@ def _attribution(result, lang: str, balance) -> list[str]:
     return items
 
 
-def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str) -> dict:
+def _candidates(
+    cands: gpd.GeoDataFrame,
+    criteria,
+    options: MapOptions,
+    crs: str,
+    failed: pd.DataFrame | None = None,
+) -> dict:
     blur = options.blur_m > 0
     lon, lat = _points(cands)
     if blur:
@@ -489,7 +500,7 @@ def _candidates(cands: gpd.GeoDataFrame, criteria, options: MapOptions, crs: str
         "rank": _ints(cands["rank"].to_numpy(dtype=float)),
         "suit": _rounded(cands["suitability"].to_numpy(dtype=float), 1),
         "pass": cands["passes"].astype(bool).astype(int).tolist(),
-        "fail": _fail_bits(cands, criteria),
+        "fail": _fail_bits(cands, criteria, failed),
         "d": [],
         "v": [],
         "note": [],
@@ -623,16 +634,37 @@ def _snap_to_grid(lon, lat, cell_m: float, crs: str) -> tuple[np.ndarray, np.nda
     return transform_xy(cx, cy, crs, WGS84)
 
 
-def _fail_bits(cands: pd.DataFrame, criteria) -> list[int]:
-    """Per candidate, bit i set when criterion i's hard limit is not met."""
+def _fail_matrix(result) -> pd.DataFrame | None:
+    """Scoring's fail matrix of the result's candidates (indexed like them), or None for a
+    result read back from disk without its measurements."""
+    measured = tuple(getattr(result, "measured", ()) or ())
+    if not measured or len(measured[0].distance) != len(result.candidates):
+        return None
+    failed = fail_matrix(measured).set_axis(result.candidates.index)
+    if "coverage" in result.candidates:  # outside the data: nothing judged, nothing failed
+        failed.loc[(result.candidates["coverage"] == "none").to_numpy()] = False
+    return failed
+
+
+def _fail_bits(cands: pd.DataFrame, criteria, failed: pd.DataFrame | None) -> list[int]:
+    """Per candidate, bit i set when criterion i's hard limit is not met: from scoring's fail
+    matrix, or (a result read back without measurements) the criterion keys its ``fails``
+    text names."""
+    if failed is not None:
+        rows = failed.loc[cands.index]
+        bits = np.zeros(len(cands), dtype=np.int64)
+        for i, c in enumerate(criteria):
+            if c.key in rows:
+                bits |= rows[c.key].to_numpy(dtype=bool).astype(np.int64) << i
+        return bits.tolist()
     fails = (
         cands["fails"].fillna("").astype(str) if "fails" in cands else pd.Series("", cands.index)
     )
-    codes, texts = pd.factorize(fails)  # few distinct texts: match each once
+    codes, texts = pd.factorize(fails)  # few distinct texts: read each once
+    named = [set(failed_keys(t)) for t in texts]
     bits = np.zeros(len(texts), dtype=np.int64)
-    for i, c in enumerate(criteria):  # entries look like "transit: 640 m > 500 m; school: ..."
-        entry = re.compile(rf"(?:^|;\s*){re.escape(c.key)}:")
-        hit = np.fromiter((entry.search(t) is not None for t in texts), bool, len(texts))
+    for i, c in enumerate(criteria):
+        hit = np.fromiter((c.key in keys for keys in named), bool, len(texts))
         bits |= hit.astype(np.int64) << i
     return bits[codes].tolist()
 
@@ -901,8 +933,8 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
     for colour in [*(c[1] for c in data["classes"]), *(c["colour"] for c in data["crit"])]:
         if not _HEX.match(colour):
             raise ValueError(f"colour {colour!r} is not #rrggbb")
-    lf = assets.leaflet()
-    app = _check_inlinable(assets.own("map.js"), "script")
+    lf = leaflet()
+    app = _check_inlinable(own("map.js"), "script")
     scripts = [app]
     if cdn:
         leaflet_css = (
@@ -918,7 +950,7 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
         scripts.append(lf.js)
         origin = ""
-    script_src = " ".join([origin, *(assets.csp_hash(s) for s in scripts)]).strip()
+    script_src = " ".join([origin, *(csp_hash(s) for s in scripts)]).strip()
     style_src = " ".join(["'unsafe-inline'", origin]).strip()
     csp = (
         f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
@@ -930,9 +962,9 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         "csp": html.escape(csp),
         "version": html.escape(__version__),
         "leaflet_css": leaflet_css,
-        "map_css": _check_inlinable(assets.own("map.css"), "style"),
+        "map_css": _check_inlinable(own("map.css"), "style"),
         "data": script_json(data),
         "leaflet_js": leaflet_js,
         "map_js": app,
     }
-    return _SLOT.sub(lambda m: slots[m.group(1)], assets.own("page.html"))
+    return _SLOT.sub(lambda m: slots[m.group(1)], own("page.html"))

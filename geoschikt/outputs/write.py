@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geoschikt.acquire import file_sha256
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.csvsafe import neutralise_arrow
 from geoschikt.outputs.distances import DISTANCES, save_distances
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
+from geoschikt.provenance import ATTRIBUTION, describe_files
 from geoschikt.rasters import write_geotiff
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _raster_tags(result) -> dict[str, str]:
         "SOFTWARE": f"geoschikt {prov.get('geoschikt_version')}",
         "OSM_DATA_TIMESTAMP": str(prov.get("osm_data_timestamp")),
         "AREA": str(prov.get("area", {}).get("name")),
-        "ATTRIBUTION": "© OpenStreetMap contributors (ODbL)",
+        "ATTRIBUTION": ATTRIBUTION,
         "SCORES": "0-100 per criterion band; suitability = weighted mean (see run.json)",
     }
 
@@ -105,15 +105,6 @@ def write_outputs(
         )
     log.info("outputs written to %s", out)
     return out
-
-
-def describe_files(directory: Path) -> dict[str, dict]:
-    """Size and SHA-256 of every file in ``directory`` (for provenance records)."""
-    return {
-        p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
-        for p in sorted(directory.iterdir())
-        if p.is_file()
-    }
 
 
 def write_tables(

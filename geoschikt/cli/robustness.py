@@ -1,4 +1,4 @@
-"""`geoschikt robustness`, `select` and `compare`: decisions on top of finished runs."""
+"""`geoschikt robustness`: how robust the ranking of a finished run is to other weightings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from geoschikt.cli import cli
+from geoschikt.cli.options import lang_option, out_option, overwrite_option, verbosity_options
 from geoschikt.errors import ConfigError
 
 
@@ -32,7 +32,7 @@ def _spread(value: str) -> float | str:
     return s
 
 
-@cli.command("robustness")
+@click.command("robustness")
 @click.argument("run_dir", metavar="RUN", type=click.Path(path_type=Path))
 @click.option(
     "--spread",
@@ -45,9 +45,10 @@ def _spread(value: str) -> float | str:
 @click.option("--top", "top", default=10, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option("--region", help="Only this region of a batch directory.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), help="Language of the map.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@lang_option
+@out_option()
+@overwrite_option
+@verbosity_options
 def robustness_cmd(run_dir, spread, samples, top, seed, region, lang, out, overwrite):
     """How robust the ranking of RUN is to other weightings: per candidate the share of
     weightings that put it in the top k (robustness.csv/.gpkg, sensitivity.csv, map.html)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,11 @@ from geoschikt.acquire import (
     empty_chunk,
     stream_osm,
 )
+from geoschikt.batch.memory import give_back_memory
+from geoschikt.batch.plan import buffered_bounds
+from geoschikt.batch.status import RegionTask
+from geoschikt.config import Config
+from geoschikt.geo import WGS84
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +174,8 @@ def split_extract(
 ) -> None:
     """Read ``osm_path`` once and write one input file per region (see the module docstring)."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    tag = f"tmp-{os.getpid()}"
-    partial = [r.path.with_name(f".{r.path.name}.{tag}") for r in regions]
-    for tmp in partial:
-        tmp.write_bytes(b"")
-    nodes = work_dir / f".nodes.{tag}"
+    partial = [_new_temp(r.path) for r in regions]
+    nodes = work_dir / f".nodes.tmp-{os.getpid()}"
     bounds = [r.bounds for r in regions]
     building_bounds = [r.building_bounds or r.bounds for r in regions]
     try:
@@ -197,6 +200,13 @@ def split_extract(
         for tmp in partial:
             tmp.unlink(missing_ok=True)
         nodes.unlink(missing_ok=True)
+
+
+def _new_temp(path: Path) -> Path:
+    """A new, empty file next to ``path`` (created exclusively), to be renamed to it."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def _append(path: Path, record: object, *, sync: bool = False) -> None:
@@ -228,3 +238,43 @@ def read_region_input(path: str | Path) -> tuple[OsmData, gpd.GeoDataFrame]:
         **record.meta,
     )
     return osm, record.area
+
+
+def prepare_inputs(
+    osm_path: Path,
+    tasks: list[RegionTask],
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    osm_sha: str | None = None,
+) -> None:
+    """Read the extract once, cutting an input for each task that lacks one (see ``cut``)."""
+    from geoschikt.pipeline import feature_keys, feature_predicate
+
+    missing = [t for t in tasks if not Path(t.input_path).is_file()]
+    if not missing:
+        return
+    log.info("reading %s once for %d region(s)", osm_path, len(missing))
+    reach = max(c.reach_m for c in config.criteria) + config.network.max_snap_m
+    geoms = dict(zip(regions["region_id"], regions.geometry, strict=True))
+    cuts = [
+        RegionCut(
+            path=Path(t.input_path),
+            bounds=buffered_bounds(geoms[t.region_id], reach),
+            building_bounds=tuple(geoms[t.region_id].bounds),
+            area=gpd.GeoDataFrame(
+                {"name": [t.region_name], "source": [f"region {t.region_id}"]},
+                geometry=[geoms[t.region_id]],
+                crs=WGS84,
+            ),
+        )
+        for t in missing
+    ]
+    split_extract(
+        osm_path,
+        cuts,
+        feature_keys(config),
+        feature_predicate(config),
+        work_dir=Path(missing[0].input_path).parent,
+        sha256=osm_sha,
+    )
+    give_back_memory()

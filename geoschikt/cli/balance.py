@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from geoschikt.cli import cli
+from geoschikt.cli.options import out_option, overwrite_option, verbosity_options
 
 log = logging.getLogger("geoschikt")
 
 
-@cli.command("balance")
+@click.command("balance")
 @click.option(
     "--regions",
     "regions_file",
@@ -56,8 +56,9 @@ log = logging.getLogger("geoschikt")
     is_flag=True,
     help="Fail (exit 2, nothing written) when the municipal codes of the files do not match.",
 )
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output directory.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@out_option()
+@overwrite_option
+@verbosity_options
 def balance_cmd(
     regions_file,
     population_file,

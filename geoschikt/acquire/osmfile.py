@@ -1,16 +1,11 @@
-"""OSM data in: local files (PBF, XML, compressed XML) and cached Overpass/Nominatim downloads.
-
-The only module that opens OSM files or touches the network. Downloads are stored as OSM XML
-in the cache and read by the same reader as local files, so one parser serves both paths.
+"""OSM files in: PBF, XML and compressed XML, read whole (``read_osm``) or in chunks
+(``stream_osm``). The only module that opens OSM files; downloads (``overpass``) are stored as
+OSM XML and read by this same reader, so one parser serves both paths.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +17,8 @@ import osmium
 import pandas as pd
 import shapely
 
-from geoschikt.errors import DataUnavailableError, InputFileError
+from geoschikt.errors import InputFileError, first_line
+from geoschikt.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +37,6 @@ BUILDING_TAGS = (
 )
 ADDRESS_TAGS = ("addr:street", "addr:housenumber", "addr:postcode", "addr:city")
 BOUNDARY_TAGS = ("name", "admin_level", "boundary", "ref:gemeentecode", "ref")
-
-OVERPASS_URL = "https://overpass-api.de/api/interpreter"
-NOMINATIM_URL = "https://nominatim.openstreetmap.org/search"
-USER_AGENT = "geoschikt (https://pypi.org/project/geoschikt)"
 
 
 @dataclass(frozen=True)
@@ -91,15 +83,6 @@ class OsmData:
     # nodes with addr:housenumber (Dutch OSM: BAG addresses as points inside buildings)
     addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
     water: gpd.GeoDataFrame | None = None  # water areas (osm_id, geometry), for snapping
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_osm(
@@ -188,7 +171,7 @@ def stream_osm(
         )
     except RuntimeError as exc:
         raise InputFileError(
-            f"OSM file {path} could not be read ({_first_line(exc)}); it is corrupt or truncated: "
+            f"OSM file {path} could not be read ({first_line(exc)}); it is corrupt or truncated: "
             "download or export it again"
         ) from None
     if total == 0:
@@ -259,10 +242,6 @@ def is_water(tags) -> bool:
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def _read_header(path: Path) -> tuple[tuple[float, float, float, float] | None, str | None]:
     try:
         reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
@@ -274,7 +253,7 @@ def _read_header(path: Path) -> tuple[tuple[float, float, float, float] | None, 
             reader.close()
     except RuntimeError as exc:
         raise InputFileError(
-            f"OSM file {path} could not be read ({_first_line(exc)}); it is corrupt or not OSM "
+            f"OSM file {path} could not be read ({first_line(exc)}); it is corrupt or not OSM "
             "data: download or export it again"
         ) from None
     bounds = None
@@ -522,155 +501,3 @@ def _way_line(way) -> shapely.LineString | None:
 
 # --------------------------------------------------------------------------------------------
 # Downloads: Nominatim (place -> boundary) and Overpass (bbox -> OSM XML), cached on disk.
-
-Transport = Callable[[str, dict], bytes]
-"""``transport(url, params) -> response body``; replaced in tests by recorded responses."""
-
-
-def http_transport(url: str, params: dict) -> bytes:
-    """POST for Overpass, GET for Nominatim, with a descriptive User-Agent."""
-    import requests
-
-    headers = {"User-Agent": USER_AGENT}
-    try:
-        if url == OVERPASS_URL:
-            resp = requests.post(url, data=params, headers=headers, timeout=600)
-        else:
-            resp = requests.get(url, params=params, headers=headers, timeout=60)
-        resp.raise_for_status()
-    except requests.RequestException as exc:
-        raise DataUnavailableError(
-            f"download from {url} failed ({_first_line(exc)}); check the connection, or use "
-            "a local OSM file with --osm"
-        ) from None
-    return resp.content
-
-
-def default_cache_dir() -> Path:
-    """``$GEOSCHIKT_CACHE``, else ``~/.cache/geoschikt``."""
-    env = os.environ.get("GEOSCHIKT_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "geoschikt"
-
-
-def cache_key(url: str, params: dict) -> str:
-    """Stable key of a request: SHA-256 of the URL and its sorted parameters."""
-    blob = json.dumps({"url": url, "params": params}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:32]
-
-
-def cached_request(
-    url: str,
-    params: dict,
-    *,
-    suffix: str,
-    cache_dir: Path,
-    offline: bool,
-    transport: Transport | None = None,
-) -> Path:
-    """Path of the cached response to a request, downloading it first unless offline."""
-    target = Path(cache_dir) / f"{cache_key(url, params)}{suffix}"
-    if target.is_file():
-        log.info("using cached response %s", target)
-        return target
-    if offline:
-        raise DataUnavailableError(
-            f"--offline: the cache has no response for this request (missing {target}); "
-            "run once without --offline to download it, or use --osm FILE"
-        )
-    log.info("downloading from %s", url)
-    body = (transport or http_transport)(url, params)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(body)
-    meta = {"url": url, "params": params, "fetched": dt.datetime.now(dt.UTC).isoformat()}
-    target.with_name(target.name + ".json").write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, target)
-    return target
-
-
-def overpass_query(bbox: tuple[float, float, float, float], feature_rules: Iterable[str]) -> str:
-    """Overpass QL for streets, buildings, boundaries and the criteria's features in a bbox.
-
-    ``bbox`` is (left, bottom, right, top) in EPSG:4326; ``feature_rules`` are ``key=v1|v2`` or
-    ``key=*`` strings from the criteria. Output is OSM XML with metadata (timestamps).
-    """
-    left, bottom, right, top = bbox
-    parts = [
-        'way["highway"];',
-        'way["building"];',
-        'relation["building"];',
-        'relation["boundary"="administrative"];',
-    ]
-    for rule in feature_rules:
-        key, _, values = rule.partition("=")
-        if values in ("", "*"):
-            parts.append(f'nwr["{key}"];')
-        else:
-            pattern = "|".join(v.replace('"', "") for v in values.split("|"))
-            parts.append(f'nwr["{key}"~"^({pattern})$"];')
-    body = "\n  ".join(parts)
-    return (
-        f"[out:xml][timeout:600][bbox:{bottom},{left},{top},{right}];\n"
-        f"(\n  {body}\n);\n(._;>;);\nout meta;"
-    )
-
-
-def fetch_bbox(
-    bbox: tuple[float, float, float, float],
-    feature_rules: Iterable[str],
-    *,
-    cache_dir: Path,
-    offline: bool,
-    transport: Transport | None = None,
-) -> Path:
-    """OSM XML for ``bbox`` from Overpass (cached); returns the file to pass to ``read_osm``."""
-    query = overpass_query(bbox, feature_rules)
-    body = cached_request(
-        OVERPASS_URL,
-        {"data": query},
-        suffix=".osm",
-        cache_dir=cache_dir,
-        offline=offline,
-        transport=transport,
-    )
-    if body.stat().st_size < 200 and b"<osm" not in body.read_bytes():
-        raise DataUnavailableError(f"Overpass returned no OSM data (see {body}); try again later")
-    return body
-
-
-def geocode_place(
-    place: str, *, cache_dir: Path, offline: bool, transport: Transport | None = None
-) -> gpd.GeoDataFrame:
-    """Boundary polygon of a named place from Nominatim (cached), as a one-row GeoDataFrame."""
-    params = {"q": place, "format": "json", "polygon_geojson": "1", "limit": "5"}
-    path = cached_request(
-        NOMINATIM_URL,
-        params,
-        suffix=".json",
-        cache_dir=cache_dir,
-        offline=offline,
-        transport=transport,
-    )
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DataUnavailableError(
-            f"Nominatim answer in {path} is not JSON; delete it and retry"
-        ) from None
-    polys = [r for r in results if r.get("geojson", {}).get("type") in ("Polygon", "MultiPolygon")]
-    if not polys:
-        raise DataUnavailableError(
-            f"Nominatim found no boundary polygon for {place!r}; give a more precise name "
-            "(e.g. 'Delft, Nederland') or use --bbox"
-        )
-    best = polys[0]
-    geom = shapely.geometry.shape(best["geojson"])
-    return gpd.GeoDataFrame(
-        {
-            "name": [best.get("display_name", place)],
-            "osm_type": [best.get("osm_type")],
-            "osm_id": [best.get("osm_id")],
-        },
-        geometry=[geom],
-        crs="EPSG:4326",
-    )

@@ -1,0 +1,109 @@
+"""Re-scoring a finished batch into a new batch directory from its measured distances."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoschikt.batch.outputs import to_wgs84, write_batch_outputs
+from geoschikt.batch.regions import safe_name
+from geoschikt.batch.status import BATCH_MARK, STATUS_OK, SUMMARY_COLUMNS, RegionTask, region_stats
+from geoschikt.config import Config
+from geoschikt.errors import OutputError
+from geoschikt.outputs.combined_update import CombinedUpdate
+
+
+def rescore_batch(
+    src: Path, config: Config, out: Path, *, overwrite: bool = False, jobs: int = 1
+) -> pd.DataFrame:
+    """Re-score every scored region of the batch in ``src`` into a new batch directory ``out``
+    (``jobs`` regions at a time)."""
+    import contextlib
+
+    from geoschikt.outputs import atomic_directory
+
+    src, out = Path(src), Path(out)
+    if src.resolve() == out.resolve():
+        raise OutputError("--out must differ from the batch being re-scored")
+    start = time.perf_counter()
+    old = pd.read_csv(src / "summary.csv", dtype={"region_id": str})
+    old["reason"] = old["reason"].astype("string").fillna("").astype(str)  # as batch records it
+    combined = src / "candidates_all.gpkg"
+    regions = gpd.read_file(combined, layer="regions", engine="pyogrio", fid_as_index=True)
+    before = pd.DataFrame(regions.drop(columns=regions.geometry.name))
+    regions = to_wgs84(regions[["region_id", "region_name", "geometry"]].reset_index(drop=True))
+    regions.attrs["source"] = f"as in {src}"
+    batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]
+    records = old.to_dict("records")
+    with (
+        atomic_directory(out, overwrite) as tmp,
+        CombinedUpdate(combined, tmp / ".candidates_all.update.gpkg", before) as update,
+    ):
+        tasks = [
+            RegionTask(
+                str(r["region_id"]),
+                str(r["region_name"]),
+                "",
+                str(tmp / "regions" / safe_name(str(r["region_id"]))),
+                "",
+                "",
+                {},
+                (),
+                None,
+            )
+            for r in records
+        ]
+        work = [
+            (src, t.out_dir, r, config)
+            for t, r in zip(tasks, records, strict=True)
+            if r["status"] == STATUS_OK
+        ]
+        by_id = {}
+        with contextlib.ExitStack() as stack:
+            results = map(rescore_region, work)
+            if jobs > 1 and len(work) > 1:
+                import multiprocessing as mp
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
+                results = stack.enter_context(pool).map(rescore_region, work)
+            for (_, out_dir, _, _), (row, changed) in zip(work, results, strict=True):
+                update.add(row["region_id"], Path(out_dir) / "candidates.gpkg", changed)
+                by_id[row["region_id"]] = row
+        rows = [by_id.get(r["region_id"], r) for r in records]
+        summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
+        write_batch_outputs(
+            tmp,
+            tasks,
+            summary,
+            regions,
+            config,
+            Path(batch_osm["path"]),
+            time.perf_counter() - start,
+            batch_osm.get("sha256"),
+            source=update,
+        )
+    return summary
+
+
+def rescore_region(work: tuple) -> tuple[dict, list[str] | None]:
+    """Re-score one region's run directory into ``out_dir``; returns its summary row and the
+    candidate columns that changed (None: the set of columns changed)."""
+    from geoschikt.rescore import rescore, write_rescored
+
+    src, out_dir, row, config = work
+    t0 = time.perf_counter()
+    rescored = rescore(Path(src) / "regions" / Path(out_dir).name, config)
+    update = write_rescored(
+        rescored,
+        out_dir,
+        overwrite=True,
+        command=f"geoschikt rescore {src} (region {row['region_id']})",
+    )
+    stats = region_stats(rescored.result.candidates)
+    changed = None if update is None else update.columns
+    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2)), changed
