@@ -20,7 +20,6 @@ a reception row get empty places (not 0), and every mismatch is listed in the su
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -34,9 +33,8 @@ import pandas as pd
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.inputs import read_points_or_shapes
-from geoschikt.outputs.atomic import atomic_directory
-from geoschikt.outputs.csvsafe import neutralise_frame
-from geoschikt.provenance import input_record, run_record
+from geoschikt.provenance import input_record
+from geoschikt.tables import read_user_csv
 
 log = logging.getLogger(__name__)
 
@@ -248,14 +246,7 @@ def _read_csv(path: str | Path, what: str) -> tuple[pd.DataFrame, str]:
     label = f"{what} file {path}"
     if not path.is_file():
         raise InputFileError(f"{label} does not exist; check the path")
-    try:
-        table = pd.read_csv(path, dtype=str, skipinitialspace=True)
-        if len(table.columns) == 1 and ";" in str(table.columns[0]):  # Dutch Excel export
-            table = pd.read_csv(path, dtype=str, skipinitialspace=True, sep=";")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(
-            f"{label} is not a readable CSV ({exc}); save it as a UTF-8 CSV with a header row"
-        ) from None
+    table, _dialect = read_user_csv(path, what, text=True)
     if table.empty:
         raise InputFileError(f"{label} has no rows")
     return table, label
@@ -610,28 +601,3 @@ def require_match(balance: Balance) -> None:
             "use regions, population and reception of the same municipal year, or drop --strict "
             "to write the balance with these listed"
         )
-
-
-def write_balance(
-    balance: Balance, out: str | Path, *, overwrite: bool = False, command: str | None = None
-) -> Path:
-    """Write balance.gpkg (layer ``balance``), balance.csv, balance_unmatched.csv and
-    balance.json into ``out`` atomically; returns ``out``."""
-    out = Path(out)
-    with atomic_directory(out, overwrite) as tmp:
-        balance.layer.to_file(tmp / GPKG, layer=LAYER, driver="GPKG", engine="pyogrio")
-        layer = pd.DataFrame(balance.layer.drop(columns="geometry"))
-        neutralise_frame(layer).to_csv(tmp / CSV, index=False)
-        neutralise_frame(balance.unmatched).to_csv(tmp / UNMATCHED_CSV, index=False)
-        record = run_record(
-            {**balance.summary, "warnings": balance.warnings()},
-            time_key="created",
-            command=command,
-            with_command=True,
-            outputs=tmp,
-        )
-        (tmp / RECORD).write_text(
-            json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-        )
-    log.info("balance written to %s", out)
-    return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 import difflib
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,50 +27,7 @@ DIRECTIONS = ("towards", "away")
 SOURCES = ("osm", "reception", "raster")
 LANGS = ("nl", "en")
 
-_SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "analysis": ("crs", "distance"),
-    "network": ("max_snap_m", "min_component_nodes"),
-    "candidates": (
-        "building_types",
-        "dwelling_types",
-        "min_floor_area_m2",
-        "max_floor_area_m2",
-        "m2_per_place",
-        "default_levels",
-        "levels_by_type",
-        "unknown_use_needs_address",
-    ),
-    "surface": ("resolution_m",),
-    "map": ("lang", "blur_m", "footprints", "assets"),
-}
-_CRITERION_KEYS = (
-    "label_nl",
-    "label_en",
-    "tags",
-    "exclude",
-    "source",
-    "mode",
-    "direction",
-    "decay",
-    "near_m",
-    "far_m",
-    "steepness",
-    "weight",
-    "max_m",
-    "min_m",
-    "enabled",
-    "measure",
-    "kernel",
-    "bandwidth_m",
-    "cutoff_m",
-    "within_m",
-    "full_at",
-    "zero_at",
-    "min_capacity",
-    "raster",
-    "band",
-    "distance_to",
-)
+CSV_DIALECTS = ("international", "nl")
 
 
 @dataclass(frozen=True)
@@ -181,13 +138,14 @@ class Criterion:
     @property
     def reach_m(self) -> float:
         """Farthest distance that is measured; beyond it a feature is 'not in reach'."""
+        extra: tuple[float | None, ...]
         if self.measure == "pressure":
             extra = (self.cutoff_m, self.within_m)
         elif self.measure == "raster":
             extra = (0.0,)
         else:
             extra = (self.far_m,)
-        return max(v for v in (*extra, self.max_m, self.min_m) if v is not None)
+        return float(max(v for v in (*extra, self.max_m, self.min_m) if v is not None))
 
     def label(self, lang: str) -> str:
         return self.label_nl if lang == "nl" else self.label_en
@@ -229,6 +187,16 @@ class NetworkRules:
 
 
 @dataclass(frozen=True)
+class MapSettings:
+    """The ``[map]`` section: language, blurring, footprints drawn, where Leaflet comes from."""
+
+    lang: str = "nl"
+    blur_m: float = 0.0
+    footprints: int = 2000
+    assets: str = "inline"  # "inline" or "cdn"
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of a run."""
 
@@ -239,6 +207,9 @@ class Config:
     lang: str
     criteria: tuple[Criterion, ...]
     surface_m: float = 50.0
+    map: MapSettings = field(default_factory=MapSettings)
+    csv_dialect: str = "international"  # [output]: "nl" for Dutch Excel
+    xlsx: bool = False  # [output]: also write candidates.xlsx
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
 
@@ -259,6 +230,22 @@ class Config:
         if problems:
             raise ConfigError(_join(problems, None))
         return _build(merged, self.sources)
+
+
+def _names(cls: type, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in without)
+
+
+# The keys each section accepts, from the typed settings (one place for each key).
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "analysis": ("crs", "distance"),
+    "network": _names(NetworkRules),
+    "candidates": _names(CandidateRules),
+    "surface": ("resolution_m",),
+    "map": _names(MapSettings),
+    "output": ("csv_dialect", "xlsx"),
+}
+_CRITERION_KEYS = (*_names(Criterion, without=("key",)), "enabled")
 
 
 def load_config(
@@ -315,7 +302,7 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
     return problems
 
 
-def _measuring(c: Criterion) -> tuple:
+def _measuring(c: Criterion) -> tuple[object, ...]:
     """What determines a criterion's measurement (not its scoring)."""
     base = (c.tags, c.exclude, c.source, c.mode, c.measure, c.distance_to)
     if c.measure == "pressure":
@@ -334,7 +321,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
 
 
-def _deep_merge(base: dict, over: Mapping, *, path: str, problems: list[str]) -> dict:
+def _deep_merge(
+    base: dict[str, Any], over: Mapping[str, Any], *, path: str, problems: list[str]
+) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
@@ -352,7 +341,7 @@ def _deep_merge(base: dict, over: Mapping, *, path: str, problems: list[str]) ->
     return out
 
 
-def _unknown(here: str, key: str, allowed) -> str:
+def _unknown(here: str, key: str, allowed: Iterable[str]) -> str:
     allowed = sorted(allowed)
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -453,6 +442,16 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             "(or 0 for no surface)"
         )
 
+    out_raw = raw.get("output", {})
+    csv_dialect = out_raw.get("csv_dialect", "international")
+    if csv_dialect not in CSV_DIALECTS:
+        problems.append(
+            f"output.csv_dialect = {csv_dialect!r}; allowed: {', '.join(map(repr, CSV_DIALECTS))}"
+        )
+    xlsx = out_raw.get("xlsx", False)
+    if not isinstance(xlsx, bool):
+        problems.append(f"output.xlsx = {xlsx!r} must be true or false")
+
     criteria = []
     crit_raw = raw.get("criteria", {})
     if not isinstance(crit_raw, dict) or not crit_raw:
@@ -471,26 +470,43 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     return Config(
         crs=crs,
         distance=distance,
-        network=NetworkRules(float(max_snap), int(min_comp)),
+        network=NetworkRules(float(max_snap or 0), int(min_comp or 0)),  # checked above
         candidates=CandidateRules(
             tuple(types),
-            float(min_a),
-            float(max_a),
+            float(min_a or 0),  # None only with a problem, raised above
+            float(max_a or 0),
             dwelling_types=tuple(dwellings),
-            m2_per_place=float(per_place),
-            default_levels=float(default_levels),
+            m2_per_place=float(per_place or 0),
+            default_levels=float(default_levels or 0),
             levels_by_type=tuple(sorted((str(k), float(v)) for k, v in by_type.items())),
             unknown_use_needs_address=bool(needs_address),
         ),
         lang=lang,
         criteria=tuple(criteria),
         surface_m=50.0 if surface_m is None else float(surface_m),
+        map=MapSettings(
+            lang=lang,
+            blur_m=float(map_raw.get("blur_m", 0) or 0),
+            footprints=int(map_raw.get("footprints", MapSettings.footprints)),
+            assets=str(map_raw.get("assets", MapSettings.assets)),
+        ),
+        csv_dialect=str(csv_dialect),
+        xlsx=bool(xlsx),
         raw=raw,
         sources=sources,
     )
 
 
-def _number(spec, key, where, problems, *, positive=False, minimum=None, required=True):
+def _number(
+    spec: Mapping[str, Any],
+    key: str,
+    where: str,
+    problems: list[str],
+    *,
+    positive: bool = False,
+    minimum: float | None = None,
+    required: bool = True,
+) -> float | None:
     value = spec.get(key)
     name = f"{where}.{key}"
     if value is None:
@@ -529,7 +545,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
             problems.append(f"{where}.{name} = {value!r}; allowed: {', '.join(allowed)}")
         return str(value)
 
-    def num(name: str, **kw) -> float | None:
+    def num(name: str, **kw: Any) -> float | None:
         return _number(spec, name, where, problems, **kw)
 
     source = choice("source", SOURCES, "osm")
@@ -605,7 +621,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         near_m=near,
         far_m=far,
         steepness=steep if steep is not None else CURVES[decay].default_steepness,
-        weight=weight,
+        weight=float(weight or 0),  # None only with a problem, which returned above
         max_m=max_m,
         min_m=min_m,
         measure=measure,

@@ -34,7 +34,8 @@ def _linear(x: FloatArray, k: float) -> FloatArray:
 
 
 def _exponential(x: FloatArray, k: float) -> FloatArray:
-    return (np.exp(-k * x) - np.exp(-k)) / (1.0 - np.exp(-k))
+    f: FloatArray = (np.exp(-k * x) - np.exp(-k)) / (1.0 - np.exp(-k))
+    return f
 
 
 def _logistic(x: FloatArray, k: float) -> FloatArray:

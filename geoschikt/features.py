@@ -220,7 +220,8 @@ def select_candidates(
     tags), floor area, estimated places and COA size class."""
     if buildings.empty:
         raise NoCandidatesError(
-            "the OSM data holds no buildings; use --candidates with your own file"
+            "the OSM data holds no buildings (is the extract complete?); with `geoschikt "
+            "score` you can give your own sites with --candidates FILE"
         )
     footprints = to_crs(buildings, crs)
     area_m = to_crs(area, crs).geometry.union_all()

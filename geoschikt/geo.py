@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pyproj
+
+FrameT = TypeVar("FrameT", gpd.GeoDataFrame, gpd.GeoSeries)
 
 WGS84 = "EPSG:4326"
 RD_NEW = "EPSG:28992"
@@ -25,7 +29,7 @@ def choose_metric_crs(lon: float, lat: float, setting: str = "auto") -> str:
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
-def to_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: str):
+def to_crs(frame: FrameT, crs: str) -> FrameT:
     """Reproject a GeoDataFrame/GeoSeries (a no-op when it is already in ``crs``)."""
     if frame.crs is not None and pyproj.CRS.from_user_input(frame.crs) == pyproj.CRS(crs):
         return frame
@@ -38,12 +42,16 @@ def transform_xy(x: np.ndarray, y: np.ndarray, src: str, dst: str) -> tuple[np.n
     return tr.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
 
 
-def geodesic_lengths(lon1, lat1, lon2, lat2) -> np.ndarray:
+def geodesic_lengths(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Lengths in metres on the WGS84 ellipsoid between coordinate arrays."""
     return np.asarray(pyproj.Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2], dtype=float)
 
 
-def grow_bounds(bounds, metres: float) -> tuple[float, float, float, float]:
+def grow_bounds(
+    bounds: Sequence[float] | np.ndarray, metres: float
+) -> tuple[float, float, float, float]:
     """``bounds`` (lon/lat) grown by at least ``metres`` on every side: a degree of latitude is
     at least 110,574 m, and a degree of longitude at least 111,320 m x cos(latitude) at the
     latitude farthest from the equator."""

@@ -5,7 +5,9 @@ pressure, raster values. Networks are built once per mode and reused for later p
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from functools import cached_property
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -38,14 +40,22 @@ def within_col(crit: Criterion) -> str:
     return f"{crit.key}_places_within_{crit.within_m / 1000:g}km"
 
 
+class Timer(Protocol):
+    """What the measurer needs of the run's timings: a context manager per stage."""
+
+    def stage(self, name: str) -> AbstractContextManager[object]: ...
+
+
 class Measurer:
     """Measures the configured criteria for points in the metric ``crs``."""
 
-    def __init__(self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings):
+    def __init__(
+        self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings: Timer
+    ):
         self.osm, self.pois, self.config, self.crs, self.timings = osm, pois, config, crs, timings
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[str, Snapped] = {}
-        self.network_info: dict[str, dict] = {}
+        self.network_info: dict[str, dict[str, Any]] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
         self.outlines: dict[str, shapely.STRtree] = {}  # criterion -> its features' outlines
         if "snap_m" not in pois:
@@ -68,7 +78,9 @@ class Measurer:
             self.network_info[mode] = {"nodes": net.n_nodes, "edges": len(net.u)}
         return self.networks[mode]
 
-    def measure(self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True):
+    def measure(
+        self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True
+    ) -> tuple[list[Measured], dict[str, Any]]:
         """(measured per criterion, extra columns) for the points ``x``, ``y``.
 
         With ``candidates``, points that are all off the network are an error, and snapping
@@ -86,6 +98,8 @@ class Measurer:
             if crit.measure == "raster":
                 from geoschikt.rasters import sample_raster  # rasterio only when needed
 
+                if crit.raster is None:  # the config requires it for source = "raster"
+                    raise AreaError(f"criterion {crit.key} has no raster file")
                 value = sample_raster(crit.raster, crit.band, x, y, self.crs)
                 measured.append(
                     Measured(
@@ -151,7 +165,9 @@ class Measurer:
                 extra[nearest_id_col(crit.key)] = nearest_ids(self.pois, sel, near)
         return measured, extra
 
-    def _nearest_outline(self, crit, sel, x, y) -> Nearest:
+    def _nearest_outline(
+        self, crit: Criterion, sel: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> Nearest:
         """Straight distance to the nearest point of each feature's own geometry (the outline
         of a polygon, 0 inside it; a line), within reach; the feature index is into ``sel``."""
         if crit.key not in self.outlines:
@@ -173,7 +189,9 @@ class Measurer:
         dist[pt], idx[pt] = d, feat
         return Nearest(dist, idx)
 
-    def _feature_snap(self, crit, net, sel, fx, fy) -> Snapped:
+    def _feature_snap(
+        self, crit: Criterion, net: Network, sel: np.ndarray, fx: np.ndarray, fy: np.ndarray
+    ) -> Snapped:
         if crit.key not in self.feature_snaps:
             snapped = snap_clear(
                 net, fx, fy, self.config.network.max_snap_m, self.obstacles, buildings=False
@@ -182,7 +200,15 @@ class Measurer:
             self.feature_snaps[crit.key] = snapped
         return self.feature_snaps[crit.key]
 
-    def _pressure(self, crit, sel, x, y, fx, fy):
+    def _pressure(
+        self,
+        crit: Criterion,
+        sel: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        fx: np.ndarray,
+        fy: np.ndarray,
+    ) -> tuple[Measured, Nearest, np.ndarray]:
         """Capacity-weighted kernel sum of nearby reception (the score), places within
         ``within_m`` and the straight distance to the nearest site (for hard limits)."""
         cap = self.pois["capacity"].to_numpy(dtype=float)[sel]
@@ -238,10 +264,7 @@ def nearest_ids(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.nd
     if not found.any():
         return ids
     rows = pois.iloc[sel]
-    ident = np.where(
-        rows["osm_type"].notna(),
-        rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
-        None,
-    ).astype(object)
+    ident = (rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str)).to_numpy(object)
+    ident[rows["osm_type"].isna().to_numpy()] = None
     ids[found] = ident[near.feature[found]]
     return ids

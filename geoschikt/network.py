@@ -84,7 +84,8 @@ def way_access(tags: pd.DataFrame, mode: str) -> np.ndarray:
 def usable_ways(tags: pd.DataFrame, mode: str) -> np.ndarray:
     """Boolean mask of the ways a pedestrian (``walk``) or cyclist (``bike``) may use (public
     or destination-only)."""
-    return way_access(tags, mode) != NO_ACCESS
+    usable: np.ndarray = way_access(tags, mode) != NO_ACCESS
+    return usable
 
 
 def blocked_nodes(barriers: pd.DataFrame | None, mode: str) -> np.ndarray:
@@ -146,9 +147,9 @@ class Network:
 
     def csr(
         self,
-        extra_rows=None,
-        extra_cols=None,
-        extra_w=None,
+        extra_rows: np.ndarray | None = None,
+        extra_cols: np.ndarray | None = None,
+        extra_w: np.ndarray | None = None,
         n_extra: int = 0,
         *,
         layered: bool = False,
@@ -374,7 +375,9 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
     )
 
 
-def area_crossings(ways: NetworkWays, kind: np.ndarray, crs: str):
+def area_crossings(
+    ways: NetworkWays, kind: np.ndarray, crs: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Straight edges across walkable areas (``highway=pedestrian|footway`` + ``area=yes``):
     between every pair of outline nodes that other usable ways also use, when the straight line
     stays inside the area. Returns (refs, lon, lat) of two-node ways and each one's access
@@ -470,7 +473,16 @@ def snap_to_edges(network: Network, x: np.ndarray, y: np.ndarray, max_snap_m: fl
     return Snapped(edge, t, offset)
 
 
-def _snap_with_tree(network, x, y, which, max_snap_m, edge, t, offset) -> None:
+def _snap_with_tree(
+    network: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    which: np.ndarray,
+    max_snap_m: float,
+    edge: np.ndarray,
+    t: np.ndarray,
+    offset: np.ndarray,
+) -> None:
     """GEOS STRtree nearest-edge search for the points ``which`` (fills the output arrays)."""
     pts = shapely.points(x[which], y[which])
     (ip, ie), dist = network.tree.query_nearest(
@@ -527,7 +539,9 @@ class _SnapIndex:
             ax, ay, dx, dy, dx * dx + dy * dy, sample_edge, half, cKDTree(np.column_stack([sx, sy]))
         )
 
-    def nearest(self, px: np.ndarray, py: np.ndarray, max_dist: float):
+    def nearest(
+        self, px: np.ndarray, py: np.ndarray, max_dist: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(edge or -1, fraction t from u, distance, exact?) per point."""
         k = min(_SNAP_K, len(self.sample_edge))
         sd, si = self.tree.query(

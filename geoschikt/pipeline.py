@@ -128,6 +128,7 @@ def score_osm(
     candidates_file: str | Path | None = None,
     id_column: str | None = None,
     reception_file: str | Path | None = None,
+    csv_crs: str | None = None,
     balance_file: str | Path | None = None,
     timings: Timings | None = None,
 ) -> ScoreResult:
@@ -157,7 +158,7 @@ def score_osm(
         if candidates_file is not None:
             inputs.append(input_record("candidates", candidates_file))
             candidates = _user_candidates(
-                candidates_file, id_column, area if area_given else None, crs
+                candidates_file, id_column, area if area_given else None, crs, csv_crs
             )
             candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
         else:
@@ -167,7 +168,7 @@ def score_osm(
         reception = None
         if reception_file is not None:
             inputs.append(input_record("reception", reception_file))
-            reception = read_reception(reception_file)
+            reception = read_reception(reception_file, csv_crs=csv_crs)
         pois = _pois(osm, config, reception, crs)
     log.info(
         "%d candidates; features: %s",
@@ -397,8 +398,8 @@ def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
     return area_frame(default_extent(osm), osm.path.name, "extent of the OSM data"), False
 
 
-def _user_candidates(path, id_column, area, crs) -> gpd.GeoDataFrame:
-    frame = read_candidates(path, id_column)
+def _user_candidates(path, id_column, area, crs, csv_crs=None) -> gpd.GeoDataFrame:
+    frame = read_candidates(path, id_column, csv_crs=csv_crs)
     if area is not None:
         pts = shapely.point_on_surface(frame.geometry.values)
         inside = shapely.contains_xy(

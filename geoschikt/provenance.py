@@ -46,7 +46,7 @@ def input_record(role: str, path: str | Path) -> dict[str, Any]:
     return {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
 
 
-def describe_files(directory: Path) -> dict[str, dict]:
+def describe_files(directory: Path) -> dict[str, dict[str, Any]]:
     """Size and SHA-256 of every file in ``directory`` (the ``outputs`` of a record)."""
     return {
         p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}

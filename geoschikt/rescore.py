@@ -52,9 +52,14 @@ def is_run_dir(path: Path) -> bool:
 
 
 def run_config(
-    src: str | Path, overrides_file: str | Path | None = None, lang: str | None = None
+    src: str | Path,
+    overrides_file: str | Path | None = None,
+    lang: str | None = None,
+    *,
+    options: dict | None = None,
 ) -> Config:
-    """The configuration of the run in ``src`` with a TOML file and ``lang`` laid over it."""
+    """The configuration of the run in ``src`` with a TOML file, ``lang`` and the command's
+    ``options`` (a nested mapping of config sections) laid over it."""
     src = Path(src)
     if not (src / "run.json").is_file():
         raise InputFileError(f"{src} has no run.json: is it a geoschikt output directory?")
@@ -65,6 +70,8 @@ def run_config(
         overrides = read_toml(Path(overrides_file))
     if lang:
         overrides.setdefault("map", {})["lang"] = lang
+    for section, values in (options or {}).items():
+        overrides.setdefault(section, {}).update(values)
     new = config.with_overrides(overrides)
     extra = (str(overrides_file),) if overrides_file else ()
     return replace(new, sources=(str(src / "run.json"), *extra))

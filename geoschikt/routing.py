@@ -94,7 +94,15 @@ def nearest_network(network: Network, cand: Snapped, feat: Snapped, reach_m: flo
     return Nearest(dist, nearest)
 
 
-def _same_edge(ce, ct, coff, fe, ft, foff, Lc):
+def _same_edge(
+    ce: np.ndarray,
+    ct: np.ndarray,
+    coff: np.ndarray,
+    fe: np.ndarray,
+    ft: np.ndarray,
+    foff: np.ndarray,
+    Lc: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Direct along-edge distances for candidate/feature pairs that share an edge: per such
     candidate (ascending), the shortest one and the feature giving it (the first on ties)."""
     order = np.argsort(fe, kind="stable")

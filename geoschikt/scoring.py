@@ -64,16 +64,25 @@ def decay(distance: np.ndarray, crit: Criterion) -> np.ndarray:
     steepness. ``towards`` scores ``100 f``; ``away`` scores ``100 (1 - f)``.
     """
     d = np.asarray(distance, dtype=float)
-    x = np.clip((d - crit.near_m) / (crit.far_m - crit.near_m), 0.0, 1.0)
+    near, far = _ends(crit.near_m, crit.far_m)
+    x = np.clip((d - near) / (far - near), 0.0, 1.0)
     f = share(x, crit.decay, crit.steepness)
     return 100.0 * (f if crit.direction == "towards" else 1.0 - f)
+
+
+def _ends(a: float | None, b: float | None) -> tuple[float, float]:
+    """Both ends of a curve (the config sets them for the criteria that use them)."""
+    if a is None or b is None:
+        raise ValueError("this criterion has no curve ends (near_m/far_m or full_at/zero_at)")
+    return a, b
 
 
 def value_score(value: np.ndarray, crit: Criterion) -> np.ndarray:
     """Score 0-100 of a value (e.g. reception pressure in places, a noise level in dB): full
     score at ``full_at``, 0 at ``zero_at`` (either may be the larger), the criterion's curve
     between."""
-    x = np.clip((np.asarray(value, float) - crit.full_at) / (crit.zero_at - crit.full_at), 0, 1)
+    full_at, zero_at = _ends(crit.full_at, crit.zero_at)
+    x = np.clip((np.asarray(value, float) - full_at) / (zero_at - full_at), 0, 1)
     return 100.0 * share(x, crit.decay, crit.steepness)
 
 
@@ -231,14 +240,14 @@ def _metres(d: np.ndarray, where: np.ndarray, prefix: str, suffix: str) -> np.nd
     return text
 
 
-def _add(fails: np.ndarray, where: np.ndarray, text) -> np.ndarray:
+def _add(fails: np.ndarray, where: np.ndarray, text: object) -> np.ndarray:
     """Append ``text`` (a string or per-candidate strings) to the fail list where ``where``."""
     if not where.any():
         return fails
-    text = np.broadcast_to(np.asarray(text, dtype=object), fails.shape)
+    texts = np.broadcast_to(np.asarray(text, dtype=object), fails.shape)
     sep = np.where(fails[where] == "", "", "; ")
     out = fails.copy()
-    out[where] = fails[where] + sep + text[where]
+    out[where] = fails[where] + sep + texts[where]
     return out
 
 
@@ -248,4 +257,32 @@ def rank(suitability: np.ndarray, passes: np.ndarray) -> np.ndarray:
     if len(key) == 0:
         return np.zeros(0, dtype=np.int64)
     # ties share the lowest rank (scipy's rankdata method="min")
-    return pd.Series(key).rank(method="min").to_numpy(dtype=np.int64)
+    ranks: np.ndarray = pd.Series(key).rank(method="min").to_numpy(dtype=np.int64)
+    return ranks
+
+
+@dataclass(frozen=True)
+class TopMoves:
+    """Candidates entering and leaving the top k: (candidate_id, old rank, new rank)."""
+
+    entered: list[tuple[str, int, int]]
+    left: list[tuple[str, int, int]]
+    reordered: int  # candidates in both top-k lists whose rank changed
+
+
+def top_k_changes(before: pd.DataFrame, after: pd.DataFrame, k: int) -> TopMoves:
+    """Compare two rankings of the same candidates (frames with candidate_id and rank)."""
+    old = before.set_index(before["candidate_id"].astype(str))["rank"]
+    new = after.set_index(after["candidate_id"].astype(str))["rank"]
+    in_old, in_new = set(old[old <= k].index), set(new[new <= k].index)
+
+    def moves(ids: set[str]) -> list[tuple[str, int, int]]:
+        rows = [(cid, int(old.get(cid, -1)), int(new.get(cid, -1))) for cid in ids]
+        return sorted(rows, key=lambda r: (r[2], r[1], r[0]))
+
+    both = in_old & in_new
+    return TopMoves(
+        entered=moves(in_new - in_old),
+        left=moves(in_old - in_new),
+        reordered=sum(int(old[c]) != int(new[c]) for c in both),
+    )

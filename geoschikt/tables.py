@@ -58,23 +58,28 @@ def sniff(text: str) -> tuple[str, str]:
     return best, decimal
 
 
-def read_user_csv(path: Path, what: str) -> tuple[pd.DataFrame, CsvDialect]:
-    """A user's CSV as a frame (and how it was written); one clear error when unreadable."""
+def read_user_csv(path: Path, what: str, *, text: bool = False) -> tuple[pd.DataFrame, CsvDialect]:
+    """A user's CSV as a frame (and how it was written); one clear error when unreadable.
+    With ``text``, every cell stays text (codes with leading zeros, counts checked later)."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            text = raw.decode(encoding)
+            content = raw.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - cp1252 decodes nearly everything
         raise InputFileError(f"{what} file {path} is neither UTF-8 nor Windows-1252 text")
-    if not text.strip():
+    if not content.strip():
         raise InputFileError(f"{what} file {path} is empty; give a header line and rows")
-    separator, decimal = sniff(text)
+    separator, decimal = sniff(content)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=separator, decimal=decimal, skipinitialspace=True
+            io.StringIO(content),
+            sep=separator,
+            decimal=decimal,
+            skipinitialspace=True,
+            dtype=str if text else None,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputFileError(f"{what} file {path} is not a readable CSV ({exc})") from None

@@ -119,3 +119,62 @@ def test_command_modules_import_only_options_and_common_from_the_cli():
         if target.startswith("geoschikt.cli") and target not in allowed and target != name
     ]
     assert bad == []
+
+
+def test_computations_do_not_depend_on_writers():
+    """Pure computations (scores, curves, routes, the balance) import no output writer."""
+    pure = ["scoring", "curves", "routing", "network", "reception", "balance", "config", "geo"]
+    bad = [
+        f"geoschikt.{name} imports {target}"
+        for name in pure
+        for target, _, _ in imports(MODULES[f"geoschikt.{name}"])
+        if target.startswith(("geoschikt.outputs", "geoschikt.cli", "geoschikt.batch"))
+    ]
+    assert bad == []
+
+
+# The layers of docs/ARCHITECTURE.md: a module imports only from its own layer or lower ones.
+LAYERS = [
+    # 0: leaves: errors, hashes, CRS, curves, readers of user tables and rasters, kernels
+    {"errors", "hashing", "geo", "curves", "tables", "vectorfile", "rasters", "reception"},
+    {"provenance", "config", "inputs"},  # 1: the config, user files, run records
+    {"acquire"},  # 2: OSM in
+    # 3: computations
+    {
+        "features",
+        "addresses",
+        "floor_area",
+        "network",
+        "obstacles",
+        "routing",
+        "scoring",
+        "balance",
+    },
+    {"measure"},  # 4
+    {"pipeline"},  # 5: the data flow of one run
+    {"outputs"},  # 6: writers
+    {"rescore", "decide", "report"},  # 7: work on finished runs
+    {"batch"},  # 8
+    {"cli", "__main__"},  # 9
+]
+ANYWHERE = {"geoschikt", "geoschikt.outputs.atomic"}  # the version; the atomic-write helper
+
+
+def layer_of(module: str) -> int:
+    part = module.split(".")[1] if "." in module else ""
+    found = [i for i, names in enumerate(LAYERS) if part in names]
+    assert found, f"{module} is in no layer: add it to LAYERS and docs/ARCHITECTURE.md"
+    return found[0]
+
+
+def test_imports_go_down_the_layers():
+    graph = import_graph()
+    bad = [
+        f"{a} (layer {layer_of(a)}) imports {b} (layer {layer_of(b)})"
+        for a, b in graph.edges
+        if a != "geoschikt"
+        and b not in ANYWHERE
+        and not a.startswith("geoschikt.testing")
+        and layer_of(a) < layer_of(b)
+    ]
+    assert bad == []

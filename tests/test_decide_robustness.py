@@ -169,7 +169,7 @@ def test_cli_writes_outputs_and_leaves_the_run_alone(delft_run_dir, tmp_path):
     for name, meta in record["outputs"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == meta["sha256"]
     page = (out / "map.html").read_text()
-    assert "in de top 5 bij" in page and "van de wegingen" in page
+    assert "in de top 5 bij" in page and "% van 200 wegingen" in page
     sens = pd.read_csv(out / "sensitivity.csv")
     # pharmacy: not assessed on the extract (none in the data); water: COA "not near open water"
     assert list(sens["criterion"]) == ["transit", "school", "supermarket", "gp", "water"]
@@ -225,3 +225,17 @@ def test_chunking_does_not_change_results(synthetic):
     # quantiles are observed ranks: the median lies between p05 and p95
     assert (a.rank_p05 <= a.rank_median).all() and (a.rank_median <= a.rank_p95).all()
     assert a.p_best.sum() >= 1 - 1e-9  # every sample has a rank 1 (ties share it)
+
+
+def test_blurred_run_gets_numbers_only(delft_run_dir, tmp_path):
+    """A run published blurred keeps its map blurred: no text lines, the shares as numbers."""
+    blurred = tmp_path / "blurred"
+    shutil.copytree(delft_run_dir, blurred)
+    record = json.loads((blurred / "run.json").read_text())
+    record["config"].setdefault("map", {})["blur_m"] = 250
+    (blurred / "run.json").write_text(json.dumps(record))
+    out = tmp_path / "rob"
+    result = invoke("robustness", blurred, "--samples", 20, "--out", out)
+    assert result.exit_code == 0, result.output
+    page = (out / "map.html").read_text()
+    assert "In de top 10: % van de wegingen" in page and "in de top 10 bij" not in page

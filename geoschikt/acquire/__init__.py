@@ -24,6 +24,7 @@ from geoschikt.acquire.osmfile import (
     OsmData,
     concat_chunks,
     empty_chunk,
+    is_water,
     read_osm,
     stream_osm,
 )
@@ -33,6 +34,7 @@ from geoschikt.hashing import file_sha256
 __all__ = [
     "BARRIER_TAGS",
     "WATER_KEYS",
+    "is_water",
     "BOUNDARY_TAGS",
     "BUILDING_TAGS",
     "NETWORK_TAGS",

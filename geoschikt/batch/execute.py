@@ -37,7 +37,13 @@ def run_region(task: RegionTask) -> dict:
     try:
         part, area = read_region_input(task.input_path)
         config = config_from_dict(task.config_raw, ", ".join(task.config_sources))
-        result = score_osm(part, config=config, area=area, reception_file=task.reception_file)
+        result = score_osm(
+            part,
+            config=config,
+            area=area,
+            reception_file=task.reception_file,
+            balance_file=task.balance_file,
+        )
         result.provenance["region"] = {"id": task.region_id, "name": task.region_name}
         write_outputs(
             result,

@@ -22,11 +22,19 @@ def buffered_bounds(geom, metres: float) -> tuple[float, float, float, float]:
 
 
 def plan(
-    osm_sha: str, regions: gpd.GeoDataFrame, config: Config, out: Path, reception_file
+    osm_sha: str,
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    out: Path,
+    reception_file,
+    *,
+    balance_file=None,
+    redo: bool = False,
 ) -> tuple[list[RegionTask], list[RegionTask]]:
-    """(all tasks, tasks still to do): a task is done when its status record matches.
-    ``osm_sha`` is the SHA-256 of the OSM extract."""
+    """(all tasks, tasks still to do): a task is done when its status record matches (never
+    with ``redo``). ``osm_sha`` is the SHA-256 of the OSM extract."""
     rec_sha = file_sha256(reception_file) if reception_file else None
+    balance_sha = file_sha256(balance_file) if balance_file else None
     tasks, todo = [], []
     for row in regions.itertuples():
         name = safe_name(row.region_id)
@@ -38,6 +46,8 @@ def plan(
             "region_geometry_sha256": geom_sha,
             "reception_sha256": rec_sha,
         }
+        if balance_sha is not None:  # only then, so earlier records still match
+            inputs["balance_sha256"] = balance_sha
         fp = fingerprint(inputs)
         task = RegionTask(
             region_id=row.region_id,
@@ -50,8 +60,9 @@ def plan(
             config_sources=config.sources,
             reception_file=str(reception_file) if reception_file else None,
             inputs=inputs,
+            balance_file=str(balance_file) if balance_file else None,
         )
         tasks.append(task)
-        if not is_done(task):
+        if redo or not is_done(task):
             todo.append(task)
     return tasks, todo

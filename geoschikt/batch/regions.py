@@ -12,6 +12,7 @@ import pandas as pd
 from geoschikt.errors import InputFileError
 from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
+from geoschikt.tables import read_user_csv
 
 
 def read_regions(
@@ -73,7 +74,7 @@ def read_regions(
 def _read_table(path: str | Path) -> pd.DataFrame:
     if not Path(path).is_file():
         raise InputFileError(f"table {path} does not exist; check the path")
-    return pd.read_csv(path)
+    return read_user_csv(Path(path), "population")[0]
 
 
 def safe_name(region_id: str) -> str:

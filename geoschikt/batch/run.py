@@ -45,9 +45,14 @@ def run_batch(
     scheduler: str | None = None,
     scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
     reception_file: Path | None = None,
+    balance_file: Path | None = None,
+    redo: bool = False,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Score every region; returns the summary table (one row per region)."""
+    """Score every region; returns the summary table (one row per region).
+
+    Regions whose status record matches are skipped (a resumed batch), unless ``redo``.
+    """
     out = Path(out)
     check_batch_dir(out)
     if not Path(osm_path).is_file():
@@ -56,7 +61,9 @@ def run_batch(
     clean_leftovers(out)
     started = time.perf_counter()
     osm_sha = file_sha256(osm_path)
-    tasks, todo = plan(osm_sha, regions, config, out, reception_file)
+    tasks, todo = plan(
+        osm_sha, regions, config, out, reception_file, balance_file=balance_file, redo=redo
+    )
     mark = {"geoschikt_version": __version__, "osm": str(osm_path), "regions": len(tasks)}
     atomic_bytes(out / BATCH_MARK, json.dumps(mark, indent=1).encode())
     log.info(

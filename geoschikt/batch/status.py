@@ -43,6 +43,7 @@ class RegionTask:
     config_sources: tuple[str, ...]
     reception_file: str | None
     inputs: dict | None = None  # hashes of what the region's result depends on
+    balance_file: str | None = None  # balance.gpkg shown on the region's map
 
 
 def fingerprint(*parts: object) -> str:

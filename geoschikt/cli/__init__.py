@@ -15,12 +15,15 @@ import click
 from geoschikt import __version__
 from geoschikt.cli.balance import balance_cmd
 from geoschikt.cli.batch import batch_cmd
+from geoschikt.cli.compare import compare_cmd
 from geoschikt.cli.config_cmd import config_group
 from geoschikt.cli.demo import demo_cmd, demo_data_path
 from geoschikt.cli.options import verbosity_options
+from geoschikt.cli.report import report_cmd
 from geoschikt.cli.rescore import rescore_cmd
 from geoschikt.cli.robustness import robustness_cmd
 from geoschikt.cli.score import score_cmd
+from geoschikt.cli.select import select_cmd
 from geoschikt.errors import GeoschiktError
 
 __all__ = ["cli", "demo_data_path", "main"]
@@ -54,6 +57,9 @@ cli.add_command(batch_cmd)
 cli.add_command(rescore_cmd)
 cli.add_command(balance_cmd)
 cli.add_command(robustness_cmd)
+cli.add_command(report_cmd)
+cli.add_command(select_cmd)
+cli.add_command(compare_cmd)
 
 
 def main() -> None:

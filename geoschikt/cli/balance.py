@@ -77,8 +77,9 @@ def balance_cmd(
     their places kept as unmatched; the exit status stays 0. With --strict they are an error
     (exit 2) and nothing is written.
     """
-    from geoschikt.balance import load_balance, require_match, write_balance
+    from geoschikt.balance import load_balance, require_match
     from geoschikt.outputs import check_output_dir
+    from geoschikt.outputs.balance import write_balance
 
     check_output_dir(out, overwrite)
     balance = load_balance(

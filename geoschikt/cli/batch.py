@@ -12,8 +12,9 @@ from geoschikt.cli.options import (
     config_option,
     distance_option,
     jobs_option,
-    lang_option,
+    map_options,
     out_option,
+    table_options,
     verbosity_options,
 )
 
@@ -58,9 +59,16 @@ def _progress(status: dict, done: int, failed: int, remaining: int, eta: float) 
     type=click.Path(path_type=Path),
     help="Existing reception locations with a capacity column.",
 )
+@click.option(
+    "--balance",
+    "balance_file",
+    type=click.Path(path_type=Path),
+    help="balance.gpkg from `geoschikt balance`: shown on each region's map.",
+)
 @config_option("TOML config.")
 @distance_option
-@lang_option
+@map_options
+@table_options
 @jobs_option("Regions scored in parallel on this machine.")
 @click.option(
     "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) to run regions on."
@@ -75,6 +83,11 @@ def _progress(status: dict, done: int, failed: int, remaining: int, eta: float) 
     help="Give up on a --scheduler that does not answer within this time.",
 )
 @out_option("Batch directory; running the same command again resumes in it.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Score every region again, even those a matching status record says are done.",
+)
 @verbosity_options
 def batch_cmd(
     osm_file,
@@ -85,13 +98,19 @@ def batch_cmd(
     province,
     population,
     reception_file,
+    balance_file,
     config_file,
     distance,
     lang,
+    blur_m,
+    cdn,
+    csv_dialect,
+    xlsx,
     jobs,
     scheduler,
     scheduler_timeout_s,
     out,
+    overwrite,
 ):
     """Score every region of a regions file from one OSM extract: resumable and parallel.
 
@@ -101,7 +120,9 @@ def batch_cmd(
     from geoschikt.batch import read_regions, run_batch
 
     quiet_regions()
-    config = build_config(config_file, distance, lang)
+    config = build_config(
+        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+    )
     regions = read_regions(
         regions_file,
         id_column=id_column,
@@ -119,6 +140,8 @@ def batch_cmd(
         scheduler=scheduler,
         scheduler_timeout_s=scheduler_timeout_s,
         reception_file=reception_file,
+        balance_file=balance_file,
+        redo=overwrite,
         progress=_progress,
     )
     sys.exit(summarise_batch(summary, out))

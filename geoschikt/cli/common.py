@@ -43,20 +43,38 @@ def quiet_regions() -> None:
             logging.getLogger(f"geoschikt.{name}").setLevel(max(root.level, logging.WARNING))
 
 
-def build_config(config_file, distance, lang, *, blur_m=None, cdn=False):
+def build_config(
+    config_file, distance, lang, *, blur_m=None, cdn=False, csv_dialect=None, xlsx=None
+):
     """The config: defaults, then ``config_file``, then the command-line options."""
     from geoschikt.config import load_config
 
-    overrides: dict = {}
+    overrides: dict = {**table_overrides(csv_dialect, xlsx), **map_overrides(lang, blur_m, cdn)}
     if distance:
-        overrides.setdefault("analysis", {})["distance"] = distance
-    if lang:
-        overrides.setdefault("map", {})["lang"] = lang
-    if blur_m:
-        overrides.setdefault("map", {})["blur_m"] = blur_m
-    if cdn:
-        overrides.setdefault("map", {})["assets"] = "cdn"
+        overrides["analysis"] = {"distance": distance}
     return load_config(config_file, overrides=overrides)
+
+
+def table_overrides(csv_dialect=None, xlsx=None) -> dict:
+    """Config overrides for --csv-dialect and --xlsx (only what was given)."""
+    output: dict = {}
+    if csv_dialect:
+        output["csv_dialect"] = csv_dialect
+    if xlsx:
+        output["xlsx"] = True
+    return {"output": output} if output else {}
+
+
+def map_overrides(lang=None, blur_m=None, cdn=False) -> dict:
+    """Config overrides for --lang, --blur and --cdn (only what was given)."""
+    section: dict = {}
+    if lang:
+        section["lang"] = lang
+    if blur_m:
+        section["blur_m"] = blur_m
+    if cdn:
+        section["assets"] = "cdn"
+    return {"map": section} if section else {}
 
 
 def report(result, out: Path) -> None:
@@ -82,6 +100,21 @@ def report(result, out: Path) -> None:
     if result.surface is not None:
         names += ", suitability.tif (+ suitability.qml, its QGIS style)"
     click.echo(f"\nOutputs in {out}/: {names}")
+
+
+def report_moves(before, after, k: int = 10) -> None:
+    """What re-scoring changed at the top: candidates entering and leaving the top ``k``."""
+    from geoschikt.scoring import top_k_changes
+
+    moves = top_k_changes(before, after, k)
+    if not moves.entered and not moves.left:
+        click.echo(f"\nThe top {k} is the same as before ({moves.reordered} moved within it).")
+        return
+    click.echo(f"\nTop {k}: {len(moves.entered)} entered, {len(moves.left)} left.")
+    for cid, old, new in moves.entered:
+        click.echo(f"  + {cid}: rank {old} -> {new}")
+    for cid, old, new in moves.left:
+        click.echo(f"  - {cid}: rank {old} -> {new}")
 
 
 def summarise_batch(summary, out: Path) -> int:

@@ -74,6 +74,21 @@ distance_option = click.option(
 )
 
 
+csv_dialect_option = click.option(
+    "--csv-dialect",
+    type=click.Choice(["international", "nl"]),
+    help="candidates.csv for Dutch Excel (nl: ';', decimal comma, BOM) or international.",
+)
+xlsx_option = click.option(
+    "--xlsx", is_flag=True, default=None, help="Also write candidates.xlsx (an Excel workbook)."
+)
+
+
+def table_options(command: F) -> F:
+    """--csv-dialect and --xlsx, shared by the commands that write candidate tables."""
+    return csv_dialect_option(xlsx_option(command))
+
+
 def map_options(command: F) -> F:
     """--lang, --blur and --cdn, shared by the commands that write a map."""
     return lang_option(blur_option(cdn_option(command)))

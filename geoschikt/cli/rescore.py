@@ -8,13 +8,21 @@ from pathlib import Path
 
 import click
 
-from geoschikt.cli.common import quiet_regions, report, summarise_batch
+from geoschikt.cli.common import (
+    map_overrides,
+    quiet_regions,
+    report,
+    report_moves,
+    summarise_batch,
+    table_overrides,
+)
 from geoschikt.cli.options import (
     config_option,
     jobs_option,
-    lang_option,
+    map_options,
     out_option,
     overwrite_option,
+    table_options,
     verbosity_options,
 )
 
@@ -22,12 +30,24 @@ from geoschikt.cli.options import (
 @click.command("rescore")
 @click.argument("source", type=click.Path(path_type=Path))
 @config_option("TOML laid over the config the run was made with (weights, curves, limits).")
-@lang_option
+@map_options
+@table_options
 @out_option()
 @overwrite_option
 @jobs_option("Regions re-scored in parallel (batch directories).")
 @verbosity_options
-def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, jobs: int):
+def rescore_cmd(
+    source: Path,
+    config_file,
+    lang,
+    blur_m,
+    cdn,
+    csv_dialect,
+    xlsx,
+    out: Path,
+    overwrite: bool,
+    jobs: int,
+):
     """Re-score a finished `score` or `batch` output with new weights, curves or limits.
 
     Reuses the measured distances (distances.npz), so it takes a small fraction of the original
@@ -39,13 +59,14 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
 
     quiet_regions()
     start = time.perf_counter()
+    options = {**map_overrides(None, blur_m, cdn), **table_overrides(csv_dialect, xlsx)}
     if (source / "batch.json").is_file():
         first = next(iter(sorted((source / "regions").glob("*/run.json"))), None)
         if first is None:
             from geoschikt.errors import InputFileError
 
             raise InputFileError(f"{source} holds no scored region to re-score")
-        config = run_config(first.parent, config_file, lang)
+        config = run_config(first.parent, config_file, lang, options=options)
         from geoschikt.batch import STATUS_OK, rescore_batch
 
         summary = rescore_batch(source, config, out, overwrite=overwrite, jobs=jobs)
@@ -57,7 +78,7 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
             else f"Re-scored {scored} region(s) in {time.perf_counter() - start:.1f} s."
         )
         sys.exit(summarise_batch(summary, out))
-    config = run_config(source, config_file, lang)
+    config = run_config(source, config_file, lang, options=options)
     check_output_dir(out, overwrite)
     if not is_run_dir(source):
         from geoschikt.errors import InputFileError
@@ -66,4 +87,5 @@ def rescore_cmd(source: Path, config_file, lang, out: Path, overwrite: bool, job
     rescored = rescore(source, config)
     write_rescored(rescored, out, overwrite=overwrite, command="geoschikt rescore " + str(source))
     report(rescored.result, out)
+    report_moves(rescored.before, rescored.result.candidates)
     click.echo(f"Re-scored in {time.perf_counter() - start:.1f} s.")

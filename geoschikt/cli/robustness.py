@@ -80,7 +80,7 @@ def robustness_cmd(run_dir, spread, samples, top, seed, region, lang, out, overw
     )
     table = rb.robustness_table(run, acc).sort_values(["rank", "candidate_id"], kind="stable")
     map_lang = lang or run.config.lang
-    blurred = float(run.config.raw.get("map", {}).get("blur_m", 0) or 0) > 0
+    blurred = run.config.map.blur_m > 0
     columns, panel = rb.map_columns(run, acc, spread=s, lang=map_lang, blurred=blurred)
 
     def write(tmp: Path) -> None:

@@ -15,6 +15,7 @@ from geoschikt.cli.options import (
     map_options,
     out_option,
     overwrite_option,
+    table_options,
     verbosity_options,
 )
 
@@ -59,6 +60,12 @@ def _parse_bbox(_ctx, _param, value):
 )
 @click.option("--id-column", help="Column of --candidates holding the site id.")
 @click.option(
+    "--crs",
+    "csv_crs",
+    metavar="CRS",
+    help="CRS of x/y (or lon/lat) columns in CSV inputs, e.g. EPSG:28992 (the default for x/y).",
+)
+@click.option(
     "--reception",
     "reception_file",
     type=click.Path(path_type=Path),
@@ -73,6 +80,7 @@ def _parse_bbox(_ctx, _param, value):
 @config_option()
 @distance_option
 @map_options
+@table_options
 @out_option()
 @overwrite_option
 @verbosity_options
@@ -87,6 +95,7 @@ def score_cmd(
     area_file,
     candidates_file,
     id_column,
+    csv_crs,
     reception_file,
     balance_file,
     config_file,
@@ -94,6 +103,8 @@ def score_cmd(
     lang,
     blur_m,
     cdn,
+    csv_dialect,
+    xlsx,
     out,
     overwrite,
 ):
@@ -105,7 +116,9 @@ def score_cmd(
     sources = sum(x is not None for x in (osm_file, place, bbox))
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
-    config = build_config(config_file, distance, lang, blur_m=blur_m, cdn=cdn)
+    config = build_config(
+        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+    )
     check_output_dir(out, overwrite)
     area = None
     if osm_file is None:
@@ -125,6 +138,7 @@ def score_cmd(
         area_file=area_file,
         candidates_file=candidates_file,
         id_column=id_column,
+        csv_crs=csv_crs,
         reception_file=reception_file,
         balance_file=balance_file,
     )

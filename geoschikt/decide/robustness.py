@@ -182,12 +182,12 @@ def map_columns(
     index = run.candidates.index
     k, n = acc.top, f"{acc.samples:,}"
     n = n.replace(",", ".") if lang == "nl" else n
-    how = spread_text(spread, lang)
+    short = {"nl": "alle wegingen", "en": "any weighting"} if spread == FULL else None
+    how = short[lang] if short else f"±{float(spread) * 100:.0f}%"
     pct = pd.Series(np.round(acc.p_top * 100).astype(int), index=index)
     lo = pd.Series(acc.rank_p05, index=index)
     hi = pd.Series(acc.rank_p95, index=index)
-    nl_label = f"Robuustheid ({n} wegingen, {how})"
-    en_label = f"Robustness ({n} weightings, {how})"
+    nl_label, en_label = f"Robuustheid ({how})", f"Robustness ({how})"
     if blurred:  # the map leaves text columns out: show the numbers
         columns = {"robust_pct": pct, "rank_p05": lo, "rank_p95": hi}
         panel = (
@@ -201,14 +201,13 @@ def map_columns(
         )
         return columns, panel
     if lang == "nl":
-        text = "in de top " + str(k) + " bij " + pct.astype(str) + "% van de wegingen"
-        ranks = "rang " + lo.astype(str) + "–" + hi.astype(str) + " bij 90% van de wegingen"
+        text = f"in de top {k} bij " + pct.astype(str) + f"% van {n} wegingen"
     else:
-        text = "in the top " + str(k) + " under " + pct.astype(str) + "% of weightings"
-        ranks = "rank " + lo.astype(str) + "–" + hi.astype(str) + " under 90% of weightings"
+        text = f"in the top {k} under " + pct.astype(str) + f"% of {n} weightings"
+    ranks = lo.astype(str) + "–" + hi.astype(str)
     columns = {"robust_text": text, "robust_ranks": ranks}
     panel = (
         PanelColumn("robust_text", nl_label, en_label),
-        PanelColumn("robust_ranks", "Rangen", "Ranks"),
+        PanelColumn("robust_ranks", "Rang bij 90% van de wegingen", "Rank under 90% of weightings"),
     )
     return columns, panel

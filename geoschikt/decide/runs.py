@@ -97,6 +97,10 @@ class Run:
                 if name in present:
                     layers[name].append(_read_layer(d / GPKG, name))
         pois = _concat(layers["pois"], self.crs)
+        if len(dirs) > 1 and len(pois):  # regions' buffers overlap: a feature once
+            key = pd.DataFrame(pois.drop(columns=pois.geometry.name)).astype(str)
+            key["wkb"] = pois.geometry.to_wkb()
+            pois = pois.loc[~key.duplicated()].reset_index(drop=True)
         area = to_crs(_concat(layers["area"], self.crs), WGS84)
         reception = (
             to_crs(_concat(layers["reception"], self.crs), WGS84) if layers["reception"] else None

@@ -307,13 +307,8 @@ class MapOptions:
     @classmethod
     def from_config(cls, config) -> MapOptions:
         """Options from the ``[map]`` section of a Config."""
-        raw = dict(config.raw.get("map", {}))
-        return cls(
-            lang=config.lang,
-            blur_m=float(raw.get("blur_m", 0) or 0),
-            footprints=int(raw.get("footprints", cls.footprints)),
-            assets=str(raw.get("assets", cls.assets)),
-        )
+        m = config.map
+        return cls(lang=m.lang, blur_m=m.blur_m, footprints=m.footprints, assets=m.assets)
 
 
 def write_map(result, path: str | Path, options: MapOptions | None = None) -> None:

@@ -65,8 +65,8 @@ def write_outputs(
     overwrite: bool = False,
     command: str | None = None,
     reuse: Reuse | None = None,
-    csv_dialect: str = "international",
-    xlsx: bool = False,
+    csv_dialect: str | None = None,
+    xlsx: bool | None = None,
 ) -> Path:
     """Write all outputs of ``result`` into ``out`` atomically; returns ``out``.
 
@@ -74,9 +74,14 @@ def write_outputs(
     ``map.html`` and ``run.json``. With ``reuse``, unchanged files are copied from the source
     run and its ``candidates.gpkg`` is updated in place where that gives the same content.
     ``csv_dialect="nl"`` writes the CSV for Dutch Excel (``;``, decimal commas, BOM);
-    ``xlsx`` adds ``candidates.xlsx``.
+    ``xlsx`` adds ``candidates.xlsx``; both default to the run's ``[output]`` config.
     """
     out = Path(out)
+    config = result.config
+    csv_dialect = (
+        getattr(config, "csv_dialect", "international") if csv_dialect is None else csv_dialect
+    )
+    xlsx = getattr(config, "xlsx", False) if xlsx is None else xlsx
     start = time.perf_counter()
     with atomic_directory(out, overwrite) as tmp:
         # pyarrow writes the CSV (without holding the GIL) while the map is made; the thread
