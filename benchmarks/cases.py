@@ -77,6 +77,8 @@ def prepare(name: str) -> None:
         "cx": shapely.get_x(pts),
         "cy": shapely.get_y(pts),
         "features": feats,
+        "buildings": osm.buildings[["building", "geometry"]],  # snapping obstacles
+        "water": osm.water,
     }
     DATA.mkdir(parents=True, exist_ok=True)
     with open(prepared_path(name), "wb") as fh:
@@ -102,9 +104,11 @@ def _network(blob: dict):
 
 
 def distance_geoschikt(name: str) -> None:
-    """build_network + snap_to_edges + nearest_network for the five network criteria."""
+    """build_network + snapping (past water and other buildings, as the pipeline does) +
+    nearest_network for the five network criteria."""
     from geoschikt.config import load_config
-    from geoschikt.network import build_network, snap_to_edges
+    from geoschikt.network import build_network
+    from geoschikt.obstacles import Obstacles, snap_clear
     from geoschikt.routing import nearest_network
 
     blob = _load(name)
@@ -113,11 +117,12 @@ def distance_geoschikt(name: str) -> None:
     t0 = time.perf_counter()
     net = build_network(blob["ways"], "walk", blob["crs"], cfg.network)
     t1 = time.perf_counter()
-    csnap = snap_to_edges(net, blob["cx"], blob["cy"], max_snap)
+    obstacles = Obstacles.from_frames(blob.get("buildings"), blob.get("water"), blob["crs"])
+    csnap = snap_clear(net, blob["cx"], blob["cy"], max_snap, obstacles)
     t2 = time.perf_counter()
     found = {}
     for key, (fx, fy, reach) in blob["features"].items():
-        fsnap = snap_to_edges(net, fx, fy, max_snap)
+        fsnap = snap_clear(net, fx, fy, max_snap, obstacles, buildings=False)
         near = nearest_network(net, csnap, fsnap, reach)
         found[key] = int(np.isfinite(near.distance).sum())
     t3 = time.perf_counter()

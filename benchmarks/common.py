@@ -34,7 +34,6 @@ LIBRARIES = (
     "pandana",
     "osmnx",
     "networkx",
-    "folium",
 )
 
 

@@ -111,6 +111,65 @@ def compare(result, table: dict) -> dict:
     return report
 
 
+RULES = ("destination", "barriers", "squares", "snapping")
+
+
+def score_without(rule: str):
+    """The Delft run with one rule switched off, to tell what a disagreement comes from:
+    ``destination`` (destination-only ways count as public), ``barriers`` (closed gates open),
+    ``squares`` (squares dropped, as before) or ``snapping`` (plain nearest edge, through water and
+    buildings)."""
+    from unittest import mock
+
+    import geoschikt.measure as measure_module
+    import geoschikt.network as network_module
+    from geoschikt.config import load_config
+    from geoschikt.pipeline import score_area
+
+    if rule == "destination":
+        plain = network_module.way_access
+
+        def public(tags, mode):
+            kind = plain(tags, mode)
+            return np.where(kind == network_module.DESTINATION_ONLY, network_module.PUBLIC, kind)
+
+        patch = mock.patch.object(network_module, "way_access", public)
+    elif rule == "barriers":
+        patch = mock.patch.object(
+            network_module, "blocked_nodes", lambda b, m: np.zeros(0, dtype=np.int64)
+        )
+    elif rule == "squares":
+        plain = network_module.way_access
+
+        def no_squares(tags, mode):  # squares dropped, as before issue 11
+            kind = plain(tags, mode)
+            return np.where(tags["area"].fillna("").to_numpy() == "yes", 0, kind).astype(np.int8)
+
+        patch = mock.patch.object(network_module, "way_access", no_squares)
+    else:
+        clear = measure_module.snap_clear
+        patch = mock.patch.object(
+            measure_module, "snap_clear", lambda n, x, y, m, o, **kw: clear(n, x, y, m, None)
+        )
+    with patch:
+        return score_area(DELFT_PBF, config=load_config())
+
+
+def causes(result, table: dict, report: dict) -> dict:
+    """Per category: how many disagreements agree once a rule is switched off."""
+    out = {}
+    others = {rule: score_without(rule) for rule in RULES}
+    for cat, r in report.items():
+        ids = [cid for cid, _, _ in r["worst"]]
+        ref = np.array([table[(cid, cat)] for cid in ids])
+        out[cat] = {}
+        for rule, res in others.items():
+            alt = res.candidates.set_index(res.candidates["candidate_id"].astype(str))
+            ok = agree(alt.loc[ids, f"dist_{cat}_m"].to_numpy(dtype=float), ref) if ids else []
+            out[cat][rule] = [cid for cid, k in zip(ids, ok, strict=True) if k]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--python", type=Path, default=None)
@@ -129,9 +188,21 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for cat, r in rep.items():
         print(f"| {cat} | {r['n']} | {100 * r['agree']:.1f} % |")
+    why = causes(result, table, rep)
+    print()
+    print("agree once a rule is switched off (what Valhalla does):")
+    print("| category | differ | " + " | ".join(RULES) + " | none of them |")
+    print("| --- | ---: |" + " ---: |" * (len(RULES) + 1))
+    for cat, r in rep.items():
+        w = why[cat]
+        some = set().union(*(w[k] for k in RULES))
+        none = sum(1 for cid, _, _ in r["worst"] if cid not in some)
+        cells = " | ".join(str(len(w[k])) for k in RULES)
+        print(f"| {cat} | {len(r['worst'])} | {cells} | {none} |")
     for cat, r in rep.items():
         for cid, o, v in r["worst"]:
-            print(f"{cat}\t{cid}\tgeoschikt {o:.0f}\tvalhalla {v:.0f}")
+            tag = [k for k in RULES if cid in why[cat][k]]
+            print(f"{cat}\t{cid}\tgeoschikt {o:.0f}\tvalhalla {v:.0f}\t{','.join(tag)}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -194,6 +195,9 @@ class MapSettings:
     blur_m: float = 0.0
     footprints: int = 2000
     assets: str = "inline"  # "inline" or "cdn"
+    title: str = ""  # empty: the default title in the map's language
+    # columns of your own candidate file shown in the candidate panel (those present)
+    columns: tuple[str, ...] = ("omschrijving", "description", "beschrijving", "opmerking")
 
 
 @dataclass(frozen=True)
@@ -376,9 +380,12 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         try:
             import pyproj
 
-            if not pyproj.CRS.from_user_input(crs).is_projected:
+            parsed = pyproj.CRS.from_user_input(crs)
+            units = {a.unit_name for a in parsed.axis_info}
+            if not parsed.is_projected or units - {"metre"}:
                 problems.append(
-                    f"analysis.crs = '{crs}' is not a projected (metric) CRS; "
+                    f"analysis.crs = '{crs}' is not a projected (metric) CRS "
+                    f"(units: {', '.join(sorted(units)) or 'none'}); "
                     "use 'auto' or e.g. 'EPSG:28992'"
                 )
         except Exception:
@@ -390,7 +397,9 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         problems.append(f"analysis.distance = {distance!r}; allowed: 'network', 'euclidean'")
 
     net = raw.get("network", {})
-    max_snap = _number(net, "max_snap_m", "network", problems, positive=True)
+    max_snap = _number(
+        net, "max_snap_m", "network", problems, positive=True, maximum=MAX_DISTANCE_M
+    )
     min_comp = _number(net, "min_component_nodes", "network", problems, minimum=1)
 
     cand = raw.get("candidates", {})
@@ -432,6 +441,12 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         problems.append(f"map.footprints = {footprints!r} must be a whole number, 0 or more")
     if map_raw.get("assets", "inline") not in ("inline", "cdn"):
         problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
+    if not isinstance(map_raw.get("title", ""), str):
+        problems.append(f"map.title = {map_raw.get('title')!r} must be text")
+    map_columns = map_raw.get("columns", list(MapSettings.columns))
+    if not isinstance(map_columns, list) or not all(isinstance(c, str) for c in map_columns):
+        problems.append(f"map.columns = {map_columns!r} must be a list of column names")
+        map_columns = []
 
     surface_m = _number(
         raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False
@@ -464,6 +479,10 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             criteria.append(crit)
     if crit_raw and not criteria and not problems:
         problems.append("all criteria are disabled; enable at least one")
+    if criteria and not problems:
+        problem = weight_sum_problem({c.key: c.weight for c in criteria})
+        if problem:
+            problems.append(problem)
 
     if problems:
         raise ConfigError(_join(problems, sources[-1] if len(sources) > 1 else None))
@@ -489,12 +508,48 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             blur_m=float(map_raw.get("blur_m", 0) or 0),
             footprints=int(map_raw.get("footprints", MapSettings.footprints)),
             assets=str(map_raw.get("assets", MapSettings.assets)),
+            title=str(map_raw.get("title", "") or "").strip(),
+            columns=tuple(map_columns),
         ),
         csv_dialect=str(csv_dialect),
         xlsx=bool(xlsx),
         raw=raw,
         sources=sources,
     )
+
+
+MAX_WEIGHT = 1e6  # weights are relative; this keeps weight x score far from overflow
+MAX_DISTANCE_M = 100_000.0  # 100 km: far beyond any walk/cycle reach, and a bound on region buffers
+
+
+def not_finite(name: str, value: float) -> str | None:
+    """A problem text when ``value`` is nan or infinite (TOML allows both), else None."""
+    if not math.isfinite(value):
+        return f"{name} = {value} is not a finite number; give a plain number"
+    return None
+
+
+def above_maximum(name: str, value: float, maximum: float | None) -> str | None:
+    """A problem text when ``value`` exceeds ``maximum``, else None."""
+    if maximum is not None and value > maximum:
+        return f"{name} = {value:g} is above the maximum {maximum:g}"
+    return None
+
+
+def weight_sum_problem(weights: Mapping[str, float]) -> str | None:
+    """A problem text unless the enabled criteria's weights add up to a positive finite sum."""
+    total = sum(weights.values())  # overflows to inf like the weighted mean would
+    if not math.isfinite(total):
+        return (
+            f"the weights add up to {total} ({', '.join(f'{k}={w:g}' for k, w in weights.items())})"
+            "; use ordinary numbers such as 1, 2, 3"
+        )
+    if weights and total <= 0:
+        return (
+            f"the weights of all enabled criteria ({', '.join(weights)}) are 0; give at least "
+            "one a weight above 0"
+        )
+    return None
 
 
 def _number(
@@ -505,6 +560,7 @@ def _number(
     *,
     positive: bool = False,
     minimum: float | None = None,
+    maximum: float | None = None,
     required: bool = True,
 ) -> float | None:
     value = spec.get(key)
@@ -515,6 +571,10 @@ def _number(
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{name} = {value!r} is not a number")
+        return None
+    problem = not_finite(name, value) or above_maximum(name, value, maximum)
+    if problem:
+        problems.append(problem)
         return None
     if positive and value <= 0:
         problems.append(f"{name} = {value} must be greater than 0")
@@ -566,8 +626,8 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
     near = far = full_at = zero_at = None
     kind = MEASURE_KINDS.get(measure)
     if kind is not None and kind.scored_on == "distance":
-        near = num("near_m", minimum=0)
-        far = num("far_m", positive=True)
+        near = num("near_m", minimum=0, maximum=MAX_DISTANCE_M)
+        far = num("far_m", positive=True, maximum=MAX_DISTANCE_M)
         if near is not None and far is not None and near >= far:
             problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
     else:
@@ -575,16 +635,16 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         zero_at = num("zero_at")
         if full_at is not None and zero_at is not None and full_at == zero_at:
             problems.append(f"{where}: full_at and zero_at must differ")
-    weight = num("weight", minimum=0)
+    weight = num("weight", minimum=0, maximum=MAX_WEIGHT)
     steep = num("steepness", positive=True, required=False)
-    max_m = num("max_m", positive=True, required=False)
-    min_m = num("min_m", positive=True, required=False)
+    max_m = num("max_m", positive=True, maximum=MAX_DISTANCE_M, required=False)
+    min_m = num("min_m", positive=True, maximum=MAX_DISTANCE_M, required=False)
     if max_m is not None and min_m is not None and min_m >= max_m:
         problems.append(f"{where}: min_m ({min_m:g}) must be smaller than max_m ({max_m:g})")
     kernel = choice("kernel", KERNELS, "gaussian")
-    bandwidth = num("bandwidth_m", positive=True, required=False) or 1000.0
-    cutoff = num("cutoff_m", positive=True, required=False) or 3 * bandwidth
-    within = num("within_m", positive=True, required=False) or 2000.0
+    bandwidth = num("bandwidth_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 1000.0
+    cutoff = num("cutoff_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 3 * bandwidth
+    within = num("within_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 2000.0
     min_capacity = num("min_capacity", minimum=0, required=False) or 0.0
     band = spec.get("band", 1)
     if not isinstance(band, int) or isinstance(band, bool) or band < 1:

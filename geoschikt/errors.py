@@ -4,6 +4,8 @@
 class GeoschiktError(Exception):
     """Root of all errors that are caused by input, not by a bug."""
 
+    exit_code = 2  # the CLI's exit code: 2 for bad input, 1 for a failure of the run
+
 
 class ConfigError(GeoschiktError, ValueError):
     """The configuration has unknown keys or invalid values."""
@@ -31,6 +33,16 @@ class DataUnavailableError(GeoschiktError, LookupError):
 
 class OutputError(GeoschiktError, OSError):
     """Outputs cannot be written without losing existing results."""
+
+
+class RunError(GeoschiktError, OSError):
+    """The run failed for a reason other than its input (e.g. the disk is full): exit code 1."""
+
+    exit_code = 1
+
+
+class DiskFullError(RunError):
+    """No space left while writing outputs; the message says how much the run needs."""
 
 
 def first_line(exc: BaseException) -> str:

@@ -10,6 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 
+from geoschikt.errors import CRSError
+
 FrameT = TypeVar("FrameT", gpd.GeoDataFrame, gpd.GeoSeries)
 
 WGS84 = "EPSG:4326"
@@ -21,12 +23,31 @@ _RD_BOUNDS = (3.2, 50.75, 7.22, 53.7)
 def choose_metric_crs(lon: float, lat: float, setting: str = "auto") -> str:
     """EPSG:28992 for the Netherlands, else the UTM zone of (lon, lat); or the configured CRS."""
     if setting != "auto":
-        return pyproj.CRS.from_user_input(setting).to_string()
+        crs = pyproj.CRS.from_user_input(setting)
+        check_area_of_use(crs, lon, lat, setting)
+        return crs.to_string()
     w, s, e, n = _RD_BOUNDS
     if w <= lon <= e and s <= lat <= n:
         return RD_NEW
     zone = int((lon + 180) // 6) % 60 + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def check_area_of_use(crs: pyproj.CRS, lon: float, lat: float, name: str) -> None:
+    """Refuse a configured CRS whose area of use lies far (> 5 degrees) from the area scored:
+    its distances there would be distorted, or its transformation undefined."""
+    area = crs.area_of_use
+    margin = 5.0
+    if area is None or area.west > area.east:  # none, or across the antimeridian
+        return
+    if not (
+        area.west - margin <= lon <= area.east + margin
+        and area.south - margin <= lat <= area.north + margin
+    ):
+        raise CRSError(
+            f"analysis.crs = '{name}' is meant for {area.name}, but the area scored lies at "
+            f"({lon:.2f}, {lat:.2f}); use 'auto' or a CRS for that place (e.g. EPSG:28992)"
+        )
 
 
 def to_crs(frame: FrameT, crs: str) -> FrameT:

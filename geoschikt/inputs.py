@@ -221,11 +221,17 @@ def read_area_file(path: str | Path) -> gpd.GeoDataFrame:
 def read_reception(path: str | Path, *, csv_crs: str | None = None) -> gpd.GeoDataFrame:
     """Existing reception locations with a non-negative ``capacity`` (places)."""
     frame = read_points_or_shapes(path, "reception", csv_crs=csv_crs)
+    return prepare_reception(frame, f"reception file {path}")
+
+
+def prepare_reception(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Reception locations (EPSG:4326) as points with ``name`` and a checked ``capacity``."""
+    frame = frame.copy()
     cols = {str(c).lower(): c for c in frame.columns}
     cap = next((cols[n] for n in CAPACITY_NAMES if n in cols), None)
     if cap is None:
         raise InputFileError(
-            f"reception file {path} has no capacity column; add one named 'capacity' with the "
+            f"{source} has no capacity column; add one named 'capacity' with the "
             "number of places per location"
         )
     capacity = pd.to_numeric(frame[cap], errors="coerce")
@@ -233,7 +239,7 @@ def read_reception(path: str | Path, *, csv_crs: str | None = None) -> gpd.GeoDa
     if bad.any():
         first_bad = int(np.flatnonzero(bad.to_numpy())[0]) + 1
         raise InputFileError(
-            f"reception file {path}: {int(bad.sum())} location(s) have a missing or negative "
+            f"{source}: {int(bad.sum())} location(s) have a missing or negative "
             f"capacity in column '{cap}' (first at row {first_bad}); "
             "give the number of places (0 or more)"
         )
@@ -255,13 +261,23 @@ def read_candidates(
     the file has no ``name`` column.
     """
     frame = read_points_or_shapes(path, "candidates", csv_crs=csv_crs)
+    return prepare_candidates(frame, f"candidates file {path}", id_column)
+
+
+def prepare_candidates(
+    frame: gpd.GeoDataFrame, source: str, id_column: str | None = None
+) -> gpd.GeoDataFrame:
+    """Candidate sites as scoring needs them: a unique ``candidate_id`` first, a ``name``
+    (from ``naam`` when there is no ``name``), valid geometries. ``source`` names them in
+    messages ("candidates file x.gpkg")."""
+    frame = frame.copy()
     lower = {str(c).lower(): c for c in frame.columns}
     if "name" not in frame.columns and "naam" in lower:
         frame["name"] = frame[lower["naam"]]
     if id_column is not None:
         if id_column not in frame.columns:
             raise InputFileError(
-                f"candidates file {path} has no column {id_column!r} (--id-column); "
+                f"{source} has no column {id_column!r} (--id-column); "
                 f"columns: {', '.join(map(str, frame.columns))}"
             )
         ids = frame[id_column].astype(str)
@@ -276,9 +292,7 @@ def read_candidates(
         )
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].iloc[0]
-        raise InputFileError(
-            f"candidates file {path}: id {dup!r} occurs more than once; ids must be unique"
-        )
+        raise InputFileError(f"{source}: id {dup!r} occurs more than once; ids must be unique")
     frame = frame.drop(columns=[c for c in ("candidate_id",) if c in frame.columns])
     frame.insert(0, "candidate_id", ids.to_numpy())
     invalid = ~frame.geometry.is_valid
@@ -288,3 +302,17 @@ def read_candidates(
         )
         frame["geometry"] = shapely.make_valid(frame.geometry.values)
     return frame.reset_index(drop=True)
+
+
+def checked_frame(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """A GeoDataFrame given in Python, checked like a file (CRS set and plausible, no missing
+    geometries, NUL bytes replaced) and returned in EPSG:4326."""
+    source = Path(f"<{what} GeoDataFrame>")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputFileError(f"{what} must be a GeoDataFrame or a file path")
+    if frame.crs is None:
+        raise CRSError(f"the {what} GeoDataFrame has no CRS; set it with .set_crs(...)")
+    frame = replace_nul(frame, source, what)
+    frame = drop_missing_geometries(frame, source, what)
+    _check_coordinates(frame, source, what)
+    return to_crs(frame, WGS84)

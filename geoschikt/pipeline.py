@@ -33,9 +33,16 @@ from geoschikt.features import (
     select_pois,
 )
 from geoschikt.geo import WGS84, choose_metric_crs, grow_bounds, to_crs, transform_xy
-from geoschikt.inputs import read_area_file, read_candidates, read_reception
+from geoschikt.inputs import (
+    checked_frame,
+    prepare_candidates,
+    prepare_reception,
+    read_area_file,
+    read_candidates,
+    read_reception,
+)
 from geoschikt.measure import Measurer
-from geoschikt.provenance import input_record, run_record
+from geoschikt.provenance import frame_record, input_record, run_record
 from geoschikt.rasters import Surface, make_grid
 from geoschikt.scoring import Measured, score, score_col
 
@@ -130,13 +137,17 @@ def score_osm(
     reception_file: str | Path | None = None,
     csv_crs: str | None = None,
     balance_file: str | Path | None = None,
+    candidates_frame: gpd.GeoDataFrame | None = None,
+    reception_frame: gpd.GeoDataFrame | None = None,
     timings: Timings | None = None,
 ) -> ScoreResult:
     """Score every candidate of an area on the configured criteria.
 
     The area is ``area`` (a polygon frame, e.g. from geocoding or a batch region), else the
     boundary called ``area_name`` in the OSM data, else the polygons of ``area_file``, else the
-    data's extent. Candidates are the OSM buildings in the area, or those of ``candidates_file``.
+    data's extent. Candidates are the OSM buildings in the area, or those of ``candidates_file``
+    (or ``candidates_frame``, given in Python); reception sites those of ``reception_file`` (or
+    ``reception_frame``).
     """
     timings = timings or Timings()
     started = dt.datetime.now(dt.UTC)
@@ -157,8 +168,16 @@ def score_osm(
         crs = choose_metric_crs(centre.x, centre.y, config.crs)
         if candidates_file is not None:
             inputs.append(input_record("candidates", candidates_file))
+            own = read_candidates(candidates_file, id_column, csv_crs=csv_crs)
             candidates = _user_candidates(
-                candidates_file, id_column, area if area_given else None, crs, csv_crs
+                own, str(candidates_file), area if area_given else None, crs
+            )
+        elif candidates_frame is not None:
+            inputs.append(frame_record("candidates", candidates_frame))
+            own = checked_frame(candidates_frame, "candidates")
+            own = prepare_candidates(own, "the candidates GeoDataFrame", id_column)
+            candidates = _user_candidates(
+                own, "the GeoDataFrame", area if area_given else None, crs
             )
             candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
         else:
@@ -169,6 +188,10 @@ def score_osm(
         if reception_file is not None:
             inputs.append(input_record("reception", reception_file))
             reception = read_reception(reception_file, csv_crs=csv_crs)
+        elif reception_frame is not None:
+            inputs.append(frame_record("reception", reception_frame))
+            own = checked_frame(reception_frame, "reception")
+            reception = prepare_reception(own, "the reception GeoDataFrame")
         pois = _pois(osm, config, reception, crs)
     log.info(
         "%d candidates; features: %s",
@@ -303,19 +326,13 @@ def suitability_surface(
     grid = make_grid(to_crs(area, crs).geometry.union_all(), crs, config.surface_m)
     x, y = grid.centres()
     measured, _ = measurer.measure(x, y, candidates=False)
-    scores = score(measured, lang=config.lang)
     off = np.zeros(len(x), dtype=bool)
     if extent is not None:
         off |= ~shapely.contains_xy(extent, x, y)
     for m in measured:
         if m.assessed and m.criterion.measure == "distance":
             off |= np.isnan(m.distance)
-    names = [score_col(m.criterion.key) for m in measured if m.assessed] + ["suitability"]
-    bands = np.full((len(names), grid.height, grid.width), np.nan, dtype="float32")
-    rows, cols = np.nonzero(grid.inside)
-    for i, name in enumerate(names):
-        values = scores[name].to_numpy(dtype=float)
-        bands[i, rows, cols] = np.where(off, np.nan, values)
+    surface = score_surface(grid, tuple(measured), ~off, config.lang)
     log.info(
         "surface: %d x %d cells of %g m, %d scored",
         grid.width,
@@ -323,7 +340,21 @@ def suitability_surface(
         grid.resolution,
         int((~off).sum()),
     )
-    return Surface(grid, tuple(names), bands)
+    return surface
+
+
+def score_surface(grid, measured: tuple[Measured, ...], scored: np.ndarray, lang: str) -> Surface:
+    """The bands of a surface from its cells' measurements: one per assessed criterion's
+    score and the suitability; cells not ``scored`` (of those inside the area) are nodata.
+    Used by a run and, with a new configuration, by ``rescore``."""
+    scores = score(list(measured), lang=lang)
+    names = [score_col(m.criterion.key) for m in measured if m.assessed] + ["suitability"]
+    bands = np.full((len(names), grid.height, grid.width), np.nan, dtype="float32")
+    rows, cols = np.nonzero(grid.inside)
+    for i, name in enumerate(names):
+        values = scores[name].to_numpy(dtype=float)
+        bands[i, rows, cols] = np.where(scored, values, np.nan)
+    return Surface(grid, tuple(names), bands, measured, scored)
 
 
 def _dwelling_count(candidates: pd.DataFrame, config: Config) -> int:
@@ -398,8 +429,8 @@ def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
     return area_frame(default_extent(osm), osm.path.name, "extent of the OSM data"), False
 
 
-def _user_candidates(path, id_column, area, crs, csv_crs=None) -> gpd.GeoDataFrame:
-    frame = read_candidates(path, id_column, csv_crs=csv_crs)
+def _user_candidates(frame, source: str, area, crs) -> gpd.GeoDataFrame:
+    """The user's candidates inside the area (when one is given), in the metric CRS."""
     if area is not None:
         pts = shapely.point_on_surface(frame.geometry.values)
         inside = shapely.contains_xy(
@@ -407,7 +438,7 @@ def _user_candidates(path, id_column, area, crs, csv_crs=None) -> gpd.GeoDataFra
         )
         if not inside.any():
             raise NoCandidatesError(
-                f"none of the {len(frame)} candidates in {path} lies inside the area"
+                f"none of the {len(frame)} candidates in {source} lies inside the area"
             )
         frame = frame[inside].reset_index(drop=True)
     return to_crs(frame, crs)

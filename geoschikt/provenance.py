@@ -26,7 +26,6 @@ LIBRARIES = (
     "pyproj",
     "pyogrio",
     "osmium",
-    "folium",
     "rasterio",
     "scikit-learn",
 )
@@ -44,6 +43,27 @@ def input_record(role: str, path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         return {"role": role, "path": str(p)}
     return {"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+
+
+def frame_record(role: str, frame: Any) -> dict[str, Any]:
+    """Role, row count and a SHA-256 of a GeoDataFrame given in Python (its CRS, columns,
+    values and geometry WKB), so a run from a frame is as traceable as one from a file."""
+    import hashlib
+
+    import pandas as pd
+    import shapely
+
+    digest = hashlib.sha256()
+    digest.update(str(frame.crs).encode())
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    digest.update(pd.util.hash_pandas_object(table.astype(str), index=False).values.tobytes())
+    digest.update(b"".join(shapely.to_wkb(frame.geometry.values)))
+    return {
+        "role": role,
+        "path": "<GeoDataFrame>",
+        "rows": len(frame),
+        "sha256": digest.hexdigest(),
+    }
 
 
 def describe_files(directory: Path) -> dict[str, dict[str, Any]]:

@@ -120,6 +120,8 @@ class Surface:
     grid: Grid
     names: tuple[str, ...]
     bands: np.ndarray  # (n_bands, height, width)
+    measured: tuple = ()  # the Measured of the cells inside the area (for re-scoring)
+    scored: np.ndarray | None = None  # of those cells: the ones with scores (not nodata)
 
 
 def write_geotiff(surface: Surface, path: Path, tags: dict[str, str] | None = None) -> None:

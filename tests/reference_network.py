@@ -31,7 +31,8 @@ Dutch walking rules (issue 11), written here without the package's code:
   split into one node per edge, before small fragments are dropped.
 - Points (candidates) are snapped to the nearest edge whose snapping line crosses no water
   area and no other building (buildings of 30 m² or more, not roofs/shelters; not the building
-  the point is in, nor one the edge runs through); sources only avoid water. Brute force.
+  the point is in, nor one the edge runs through), among its 24 nearest edges up to 150 m
+  farther than the nearest (else the nearest); sources only avoid water. Brute force.
 """
 
 from __future__ import annotations
@@ -352,7 +353,8 @@ def snap_clear(G: nx.Graph, xy: np.ndarray, obstacles, buildings: bool):
         t = np.where(dd > 0, np.clip(((p - a) * d).sum(axis=1) / safe, 0.0, 1.0), 0.0)
         feet = a + t[:, None] * d
         s = np.hypot(*(feet - p).T)
-        for e in np.argsort(s, kind="stable")[:400]:
+        near = [e for e in np.argsort(s, kind="stable") if s[e] <= min(s.min() + 150.0, 500.0)]
+        for e in near[:24]:  # the 24 nearest up to 150 m farther than the nearest
             if not _line_blocked(obstacles, p, feet[e], buildings):
                 idx[i], dist[i], frac[i] = e, s[e], t[e]
                 break

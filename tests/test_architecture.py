@@ -136,7 +136,18 @@ def test_computations_do_not_depend_on_writers():
 # The layers of docs/ARCHITECTURE.md: a module imports only from its own layer or lower ones.
 LAYERS = [
     # 0: leaves: errors, hashes, CRS, curves, readers of user tables and rasters, kernels
-    {"errors", "hashing", "geo", "curves", "tables", "vectorfile", "rasters", "reception"},
+    {
+        "errors",
+        "hashing",
+        "geo",
+        "curves",
+        "tables",
+        "vectorfile",
+        "rasters",
+        "reception",
+        "datasets",
+        "workers",
+    },
     {"provenance", "config", "inputs"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
     # 3: computations
@@ -153,7 +164,8 @@ LAYERS = [
     {"measure"},  # 4
     {"pipeline"},  # 5: the data flow of one run
     {"outputs"},  # 6: writers
-    {"rescore", "decide", "report"},  # 7: work on finished runs
+    {"rescoring", "decide", "report"},  # 7: work on finished runs
+    {"api"},  # 7b: the Python interface (score, read_osm, write_outputs, rescore)
     {"batch"},  # 8
     {"cli", "__main__"},  # 9
 ]

@@ -42,6 +42,7 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
         "run.json",
         "suitability.qml",
         "suitability.tif",
+        "surface.npz",
     ]
     layers = {name for name, _ in pyogrio.list_layers(delft_out / "candidates.gpkg")}
     assert {"candidates", "pois", "area"} <= layers
@@ -217,9 +218,9 @@ def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
 
 
 def test_shipped_demo_extract_is_small_attributed_and_packaged():
-    from geoschikt.cli.demo import dutch_demo_path
+    from geoschikt.datasets import example_osm
 
-    path = dutch_demo_path()
+    path = example_osm()
     assert path.stat().st_size <= 2_000_000
     readme = (
         (path.parent / "README.md").read_text() if (path.parent / "README.md").is_file() else ""

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -335,3 +339,613 @@ def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path
     gpkg = gpd.read_file(out / "candidates.gpkg", layer="candidates")
     assert set(gpkg["naam"]) == {'=HYPERLINK("http://evil/","x")', "@cmd"}
     assert set(gpkg["candidate_id"]) == {"=1+1", "-7"}
+
+
+# --- 6. config validation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ({"criteria": {"school": {"weight": float("nan")}}}, ["criteria.school.weight", "nan"]),
+        ({"criteria": {"school": {"far_m": float("inf")}}}, ["criteria.school.far_m", "inf"]),
+        ({"criteria": {"transit": {"near_m": float("-inf")}}}, ["criteria.transit.near_m"]),
+        ({"map": {"blur_m": float("nan")}}, ["map.blur_m", "nan"]),
+        ({"network": {"max_snap_m": float("inf")}}, ["network.max_snap_m"]),
+        ({"candidates": {"max_area_m2": float("nan")}}, ["candidates.max_area_m2"]),
+        ({"criteria": {"school": {"far_m": 5e6}}}, ["criteria.school.far_m", "maximum"]),
+        ({"criteria": {"school": {"weight": -1}}}, ["criteria.school.weight", "at least 0"]),
+        ({"analysis": {"crs": "EPSG:2263"}}, ["analysis.crs", "US survey foot"]),
+        ({"analysis": {"crs": "EPSG:4326"}}, ["analysis.crs", "metric"]),
+    ],
+)
+def test_config_refuses_non_finite_and_out_of_range(config, override, fragments):
+    from geoschikt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        config.with_overrides(override)
+    for frag in fragments:
+        assert frag in str(exc.value)
+
+
+def _all_weights(config, value):
+    return {"criteria": {c.key: {"weight": value} for c in config.criteria}}
+
+
+def test_config_refuses_all_zero_weights(config):
+    from geoschikt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="are 0"):
+        config.with_overrides(_all_weights(config, 0))
+
+
+def test_config_refuses_weights_whose_sum_overflows(config):
+    from geoschikt.errors import ConfigError
+
+    keys = [c.key for c in config.criteria][:2]
+    override = {"criteria": {k: {"weight": 1e308} for k in keys}}
+    assert sum([1e308, 1e308]) == float("inf")  # the reason
+    with pytest.raises(ConfigError, match=f"criteria.{keys[0]}.weight = 1e.308 is above"):
+        config.with_overrides(override)
+
+
+def test_weight_sum_check_catches_overflow_on_its_own():
+    from geoschikt.config import weight_sum_problem
+
+    assert "add up to inf" in weight_sum_problem({"a": 1e308, "b": 1e308})
+    assert weight_sum_problem({"a": 0.0, "b": 2.0}) is None
+
+
+def test_config_accepts_large_finite_weights(config):
+    assert config.with_overrides(_all_weights(config, 1e6)).criteria[0].weight == 1e6
+
+
+def test_nan_weight_in_toml_is_one_line_exit_2(tmp_path, delft_pbf):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = nan\n")
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, "criteria.school.weight", out=out)
+
+
+def test_crs_for_another_continent_is_one_line(tmp_path, delft_pbf):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[analysis]\ncrs = "EPSG:2000"\n')  # Anguilla 1957 / British West Indies Grid
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, "analysis.crs", "EPSG:2000", out=out)
+
+
+# --- 9. --cdn maps pin exact files ---------------------------------------------------------
+
+
+def test_cdn_map_csp_allows_only_the_pinned_files(helsinki_result):
+    import base64
+    import hashlib
+    import html
+    import re
+    from pathlib import Path
+
+    from xstatic.pkg import leaflet as xs
+
+    from geoschikt.outputs.webmap import MapOptions, render_map
+
+    page = render_map(helsinki_result, MapOptions(assets="cdn"))
+    csp = html.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)[1]
+    )
+    policy = dict(part.strip().split(" ", 1) for part in csp.split(";") if part.strip())
+    js_url = f"https://unpkg.com/leaflet@{xs.VERSION}/dist/leaflet.js"
+    css_url = f"https://unpkg.com/leaflet@{xs.VERSION}/dist/leaflet.css"
+    script_sources = policy["script-src"].split()
+    assert js_url in script_sources
+    assert "https://unpkg.com" not in script_sources  # not the whole host
+    assert all(s == js_url or s.startswith("'sha256-") for s in script_sources)
+    assert css_url in policy["style-src"].split()
+    # the integrity attribute is the sha384 of the file bytes (computed here with hashlib)
+    js = (Path(xs.BASE_DIR) / "leaflet.js").read_bytes()
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(js).digest()).decode()
+    assert f'<script src="{js_url}" integrity="{sri}" crossorigin="anonymous">' in page
+
+
+# --- 3. region ids -> folder names -----------------------------------------------------------
+
+
+def test_safe_ids_are_their_own_folder_names():
+    from geoschikt.outputs.folders import folder_names
+
+    ids = ["GM0363", "GM0503", "delft-2024", "a_b", "x.1"]
+    assert folder_names(ids) == {i: i for i in ids}
+
+
+def test_hostile_ids_get_distinct_safe_folders(tmp_path):
+    from geoschikt.outputs.folders import MAX_BYTES, folder_names
+
+    ids = [".", "..", "a/b", "a_b", "a\\b", "../../etc", "x" * 300, "é" * 200, "CON", "-"]
+    names = folder_names(ids)
+    assert len(set(names.values())) == len(ids)
+    assert names["a_b"] == "a_b" and names["a/b"] != "a_b"
+    for name in names.values():
+        assert name not in (".", "..") and "/" not in name and "\\" not in name
+        assert not name.startswith(".")
+        assert len(name.encode()) <= MAX_BYTES
+        # independent check: the OS makes it a direct child of the parent, and it is new
+        (tmp_path / name).mkdir()
+        assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+    assert len(list(tmp_path.iterdir())) == len(ids)
+
+
+def test_colliding_and_empty_ids_are_refused_with_the_list():
+    from geoschikt.outputs.folders import folder_names
+
+    with pytest.raises(InputFileError, match="'Delft' = 'delft'"):
+        folder_names(["Delft", "delft", "Leiden"])
+    with pytest.raises(InputFileError, match="empty"):
+        folder_names(["a", "", " "])
+
+
+# --- 4. temporary files and symbolic links ---------------------------------------------------
+
+
+def test_atomic_file_never_follows_a_planted_link(tmp_path):
+    from geoschikt.outputs.atomic import atomic_bytes
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    # links under every name an old pid-based writer would have used, and some more
+    for pid in range(os.getpid() - 5, os.getpid() + 5):
+        (out / f".summary.csv.tmp-{pid}").symlink_to(victim)
+    atomic_bytes(out / "summary.csv", b"new")
+    assert victim.read_text() == "keep me"
+    assert (out / "summary.csv").read_bytes() == b"new"
+    assert not (out / "summary.csv").is_symlink()
+    leftovers = sorted(p.name for p in out.iterdir() if not p.is_symlink())
+    assert leftovers == ["summary.csv"]
+
+
+def test_atomic_file_writes_through_a_link_and_keeps_it(tmp_path):
+    from geoschikt.outputs.atomic import atomic_bytes
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_bytes(link, b"new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_atomic_file_failure_leaves_nothing(tmp_path):
+    from geoschikt.outputs.atomic import atomic_file
+
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_file(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_atomic_file_path_is_private_and_keeps_the_suffix(tmp_path):
+    from geoschikt.outputs.atomic import atomic_file
+
+    target = tmp_path / "all.gpkg"
+    with atomic_file(target) as tmp:
+        assert tmp.name == "all.gpkg" and tmp.parent.parent == tmp_path
+        assert tmp.parent.name.startswith(".all.gpkg.tmp-")
+        assert oct(tmp.parent.stat().st_mode & 0o777) == "0o700"
+        tmp.write_bytes(b"x")
+    assert target.read_bytes() == b"x" and [p.name for p in tmp_path.iterdir()] == ["all.gpkg"]
+
+
+def test_out_that_is_a_symlink_is_written_through(delft_pbf, tmp_path):
+    real = tmp_path / "runs" / "2026"
+    real.mkdir(parents=True)
+    link = tmp_path / "latest"
+    link.symlink_to(real, target_is_directory=True)
+    res = run(
+        "-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", link, "--overwrite"
+    )
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink()  # not replaced by a directory
+    assert (real / "candidates.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "runs"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["2026"]
+
+
+def test_dangling_symlink_out_is_one_line(delft_pbf, tmp_path):
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "nowhere" / "deeper")
+    res = run("score", "--osm", delft_pbf, "--out", link)
+    assert_one_clear_error(res, "symbolic link", "does not exist")
+    assert link.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_out_dot_with_overwrite_is_one_line(delft_pbf, tmp_path, monkeypatch):
+    (tmp_path / "keep.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    res = run("score", "--osm", delft_pbf, "--out", ".", "--overwrite")
+    assert_one_clear_error(res, "current directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+# --- 7. a full disk ------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A real 1 MB tmpfs (needs root); skipped where mounting is not allowed."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_disk_full_during_score_is_one_line_exit_1(delft_pbf, tiny_disk):
+    out = tiny_disk / "out"
+    res = run("score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 1, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("geoschikt: error:")]
+    assert len(lines) == 1 and "disk full" in lines[0] and "MB" in lines[0], res.output
+    assert "Traceback" not in res.output
+    assert list(tiny_disk.iterdir()) == []  # nothing half-written
+
+
+def test_disk_full_is_reported_when_writes_fail_with_enospc(delft_pbf, tmp_path, monkeypatch):
+    """The same without a tmpfs: every GeoPackage/CSV/map write raises ENOSPC."""
+    import errno
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("geoschikt.outputs.write.write_map", full)
+    out = tmp_path / "out"
+    res = run("score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 1, res.output
+    assert "disk full" in res.output and "Traceback" not in res.output
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+# --- 7/8. damaged runs given to rescore ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished_run(delft_pbf, tmp_path_factory):
+    out = tmp_path_factory.mktemp("hostile-run") / "run"
+    res = run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", out)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _copy_run(finished_run, tmp_path):
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(finished_run, src)
+    return src
+
+
+def _hand_edit_npz(path):
+    """Change one stored distance and save the archive again (a plausible hand edit)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k].copy() for k in data.files}
+    key = next(k for k in arrays if k.startswith("d_"))
+    arrays[key][0] = 1.0
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("damage", "fragments"),
+    [
+        (lambda d: _hand_edit_npz(d / "distances.npz"), ["distances.npz", "SHA-256", "run.json"]),
+        (lambda d: (d / "distances.npz").write_bytes(b"PK\x03\x04 junk"), ["distances.npz"]),
+        (lambda d: (d / "run.json").write_text("{not json"), ["run.json", "corrupt"]),
+        (lambda d: (d / "run.json").write_text("[]"), ["run.json"]),
+        (lambda d: (d / "candidates.gpkg").unlink(), ["candidates.gpkg"]),
+    ],
+)
+def test_rescore_of_a_damaged_run_is_one_line(finished_run, tmp_path, damage, fragments):
+    src = _copy_run(finished_run, tmp_path)
+    damage(src)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = 5\n")
+    out = tmp_path / "out"
+    res = run("rescore", src, "--config", cfg, "--out", out)
+    assert_one_clear_error(res, *fragments, out=out)
+
+
+def test_rescore_of_an_intact_copy_works(finished_run, tmp_path):
+    """Control for the test above: the copy itself is fine."""
+    src = _copy_run(finished_run, tmp_path)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[criteria.school]\nweight = 5\n")
+    res = run("-q", "rescore", src, "--config", cfg, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+
+
+def test_corrupt_distances_without_recorded_hash_is_refused(tmp_path):
+    from geoschikt.outputs.distances import load_distances
+
+    path = tmp_path / "distances.npz"
+    path.write_bytes(b"PK\x03\x04 junk")
+    with pytest.raises(InputFileError, match="corrupt"):
+        load_distances(path)
+
+
+# --- 10. minimum versions -------------------------------------------------------------------
+
+
+def test_installed_dependencies_meet_the_security_minimums():
+    """The environment the tests run in satisfies pyproject's (security) minimum versions."""
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    reqs = [Requirement(r) for r in pyproject["project"]["dependencies"]]
+    assert {"requests", "pyarrow", "urllib3", "jinja2"} <= {r.name.lower() for r in reqs}
+    for req in reqs:
+        installed = importlib.metadata.version(req.name)
+        assert req.specifier.contains(installed, prereleases=True), (req, installed)
+
+
+# --- 5. locks, workers that die with their parent, leftovers of killed runs -------------------
+
+
+def test_second_holder_of_a_lock_is_told_who_holds_it(tmp_path):
+    """The holder is another process (flock locks are per open file, so a thread would do too,
+    but a process is what happens in practice)."""
+    from geoschikt.outputs.lock import LockedError, hold_lock
+
+    out = tmp_path / "batch"
+    code = (
+        "import sys, time; from pathlib import Path; from geoschikt.outputs.lock import hold_lock\n"
+        f"with hold_lock(Path({str(out)!r})):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env())
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(LockedError) as exc, hold_lock(out):
+            pass
+        assert f"pid {holder.pid}" in str(exc.value) and socket.gethostname() in str(exc.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold_lock(out) as record:  # kill -9 released it
+        assert record["pid"] == os.getpid()
+
+
+def test_lock_file_that_is_a_symlink_is_refused(tmp_path):
+    from geoschikt.errors import OutputError
+    from geoschikt.outputs.lock import LOCK_NAME, hold_lock
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    out = tmp_path / "batch"
+    out.mkdir()
+    (out / LOCK_NAME).symlink_to(victim)
+    with pytest.raises(OutputError, match="lock file"), hold_lock(out):
+        pass
+    assert victim.read_text() == "keep"
+
+
+def _env():
+    from pathlib import Path
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).parents[1])
+    return env
+
+
+WORKER_PARENT = """
+import os, sys, time
+from geoschikt.workers import worker_pool
+
+def work(path):
+    with open(path, "w") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    pool = worker_pool(2)
+    futures = [pool.submit(work, p) for p in sys.argv[1:]]
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie counts as dead
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_workers_die_when_their_parent_is_killed(tmp_path):
+    import signal
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(WORKER_PARENT)
+    marks = [tmp_path / "w1", tmp_path / "w2"]
+    parent = subprocess.Popen([sys.executable, str(script), *map(str, marks)], env=_env())
+    deadline = time.monotonic() + 60
+    while not all(m.exists() and m.read_text() for m in marks):
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.1)
+    workers = [int(m.read_text()) for m in marks]
+    assert all(_alive(w) for w in workers)
+    parent.send_signal(signal.SIGKILL)  # the parent only, not its group
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+
+
+def test_leftovers_of_a_dead_run_are_cleaned_a_live_ones_kept(tmp_path):
+    from geoschikt.outputs.atomic import atomic_directory, owner_tag
+
+    out = tmp_path / "run"
+    host = owner_tag().split("-")[0]
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".run.tmp-{host}-{dead_pid}-abcd1234"
+    stale_old = tmp_path / f".run.old-{host}-{dead_pid}-abcd1234"
+    live = tmp_path / f".run.tmp-{host}-{os.getppid()}-abcd1234"  # a live process (pytest's parent)
+    other_host = tmp_path / f".run.tmp-otherhost-{dead_pid}-abcd1234"
+    for path in (stale, stale_old, live, other_host):
+        path.mkdir()
+        (path / "candidates.csv").write_text("x")
+    with atomic_directory(out, overwrite=False) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert not stale.exists() and not stale_old.exists()
+    assert live.exists() and other_host.exists()
+    assert (out / "a.txt").read_text() == "new"
+
+
+# --- batch: region ids, lock, damaged batch folders -----------------------------------------
+
+
+def _tiles(tmp_path, ids):
+    """Made-up rectangular regions (not real municipalities) over the real Delft extract."""
+    import shapely
+
+    left, bottom, right, top = 4.355, 51.995, 4.386, 52.005
+    n = len(ids)
+    xs = [left + (right - left) * i / n for i in range(n + 1)]
+    rows = [
+        {
+            "statcode": rid,
+            "statnaam": f"tile {i}",
+            "geometry": shapely.box(xs[i], bottom, xs[i + 1], top),
+        }
+        for i, rid in enumerate(ids)
+    ]
+    path = tmp_path / "tiles.geojson"
+    gpd.GeoDataFrame(rows, crs=4326).to_file(path)
+    return path
+
+
+def test_batch_with_hostile_region_ids_keeps_every_region_apart(delft_pbf, tmp_path):
+    from geoschikt.outputs.folders import folder_name
+
+    ids = [".", "a/b", "a_b", "x" * 300]
+    out = tmp_path / "batch"
+    res = run("-q", "batch", "--osm", delft_pbf, "--regions", _tiles(tmp_path, ids), "--out", out)
+    assert res.exit_code in (0, 1), res.output
+    summary = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
+    assert sorted(summary["region_id"]) == sorted(ids)  # no row twice, none lost
+    assert summary["folder"].is_unique
+    for rid, folder in zip(summary["region_id"], summary["folder"], strict=True):
+        assert folder == f"regions/{folder_name(rid)}"
+        assert (out / folder).resolve().parent == (out / "regions").resolve()
+        assert (out / "status" / f"{folder_name(rid)}.json").is_file()
+    ok = summary[summary["status"] == "ok"]
+    assert len(ok) >= 2
+    for folder in ok["folder"]:
+        run_json = json.loads((out / folder / "run.json").read_text())
+        rid = summary.loc[summary["folder"] == folder, "region_id"].iloc[0]
+        assert run_json["region"]["id"] == rid  # each folder holds its own region
+    # candidates_all files each region's candidates under its own id
+    allc = gpd.read_file(out / "candidates_all.gpkg", layer="candidates", engine="pyogrio")
+    per_region = {
+        rid: len(gpd.read_file(out / f / "candidates.gpkg", layer="candidates", engine="pyogrio"))
+        for rid, f in zip(ok["region_id"], ok["folder"], strict=True)
+    }
+    assert allc.groupby("region_id").size().to_dict() == per_region
+
+
+def test_batch_ids_that_collide_are_refused_with_the_list(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    tiles = _tiles(tmp_path, ["Delft", "delft", "x"])
+    res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
+    assert_one_clear_error(res, "'Delft' = 'delft'")
+    assert not out.exists()
+
+
+def test_second_batch_on_the_same_out_exits_2_naming_the_holder(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    code = (
+        "import time; from pathlib import Path; from geoschikt.outputs.lock import hold_lock\n"
+        f"with hold_lock(Path({str(out)!r}), 'batch'):\n"
+        "    print('held', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=_env())
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        res = run("batch", "--osm", delft_pbf, "--regions", _tiles(tmp_path, ["a"]), "--out", out)
+        assert_one_clear_error(res, "in use", f"pid {holder.pid}")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_empty_population_file_is_one_line(delft_pbf, tmp_path):
+    empty = tmp_path / "population.csv"
+    empty.write_text("")
+    out = tmp_path / "batch"
+    res = run(
+        "batch",
+        "--osm",
+        delft_pbf,
+        "--regions",
+        _tiles(tmp_path, ["a"]),
+        "--province",
+        "Zuid-Holland",
+        "--population",
+        empty,
+        "--out",
+        out,
+    )
+    assert_one_clear_error(res, str(empty), "empty")
+
+
+def test_deleted_region_geopackage_and_corrupt_status_are_redone(delft_pbf, tmp_path):
+    out = tmp_path / "batch"
+    tiles = _tiles(tmp_path, ["T0", "T1"])
+    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+    reference = pd.read_csv(out / "regions" / "T0" / "candidates.csv")
+    (out / "regions" / "T0" / "candidates.gpkg").unlink()
+    (out / "status" / "T1.json").write_bytes(b"\xff{not json")
+    res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "0 finished earlier" in res.output
+    assert (out / "regions" / "T0" / "candidates.gpkg").is_file()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "regions" / "T0" / "candidates.csv"), reference)
+
+
+def test_osm_tag_value_over_1024_characters_is_one_line(tmp_path):
+    """SYNTHETIC: a four-node building and a school whose name has 2000 characters."""
+    nodes = [(1, 52.0, 4.36), (2, 52.0, 4.3603), (3, 52.0002, 4.3603), (4, 52.0002, 4.36)]
+    xml = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    xml += [f'<node id="{i}" version="1" lat="{la}" lon="{lo}"/>' for i, la, lo in nodes]
+    xml.append(
+        '<node id="10" version="1" lat="52.001" lon="4.36"><tag k="amenity" v="school"/>'
+        f'<tag k="name" v="{"x" * 2000}"/></node>'
+    )
+    xml.append(
+        '<way id="100" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/>'
+        '<nd ref="1"/><tag k="building" v="office"/></way></osm>'
+    )
+    osm = tmp_path / "long.osm"
+    osm.write_text("\n".join(xml))
+    out = tmp_path / "out"
+    res = run("score", "--osm", osm, "--distance", "euclidean", "--out", out)
+    assert_one_clear_error(res, str(osm), "255", out=out)

@@ -401,3 +401,130 @@ def test_extra_columns_and_highlight_set_reach_the_page(helsinki_result):
     assert [x["label"] for x in blurred["extra"]] == ["Extra number"]  # no text when blurred
     with pytest.raises(ValueError, match="not in the result: nope"):
         render_map_data(result, MapOptions(highlight=webmap.Highlight(("nope",), "a", "b")))
+
+
+CVD = ("protanomaly", "deuteranomaly", "tritanomaly")
+
+
+def _simulated(colours: list[str], cvd: str) -> np.ndarray:
+    """sRGB (0-1) of ``colours`` as seen with full (severity 100) protanopia, deuteranopia or
+    tritanopia: colorspacious's implementation of Machado, Oliveira & Fernandes (2009)."""
+    colorspacious = pytest.importorskip("colorspacious")
+    rgb = np.array([[int(c[k : k + 2], 16) / 255 for k in (1, 3, 5)] for c in colours])
+    space = {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100}
+    return np.clip(colorspacious.cspace_convert(rgb, space, "sRGB1"), 0, 1)
+
+
+@pytest.mark.parametrize("cvd", CVD)
+def test_suitability_classes_stay_apart_and_in_order_for_colour_blind_readers(cvd):
+    colorspacious = pytest.importorskip("colorspacious")
+    colours = [c[1] for c in webmap.CLASSES]  # best first
+    seen = _simulated([*colours, webmap.FAIL_COLOUR], cvd)
+    delta = colorspacious.deltaE  # CAM02-UCS colour difference
+    for a, b in zip(seen[:-2], seen[1:-1], strict=True):  # adjacent classes
+        assert delta(a, b, input_space="sRGB1") >= 15
+    for a in seen[:-1]:  # every class against the grey of failing candidates
+        assert delta(a, seen[-1], input_space="sRGB1") >= 15
+    # the order of the classes is kept in lightness alone (best = lightest)
+    lightness = colorspacious.cspace_convert(seen[:-1], "sRGB1", "CAM02-UCS")[:, 0]
+    assert (np.diff(lightness) < -10).all(), lightness
+
+
+def test_the_old_red_to_green_scale_fails_that_check():
+    """The check above can fail: the red-yellow-green scale loses its order without hue."""
+    colorspacious = pytest.importorskip("colorspacious")
+    old = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
+    lightness = colorspacious.cspace_convert(_simulated(old, "deuteranomaly"), "sRGB1", "CAM02-UCS")
+    assert not (np.diff(lightness[:, 0]) < -10).all()
+
+
+def test_facility_symbols_are_shapes_in_neutral_colours(page):
+    data = data_of(page)
+    shapes = [c["shape"] for c in data["crit"]]
+    assert len(set(shapes)) == len(shapes)  # one shape per criterion
+    assert all("colour" not in c for c in data["crit"])
+    js = assets.own("map.js")
+    symbols = js[js.index("const SHAPES") : js.index("function swatchHtml")]
+    assert set(re.findall(r"#[0-9a-fA-F]{3,6}\b", symbols)) <= {"#1b1b1b", "#fff"}
+
+
+def test_title_and_noscript_note_in_the_map_language(helsinki_result):
+    dutch = render_map(helsinki_result, MapOptions())
+    assert "<noscript>Deze kaart heeft JavaScript nodig.</noscript>" in dutch
+    assert "This map needs" not in dutch
+    english = render_map(helsinki_result, MapOptions(lang="en", title="Council <proposal> 2027"))
+    assert "<noscript>This map needs JavaScript.</noscript>" in english
+    assert "<title>Council &lt;proposal&gt; 2027</title>" in english
+    assert data_of(english)["title"] == "Council <proposal> 2027"
+
+
+def test_title_from_the_command_line_and_the_config(helsinki_pbf, tmp_path):
+    out = tmp_path / "run"
+    args = ["-q", "score", "--osm", str(helsinki_pbf), "--title", "Kaart voor de raad"]
+    res = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "<title>Kaart voor de raad</title>" in page
+    assert json.loads((out / "run.json").read_text())["config"]["map"]["title"] == (
+        "Kaart voor de raad"
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[map]\ntitle = 5\n")
+    with pytest.raises(ConfigError, match="map.title = 5 must be text"):
+        load_config(bad)
+
+
+# --- batch overview (index.html) -----------------------------------------------------------------
+
+
+def overview_regions() -> gpd.GeoDataFrame:
+    """Three real Dutch municipalities with made-up batch figures, one failed, one hostile name."""
+    from tests.conftest import NL
+
+    path = NL / "gemeenten_2022.geojson"
+    if not path.is_file():
+        pytest.skip(f"needs {path} (the project's shared data next to the repo, ../shared)")
+    codes = ["GM0503", "GM1926", "GM0518"]
+    frame = gpd.read_file(path)
+    frame = frame[frame["statcode"].isin(codes)].set_index("statcode").loc[codes].reset_index()
+    return gpd.GeoDataFrame(
+        {
+            "region_id": codes,
+            "region_name": ["Delft", HOSTILE, "'s-Gravenhage"],
+            "status": ["ok", "no candidates", "ok"],
+            "candidates": [1063, 0, 5000],
+            "passing": [867, 0, 4000],
+            "best_suitability": [92.0, np.nan, 71.5],
+            "median_suitability": [63.2, np.nan, 35.0],
+            "reason": [None, "no buildings in the region", None],
+            "map": ["regions/GM0503/map.html", None, "regions/GM0518/map.html"],
+        },
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+
+
+def test_overview_page_is_self_contained_and_holds_every_region():
+    from geoschikt.outputs.overview import render_overview
+
+    page = render_overview(overview_regions(), source="gemeenten_2022.geojson")
+    urls = set(re.findall(r"[a-z]+://[^\s\"'()<>;]+", page))
+    assert urls <= ALLOWED_URLS, urls - ALLOWED_URLS
+    assert re.search(r"<script[^>]*\bsrc=", page) is None and "folium" not in page.lower()
+    assert "<noscript>Deze kaart heeft JavaScript nodig.</noscript>" in page
+    data = data_of(page)
+    assert data["regions"]["name"][1] == HOSTILE  # as data, shown as text by the script
+    assert data["regions"]["map"] == ["regions/GM0503/map.html", None, "regions/GM0518/map.html"]
+    assert data["regions"]["median"] == [63.2, None, 35.0]
+    assert [len(s) for s in data["regions"]["shape"]] == [1, 1, 1] or all(data["regions"]["shape"])
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "https://evil.example/x", "/etc/x", "../x"]
+)
+def test_overview_refuses_links_that_leave_the_batch(link):
+    from geoschikt.outputs.overview import render_overview
+
+    regions = overview_regions().assign(map=link)
+    with pytest.raises(ValueError, match="not a relative path inside the batch"):
+        render_overview(regions)

@@ -202,6 +202,18 @@ def test_blurred_english_map_hides_ids_and_footprints(open_map, delft_result, tm
     detail = text(page, "#gs-detail")
     assert "Rank 1 of" in detail and "Also in this 250 m square" in detail
     assert re.search(r"(way|node|relation)/\d", page.evaluate("document.body.innerText")) is None
+    # weights on a blurred map: from the table's rounded scores (exact ones would give away
+    # distances), said on the page, within 0.1 of a weighted mean of the rounded scores
+    assert "may differ by 0.1" in text(page, "#gs-weights")
+    weights = {c.key: float(i % 3 + 1) for i, c in enumerate(delft_result.config.criteria)}
+    weights = {k: w for k, w in weights.items() if k in page.evaluate("geoschikt.weights()")}
+    page.evaluate(f"geoschikt.setWeights({json.dumps(weights)}), 1")
+    live = page.evaluate("geoschikt.suitability()")  # keyed by position: no ids on this map
+    table = delft_result.candidates.sort_values(["rank", "candidate_id"])
+    total = sum(weights.values())
+    expected = sum(w * table[f"score_{k}"].to_numpy() for k, w in weights.items()) / total
+    got = [live[str(i)] for i in range(len(table))]
+    assert abs(pd.Series(got) - expected).max() <= 0.1
 
 
 def test_balance_choropleth_can_be_switched_on(open_map, delft_result, tmp_path):
@@ -339,7 +351,8 @@ def test_live_weights_equal_geoschikt_rescore_for_every_candidate(open_map, delf
     assert again.evaluate("geoschikt.suitability()") == page.evaluate("geoschikt.suitability()")
     # reset: the run's own result again
     x, y = page.evaluate(
-        "(() => { const r = document.querySelector('.gs-reset').getBoundingClientRect();"
+        "(() => { const b = document.querySelector('.gs-reset'); b.scrollIntoView();"
+        " const r = b.getBoundingClientRect();"
         " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
     )
     page.click(x, y)
@@ -360,3 +373,173 @@ def test_doubled_weights_recompute_the_run_exactly(open_map, delft_runs):
     )
     ranks = page.evaluate("geoschikt.ranks()")
     assert [ranks[c] for c in table["candidate_id"]] == table["rank"].tolist()
+
+
+# --- layouts: phone and paper ---------------------------------------------------------------------
+
+
+def boxes(page, selectors: dict[str, str]) -> dict[str, dict]:
+    """Bounding boxes (viewport pixels) of the first element of each selector that is shown."""
+    return page.evaluate(
+        f"""(() => {{
+        const out = {{}};
+        for (const [name, sel] of Object.entries({json.dumps(selectors)})) {{
+            const e = document.querySelector(sel);
+            const r = e ? e.getBoundingClientRect() : null;
+            out[name] = r && r.width > 0 && r.height > 0
+                ? {{left: r.left, top: r.top, right: r.right, bottom: r.bottom}} : null;
+        }}
+        return out;
+    }})()"""
+    )
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
+
+
+def inside(a: dict, b: dict) -> bool:
+    return (
+        a["left"] >= b["left"] - 0.5
+        and a["right"] <= b["right"] + 0.5
+        and a["top"] >= b["top"] - 0.5
+        and a["bottom"] <= b["bottom"] + 0.5
+    )
+
+
+def area(a: dict) -> float:
+    return (a["right"] - a["left"]) * (a["bottom"] - a["top"])
+
+
+def test_phone_layout_map_legend_and_bottom_sheet_do_not_overlap(open_map, delft_runs, tmp_path):
+    run, _ = delft_runs
+    page = open_map(run / "map.html", width=390, height=844)
+    page.wait_for("!!document.querySelector('.gs-offline')")  # the tiles failed: note shown
+    page.screenshot(tmp_path / "phone.png")
+    b = boxes(
+        page,
+        {
+            "map": "#gs-map",
+            "sheet": "#gs-side",
+            "legend": "#gs-legend",
+            "layers": ".leaflet-control-layers",
+            "offline": ".gs-offline",
+            "zoom": ".leaflet-control-zoom",
+        },
+    )
+    view = {"left": 0, "top": 0, "right": 390, "bottom": 844}
+    assert all(b[k] is not None for k in b), b
+    assert not overlap(b["map"], b["sheet"]) and inside(b["sheet"], view)
+    assert area(b["map"]) > 0.45 * area(view)  # the map keeps half the screen
+    controls = ["legend", "layers", "offline", "zoom"]
+    for k in controls:
+        assert inside(b[k], b["map"]), k
+    for i, k in enumerate(controls):
+        for other in controls[i + 1 :]:
+            assert not overlap(b[k], b[other]), (k, other)
+    # the legend starts folded, the offline note is one small line
+    assert not page.evaluate("document.getElementById('gs-legend').open")
+    assert area(b["legend"]) + area(b["offline"]) < 0.06 * area(b["map"])
+    # a chosen candidate's breakdown is scrolled into the sheet's view, not below the fold
+    page.evaluate("geoschikt.show(3), 1")
+    page.browser.pump(0.3)
+    page.screenshot(tmp_path / "phone-detail.png")
+    shown = boxes(page, {"name": "#gs-detail h2", "sheet": "#gs-side"})
+    assert inside(shown["name"], shown["sheet"]), shown
+    # the sheet can be pulled up
+    sheet_before = b["sheet"]["top"]
+    page.evaluate("document.querySelector('.gs-sheet-toggle').click(), 1")
+    page.browser.pump(0.3)
+    assert boxes(page, {"sheet": "#gs-side"})["sheet"]["top"] < sheet_before - 200
+    assert page.console_errors == []
+
+
+def test_print_layout_a4_landscape(open_map, delft_runs, tmp_path):
+    run, _ = delft_runs
+    page = open_map(run / "map.html", width=1123, height=794)  # A4 landscape at 96 dpi
+    page.evaluate("geoschikt.setWeights({school: 5}), 1")  # an exploration is said on paper too
+    page.call("Emulation.setEmulatedMedia", {"media": "print"})
+    page.browser.pump(0.5)
+    page.screenshot(tmp_path / "print.png")
+    b = boxes(
+        page,
+        {
+            "map": "#gs-map",
+            "title": "#gs-title",
+            "meta": "#gs-meta",
+            "legend": "#gs-print-legend",
+            "top": "#gs-top",
+            "layers": ".leaflet-control-layers",
+            "zoom": ".leaflet-control-zoom",
+            "map_legend": "#gs-legend",
+            "weights": "#gs-weights",
+            "search": "#gs-search",
+        },
+    )
+    for hidden in ("layers", "zoom", "map_legend", "weights", "search"):
+        assert b[hidden] is None, hidden  # no controls over the map, no inputs on paper
+    page_box = {"left": 0, "top": 0, "right": 281 * 96 / 25.4, "bottom": 192 * 96 / 25.4 + 1}
+    shown = ["map", "title", "meta", "legend", "top"]
+    for k in shown:
+        assert b[k] is not None and inside(b[k], page_box), (k, b[k])
+    for k in ("title", "meta", "legend", "top"):
+        assert not overlap(b[k], b["map"]), k
+    for i, k in enumerate(shown[2:]):
+        for other in shown[3 + i :]:
+            assert not overlap(b[k], b[other]), (k, other)
+    assert len(page.evaluate("[...document.querySelectorAll('#gs-toplist li')]")) == 10
+    assert "niet de officiële uitkomst" in text(page, "#gs-print-legend")
+    # the map was fitted to its paper size: every candidate lies in the map's box
+    assert (
+        page.evaluate(
+            "(() => { const m = geoschikt.map; const s = m.getSize(); let out = 0;"
+            " for (let i = 0; i < geoschikt.count; i++) { const p = m.latLngToContainerPoint("
+            "geoschikt.latLng(i)); if (p.x < 0 || p.y < 0 || p.x > s.x || p.y > s.y) out++; }"
+            " return out; })()"
+        )
+        == 0
+    )
+    # and it prints on one A4 landscape page
+    pdf = page.call("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
+    data = __import__("base64").b64decode(pdf["data"])
+    (tmp_path / "map.pdf").write_bytes(data)
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+    assert page.console_errors == []
+
+
+def test_overview_page_renders_offline(open_map, tmp_path):
+    from geoschikt.outputs.overview import write_overview_map
+    from tests.test_map import overview_regions
+
+    path = tmp_path / "index.html"
+    write_overview_map(overview_regions(), path, source="gemeenten_2022.geojson")
+    page = open_map(path)
+    page.wait_for("!!document.querySelector('.gs-offline')")
+    page.screenshot(tmp_path / "overview.png")
+    assert page.console_errors == [] and page.dialogs == []
+    external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
+    assert all(u.startswith(TILES) for u in external), external
+    fills = page.evaluate(
+        "[...document.querySelectorAll('path.gs-region')].map(p => p.getAttribute('fill'))"
+    )
+    assert fills == ["#5ec962", "#ffffff", "#3b528b"]  # median 63.2, none, 35.0
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#gs-regions tbody tr')].map(tr => "
+        "[tr.cells[0].textContent, tr.querySelector('a') && tr.querySelector('a').getAttribute('href')])"
+    )
+    assert rows == [
+        ["Delft", "regions/GM0503/map.html"],
+        ["'s-Gravenhage", "regions/GM0518/map.html"],
+        [HOSTILE, None],
+    ]
+    assert page.evaluate("document.title") == "Overzicht per regio"
+    page.evaluate("geoschikt.colourBy('best'), 1")
+    fills = page.evaluate(
+        "[...document.querySelectorAll('path.gs-region')].map(p => p.getAttribute('fill'))"
+    )
+    assert fills == ["#fde725", "#ffffff", "#5ec962"]  # best 92, none, 71.5

@@ -154,3 +154,39 @@ def test_qgis_opens_the_layers_styled(run_dir):
     surface = seen["surface"]
     assert surface["style_loaded"] and surface["renderer"] == "singlebandpseudocolor"
     assert surface["colours"] == [c[1].lower() for c in sorted(CLASSES)]
+
+
+def test_combined_geopackage_has_one_crs_and_styles(delft_pbf, tmp_path):
+    from click.testing import CliRunner
+
+    from geoschikt.cli import cli
+
+    from .test_batch import grid_regions
+
+    out = tmp_path / "batch"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "batch",
+            "-q",
+            "--osm",
+            str(delft_pbf),
+            "--regions",
+            str(grid_regions(tmp_path, 2)),
+            "--out",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert res.exit_code == 0, res.output
+    gpkg = out / "candidates_all.gpkg"
+    with sqlite3.connect(gpkg) as con:
+        srs = dict(con.execute("SELECT table_name, srs_id FROM gpkg_geometry_columns"))
+    assert srs == {"regions": 28992, "candidates": 28992}  # RD New for Dutch data, both
+    styles = _styles(gpkg)
+    assert {"candidates", "regions"} <= set(styles)
+    regions_qml = ET.fromstring(styles["regions"][1].split("\n", 1)[1])
+    filters = [r.get("filter") for r in regions_qml.findall(".//rules/rule")]
+    assert filters[0] == '"best_suitability" >= 80'
+    assert filters[-1] == '"best_suitability" IS NULL'
+    ET.fromstring(styles["regions"][2].encode())  # SLD well-formed

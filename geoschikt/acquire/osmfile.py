@@ -174,6 +174,11 @@ def stream_osm(
             f"OSM file {path} could not be read ({first_line(exc)}); it is corrupt or truncated: "
             "download or export it again"
         ) from None
+    except ValueError as exc:  # libosmium: e.g. a tag value over 1024 characters
+        raise InputFileError(
+            f"OSM file {path} is not valid OSM data ({first_line(exc)}; OSM allows 255 "
+            "characters per tag value); fix or drop that object, e.g. with osmium tags-filter"
+        ) from None
     if total == 0:
         raise InputFileError(
             f"OSM file {path} holds no streets, buildings or features; is it empty?"

@@ -26,6 +26,11 @@ def overpass_query(bbox: tuple[float, float, float, float], feature_rules: Itera
         'way["building"];',
         'relation["building"];',
         'relation["boundary"="administrative"];',
+        'way["route"="ferry"];',  # the walking rules of network.py (issue 11)
+        'node["barrier"];',
+        'nwr["natural"="water"];',
+        'nwr["waterway"~"^(riverbank|canal|dock)$"];',
+        'nwr["water"];',
     ]
     for rule in feature_rules:
         key, _, values = rule.partition("=")

@@ -36,7 +36,9 @@ from geoschikt.batch.memory import give_back_memory
 from geoschikt.batch.plan import buffered_bounds
 from geoschikt.batch.status import RegionTask
 from geoschikt.config import Config
+from geoschikt.errors import GeoschiktError
 from geoschikt.geo import WGS84
+from geoschikt.outputs.atomic import disk_full, is_disk_full, nearly_full, tree_bytes
 
 log = logging.getLogger(__name__)
 
@@ -269,12 +271,18 @@ def prepare_inputs(
         )
         for t in missing
     ]
-    split_extract(
-        osm_path,
-        cuts,
-        feature_keys(config),
-        feature_predicate(config),
-        work_dir=Path(missing[0].input_path).parent,
-        sha256=osm_sha,
-    )
+    work_dir = Path(missing[0].input_path).parent
+    try:
+        split_extract(
+            osm_path,
+            cuts,
+            feature_keys(config),
+            feature_predicate(config),
+            work_dir=work_dir,
+            sha256=osm_sha,
+        )
+    except (OSError, GeoschiktError) as exc:
+        if is_disk_full(exc) or nearly_full(work_dir):
+            raise disk_full(work_dir.parent, tree_bytes(work_dir)) from None
+        raise
     give_back_memory()

@@ -112,10 +112,11 @@ def execute(
             for fut in as_completed(futures):
                 report(fut.result())
     elif jobs > 1 and len(tasks) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        from geoschikt.workers import worker_pool
+
+        with worker_pool(jobs) as pool:  # workers end when this process ends (kill -9 too)
             for fut in as_completed([pool.submit(run_region, t) for t in tasks]):
                 report(fut.result())
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pandas as pd
 from geoschikt.errors import InputFileError
 from geoschikt.geo import WGS84
 from geoschikt.inputs import read_points_or_shapes
-from geoschikt.tables import read_user_csv
+from geoschikt.outputs.folders import folder_name, folder_names
 
 
 def read_regions(
@@ -32,6 +31,13 @@ def read_regions(
                 f"regions file {path} has no column {col!r} ({opt}); columns: "
                 f"{', '.join(map(str, frame.columns))}"
             )
+    no_id = frame[id_column].isna() | (frame[id_column].astype(str).str.strip() == "")
+    if no_id.any():
+        rows = ", ".join(str(i + 1) for i in no_id.to_numpy().nonzero()[0][:20])
+        raise InputFileError(
+            f"regions file {path}: {int(no_id.sum())} region(s) have no id in column "
+            f"{id_column!r} (feature(s) {rows}); give every region an id"
+        )
     regions = gpd.GeoDataFrame(
         {"region_id": frame[id_column].astype(str), "region_name": frame[name_column].astype(str)},
         geometry=frame.geometry.values,
@@ -40,6 +46,7 @@ def read_regions(
     if regions["region_id"].duplicated().any():
         dup = regions.loc[regions["region_id"].duplicated(), "region_id"].iloc[0]
         raise InputFileError(f"regions file {path}: id {dup!r} occurs more than once")
+    folder_names(regions["region_id"])  # refuses ids whose folders would collide
     wanted: set[str] | None = None
     if codes:
         wanted = {c.strip() for c in codes if c.strip()}
@@ -74,9 +81,14 @@ def read_regions(
 def _read_table(path: str | Path) -> pd.DataFrame:
     if not Path(path).is_file():
         raise InputFileError(f"table {path} does not exist; check the path")
-    return read_user_csv(Path(path), "population")[0]
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputFileError(
+            f"table {path} is empty or not a readable CSV ({exc}); give a CSV with a header row"
+        ) from None
 
 
 def safe_name(region_id: str) -> str:
-    """A file-system safe directory name for a region id."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", region_id) or "_"
+    """The folder name of a region id: safe, unique and traceable (see outputs.folders)."""
+    return folder_name(region_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geoschikt.batch.outputs import to_wgs84, write_batch_outputs
+from geoschikt.batch.outputs import write_batch_outputs
 from geoschikt.batch.regions import safe_name
 from geoschikt.batch.status import BATCH_MARK, STATUS_OK, SUMMARY_COLUMNS, RegionTask, region_stats
 from geoschikt.config import Config
@@ -35,9 +35,13 @@ def rescore_batch(
     combined = src / "candidates_all.gpkg"
     regions = gpd.read_file(combined, layer="regions", engine="pyogrio", fid_as_index=True)
     before = pd.DataFrame(regions.drop(columns=regions.geometry.name))
-    regions = to_wgs84(regions[["region_id", "region_name", "geometry"]].reset_index(drop=True))
+    # kept in the stored CRS: writing them back needs no reprojection there and back
+    regions = regions[["region_id", "region_name", "geometry"]].reset_index(drop=True)
     regions.attrs["source"] = f"as in {src}"
     batch_osm = json.loads((src / BATCH_MARK).read_text(encoding="utf-8"))["osm"]
+    if len(before) == len(old):  # ids as stored (summary.csv cells may be spreadsheet-safe)
+        old["region_id"] = before["region_id"].astype(str).to_numpy()
+        old["region_name"] = before["region_name"].astype(str).to_numpy()
     records = old.to_dict("records")
     with (
         atomic_directory(out, overwrite) as tmp,
@@ -66,10 +70,9 @@ def rescore_batch(
         with contextlib.ExitStack() as stack:
             results = map(rescore_region, work)
             if jobs > 1 and len(work) > 1:
-                import multiprocessing as mp
-                from concurrent.futures import ProcessPoolExecutor
+                from geoschikt.workers import worker_pool
 
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
+                pool = worker_pool(jobs)
                 results = stack.enter_context(pool).map(rescore_region, work)
             for (_, out_dir, _, _), (row, changed) in zip(work, results, strict=True):
                 update.add(row["region_id"], Path(out_dir) / "candidates.gpkg", changed)
@@ -93,7 +96,7 @@ def rescore_batch(
 def rescore_region(work: tuple) -> tuple[dict, list[str] | None]:
     """Re-score one region's run directory into ``out_dir``; returns its summary row and the
     candidate columns that changed (None: the set of columns changed)."""
-    from geoschikt.rescore import rescore, write_rescored
+    from geoschikt.rescoring import rescore, write_rescored
 
     src, out_dir, row, config = work
     t0 = time.perf_counter()

@@ -31,6 +31,7 @@ from geoschikt.config import Config
 from geoschikt.errors import InputFileError
 from geoschikt.hashing import file_sha256
 from geoschikt.outputs.atomic import atomic_bytes
+from geoschikt.outputs.lock import hold_lock
 
 log = logging.getLogger("geoschikt.batch")
 
@@ -58,7 +59,37 @@ def run_batch(
     if not Path(osm_path).is_file():
         raise InputFileError(f"OSM file {osm_path} does not exist; check the path (--osm)")
     out.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out)
+    with hold_lock(out, "batch"):  # a second batch on this --out stops here (exit 2)
+        clean_leftovers(out)  # under the lock every leftover is a dead run's
+        return _run_locked(
+            osm_path,
+            regions,
+            config,
+            out,
+            jobs=jobs,
+            scheduler=scheduler,
+            scheduler_timeout_s=scheduler_timeout_s,
+            reception_file=reception_file,
+            balance_file=balance_file,
+            redo=redo,
+            progress=progress,
+        )
+
+
+def _run_locked(
+    osm_path: Path,
+    regions: gpd.GeoDataFrame,
+    config: Config,
+    out: Path,
+    *,
+    jobs: int,
+    scheduler: str | None,
+    scheduler_timeout_s: float,
+    reception_file: Path | None,
+    balance_file: Path | None,
+    redo: bool,
+    progress: Progress | None,
+) -> pd.DataFrame:
     started = time.perf_counter()
     osm_sha = file_sha256(osm_path)
     tasks, todo = plan(

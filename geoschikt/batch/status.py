@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from geoschikt.errors import OutputError
+from geoschikt.outputs.lock import LOCK_NAME
 
 STATUS_OK = "ok"
 STATUS_EMPTY = "no candidates"
@@ -55,16 +56,17 @@ def is_done(task: RegionTask) -> bool:
     status = read_status(task)
     if status is None or status.get("fingerprint") != task.fingerprint:
         return False
-    if status["status"] == STATUS_OK:
-        return (Path(task.out_dir) / "run.json").is_file()
+    if status["status"] == STATUS_OK:  # redone when an output was deleted
+        return all((Path(task.out_dir) / n).is_file() for n in ("run.json", "candidates.gpkg"))
     return status["status"] == STATUS_EMPTY
 
 
 def read_status(task: RegionTask) -> dict | None:
     try:
-        return json.loads(Path(task.status_path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        status = json.loads(Path(task.status_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, or corrupt (JSON or encoding): the region is redone
         return None
+    return status if isinstance(status, dict) and "status" in status else None
 
 
 def region_stats(candidates: pd.DataFrame) -> dict:
@@ -82,7 +84,11 @@ def check_batch_dir(out: Path) -> None:
     """A batch writes into its own directory; refuse one that holds something else."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file; choose a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / BATCH_MARK).is_file():
+    if (
+        out.is_dir()
+        and any(p.name not in (LOCK_NAME, ".work") for p in out.iterdir())
+        and not (out / BATCH_MARK).is_file()
+    ):
         raise OutputError(
             f"{out} is not empty and not a geoschikt batch directory; choose another --out"
         )

@@ -25,6 +25,7 @@ from geoschikt.cli.robustness import robustness_cmd
 from geoschikt.cli.score import score_cmd
 from geoschikt.cli.select import select_cmd
 from geoschikt.errors import GeoschiktError
+from geoschikt.outputs.atomic import is_disk_full
 
 __all__ = ["cli", "demo_data_path", "main"]
 
@@ -37,7 +38,12 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except GeoschiktError as exc:
             click.echo(f"geoschikt: error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            click.echo(f"geoschikt: error: disk full ({exc}); free some space", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("geoschikt: interrupted; no outputs were written or changed", err=True)
             sys.exit(130)

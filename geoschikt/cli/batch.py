@@ -9,11 +9,13 @@ import click
 
 from geoschikt.cli.common import build_config, quiet_regions, summarise_batch
 from geoschikt.cli.options import (
+    balance_option,
     config_option,
     distance_option,
     jobs_option,
     map_options,
     out_option,
+    reception_option,
     table_options,
     verbosity_options,
 )
@@ -53,18 +55,8 @@ def _progress(status: dict, done: int, failed: int, remaining: int, eta: float) 
     type=click.Path(path_type=Path),
     help="Table with statcode and provincie (e.g. gemeenten_kerncijfers_2021.csv).",
 )
-@click.option(
-    "--reception",
-    "reception_file",
-    type=click.Path(path_type=Path),
-    help="Existing reception locations with a capacity column.",
-)
-@click.option(
-    "--balance",
-    "balance_file",
-    type=click.Path(path_type=Path),
-    help="balance.gpkg from `geoschikt balance`: shown on each region's map.",
-)
+@reception_option
+@balance_option
 @config_option("TOML config.")
 @distance_option
 @map_options
@@ -102,6 +94,7 @@ def batch_cmd(
     config_file,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -121,7 +114,14 @@ def batch_cmd(
 
     quiet_regions()
     config = build_config(
-        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+        config_file,
+        distance,
+        lang,
+        blur_m=blur_m,
+        cdn=cdn,
+        csv_dialect=csv_dialect,
+        xlsx=xlsx,
+        title=title,
     )
     regions = read_regions(
         regions_file,

@@ -44,12 +44,15 @@ def quiet_regions() -> None:
 
 
 def build_config(
-    config_file, distance, lang, *, blur_m=None, cdn=False, csv_dialect=None, xlsx=None
+    config_file, distance, lang, *, blur_m=None, cdn=False, csv_dialect=None, xlsx=None, title=None
 ):
     """The config: defaults, then ``config_file``, then the command-line options."""
     from geoschikt.config import load_config
 
-    overrides: dict = {**table_overrides(csv_dialect, xlsx), **map_overrides(lang, blur_m, cdn)}
+    overrides: dict = {
+        **table_overrides(csv_dialect, xlsx),
+        **map_overrides(lang, blur_m, cdn, title),
+    }
     if distance:
         overrides["analysis"] = {"distance": distance}
     return load_config(config_file, overrides=overrides)
@@ -65,9 +68,11 @@ def table_overrides(csv_dialect=None, xlsx=None) -> dict:
     return {"output": output} if output else {}
 
 
-def map_overrides(lang=None, blur_m=None, cdn=False) -> dict:
-    """Config overrides for --lang, --blur and --cdn (only what was given)."""
+def map_overrides(lang=None, blur_m=None, cdn=False, title=None) -> dict:
+    """Config overrides for --lang, --blur, --cdn and --title (only what was given)."""
     section: dict = {}
+    if title:
+        section["title"] = title
     if lang:
         section["lang"] = lang
     if blur_m:

@@ -12,6 +12,7 @@ import click
 
 from geoschikt.cli.common import build_config, report
 from geoschikt.cli.options import map_options, out_option, overwrite_option, verbosity_options
+from geoschikt.datasets import example_osm
 from geoschikt.errors import InputFileError
 from geoschikt.provenance import OSM_COPYRIGHT
 
@@ -24,20 +25,6 @@ def demo_data_path() -> Path:
     return path
 
 
-DUTCH_DEMO = "delft-tu-zuid.osm.pbf"
-
-
-def dutch_demo_path() -> Path:
-    """The small Delft extract shipped with geoschikt (``data/``, see its README)."""
-    packaged = Path(str(resources.files("geoschikt").joinpath("data", DUTCH_DEMO)))
-    if packaged.is_file():
-        return packaged
-    source = Path(__file__).resolve().parents[2] / "data" / DUTCH_DEMO  # a source checkout
-    if not source.is_file():
-        raise InputFileError(f"the demo extract {DUTCH_DEMO} is missing; reinstall geoschikt")
-    return source
-
-
 @click.command("demo")
 @out_option(default=Path("geoschikt-demo"))
 @click.option(
@@ -48,15 +35,15 @@ def dutch_demo_path() -> Path:
 @map_options
 @overwrite_option
 @verbosity_options
-def demo_cmd(out: Path, helsinki: bool, lang, blur_m, cdn, overwrite: bool):
+def demo_cmd(out: Path, helsinki: bool, lang, title, blur_m, cdn, overwrite: bool):
     """Score the buildings of TU Delft and south-east Delft from a small OSM extract shipped
     with geoschikt: offline, in seconds (--helsinki: central Helsinki)."""
     previous = out / "run.json"
     if previous.is_file():  # replacing an earlier demo run loses nothing
         with contextlib.suppress(OSError, json.JSONDecodeError):
             overwrite = overwrite or json.loads(previous.read_text()).get("demo", False)
-    config = build_config(None, None, lang, blur_m=blur_m, cdn=cdn)
-    osm = demo_data_path() if helsinki else dutch_demo_path()
+    config = build_config(None, None, lang, blur_m=blur_m, cdn=cdn, title=title)
+    osm = demo_data_path() if helsinki else example_osm()
     place = "central Helsinki" if helsinki else "TU Delft and south-east Delft"
     click.echo(f"Demo: scoring {place} from {osm.name} ({OSM_COPYRIGHT})")
     from geoschikt.outputs import check_output_dir

@@ -61,6 +61,9 @@ blur_option = click.option(
     help="Blur locations on the map to squares of METRES (e.g. 250); leaves out "
     "addresses, names, ids, footprints and exact distances.",
 )
+title_option = click.option(
+    "--title", metavar="TEXT", help="Title of the map (default: what was scored, where)."
+)
 cdn_option = click.option(
     "--cdn",
     is_flag=True,
@@ -84,14 +87,28 @@ xlsx_option = click.option(
 )
 
 
+reception_option = click.option(
+    "--reception",
+    "reception_file",
+    type=click.Path(path_type=Path),
+    help="Existing reception locations with a capacity column (CSV or a vector file).",
+)
+balance_option = click.option(
+    "--balance",
+    "balance_file",
+    type=click.Path(path_type=Path),
+    help="balance.gpkg from `geoschikt balance`: shown on the map(s) as places per 1,000.",
+)
+
+
 def table_options(command: F) -> F:
     """--csv-dialect and --xlsx, shared by the commands that write candidate tables."""
     return csv_dialect_option(xlsx_option(command))
 
 
 def map_options(command: F) -> F:
-    """--lang, --blur and --cdn, shared by the commands that write a map."""
-    return lang_option(blur_option(cdn_option(command)))
+    """--lang, --title, --blur and --cdn, shared by the commands that write a map."""
+    return lang_option(title_option(blur_option(cdn_option(command))))
 
 
 def config_option(help: str = "TOML config over the defaults.") -> Callable[[F], F]:

@@ -40,6 +40,7 @@ def rescore_cmd(
     source: Path,
     config_file,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -55,11 +56,11 @@ def rescore_cmd(
     reach).
     """
     from geoschikt.outputs import check_output_dir
-    from geoschikt.rescore import is_run_dir, rescore, run_config, write_rescored
+    from geoschikt.rescoring import is_run_dir, rescore, run_config, write_rescored
 
     quiet_regions()
     start = time.perf_counter()
-    options = {**map_overrides(None, blur_m, cdn), **table_overrides(csv_dialect, xlsx)}
+    options = {**map_overrides(None, blur_m, cdn, title), **table_overrides(csv_dialect, xlsx)}
     if (source / "batch.json").is_file():
         first = next(iter(sorted((source / "regions").glob("*/run.json"))), None)
         if first is None:

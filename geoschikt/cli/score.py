@@ -10,11 +10,13 @@ import click
 
 from geoschikt.cli.common import build_config, report
 from geoschikt.cli.options import (
+    balance_option,
     config_option,
     distance_option,
     map_options,
     out_option,
     overwrite_option,
+    reception_option,
     table_options,
     verbosity_options,
 )
@@ -65,18 +67,8 @@ def _parse_bbox(_ctx, _param, value):
     metavar="CRS",
     help="CRS of x/y (or lon/lat) columns in CSV inputs, e.g. EPSG:28992 (the default for x/y).",
 )
-@click.option(
-    "--reception",
-    "reception_file",
-    type=click.Path(path_type=Path),
-    help="Existing reception locations with a capacity column (CSV or GeoJSON).",
-)
-@click.option(
-    "--balance",
-    "balance_file",
-    type=click.Path(path_type=Path),
-    help="balance.gpkg from `geoschikt balance`: shown on the map as places per 1,000.",
-)
+@reception_option
+@balance_option
 @config_option()
 @distance_option
 @map_options
@@ -101,6 +93,7 @@ def score_cmd(
     config_file,
     distance,
     lang,
+    title,
     blur_m,
     cdn,
     csv_dialect,
@@ -117,7 +110,14 @@ def score_cmd(
     if sources != 1:
         raise click.UsageError("give exactly one of --osm FILE, --place NAME or --bbox L,B,R,T")
     config = build_config(
-        config_file, distance, lang, blur_m=blur_m, cdn=cdn, csv_dialect=csv_dialect, xlsx=xlsx
+        config_file,
+        distance,
+        lang,
+        blur_m=blur_m,
+        cdn=cdn,
+        csv_dialect=csv_dialect,
+        xlsx=xlsx,
+        title=title,
     )
     check_output_dir(out, overwrite)
     area = None

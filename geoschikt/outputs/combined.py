@@ -23,20 +23,28 @@ _MAKE_MULTI = {
 
 
 def write_region_layers(
-    sources: Sequence[tuple[str, str, Path]], dest: Path, layer: str = "candidates"
+    sources: Sequence[tuple[str, str, Path]],
+    dest: Path,
+    layer: str = "candidates",
+    crs: object | None = None,
 ) -> int:
     """Write the ``layer`` of each ``(region_id, region_name, gpkg)`` into ``dest`` as one layer
     with ``region_id`` and ``region_name`` in front; returns the rows written.
 
     The regions are streamed to GDAL as Arrow record batches, one region at a time, in one
     write: a province's combined table costs no more memory than its largest region. Regions in
-    another CRS (UTM zone) are reprojected to the first one's; a column some region lacks is
-    empty there.
+    another CRS (UTM zone) are reprojected to ``crs`` (default: the first one's); a column some
+    region lacks is empty there.
     """
     infos = [pyogrio.read_info(gpkg, layer=layer) for _, _, gpkg in sources]
     columns = list(dict.fromkeys(name for info in infos for name in info["fields"]))
     geometry_type = common_geometry_type([info["geometry_type"] for info in infos])
-    crs = gpd.read_file(sources[0][2], layer=layer, rows=0, engine="pyogrio").crs
+    if crs is None:
+        crs = gpd.read_file(sources[0][2], layer=layer, rows=0, engine="pyogrio").crs
+    else:
+        from pyproj import CRS
+
+        crs = CRS.from_user_input(crs)
     rows = 0
 
     def tables() -> Iterator:

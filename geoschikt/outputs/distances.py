@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geoschikt.errors import InputFileError
+
 DISTANCES = "distances.npz"
 
 
@@ -49,8 +51,16 @@ def holds(stored: StoredDistances, result) -> bool:
 
 def _contents(result) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
     arrays = {"candidate_id": np.asarray(result.candidates["candidate_id"].astype(str), dtype=str)}
+    more, meta = measured_arrays(result.measured)
+    arrays.update(more)
+    return arrays, meta
+
+
+def measured_arrays(measured) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """The arrays (``d_<key>``, ``v_<key>``) and per-criterion facts of a list of Measured."""
+    arrays: dict[str, np.ndarray] = {}
     meta = {}
-    for m in result.measured:
+    for m in measured:
         arrays[f"d_{m.criterion.key}"] = np.asarray(m.distance, dtype=float)
         if m.value is not None:
             arrays[f"v_{m.criterion.key}"] = np.asarray(m.value, dtype=float)
@@ -64,11 +74,69 @@ def _contents(result) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
 
 
 def load_distances(path: Path) -> StoredDistances:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        return StoredDistances(
-            candidate_id=data["candidate_id"],
-            distance={k: data[f"d_{k}"] for k in meta},
-            value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
-            meta=meta,
-        )
+    """The stored distances; one clear error when the file is corrupt."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            return StoredDistances(
+                candidate_id=data["candidate_id"],
+                distance={k: data[f"d_{k}"] for k in meta},
+                value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
+                meta=meta,
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputFileError(
+            f"{path} is corrupt ({type(exc).__name__}: {exc}); run `geoschikt score` again"
+        ) from None
+
+
+SURFACE_STORE = "surface.npz"
+
+
+@dataclass(frozen=True)
+class StoredSurface:
+    """The grid of ``suitability.tif`` and its cells' raw measurements (for ``rescore``)."""
+
+    grid: object  # rasters.Grid
+    scored: np.ndarray  # of the cells inside the area: those with scores
+    distance: dict[str, np.ndarray]
+    value: dict[str, np.ndarray]
+    meta: dict[str, dict]
+
+
+def save_surface(surface, path: Path) -> None:
+    """Write the grid and cell measurements of a Surface (rasters.Surface) to ``path``."""
+    g = surface.grid
+    arrays, meta = measured_arrays(surface.measured)
+    grid = {"crs": g.crs, "resolution": g.resolution, "left": g.left, "top": g.top}
+    arrays.update(inside=g.inside, scored=np.asarray(surface.scored, dtype=bool))
+    arrays["meta"] = np.array(json.dumps({"criteria": meta, "grid": grid}))
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def load_surface(path: Path) -> StoredSurface:
+    """The stored surface cells; one clear error when the file is corrupt."""
+    import zipfile
+
+    from geoschikt.rasters import Grid
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            info = json.loads(str(data["meta"]))
+            meta, g = info["criteria"], info["grid"]
+            inside = data["inside"]
+            grid = Grid(g["crs"], g["resolution"], g["left"], g["top"], *inside.shape[::-1], inside)
+            return StoredSurface(
+                grid=grid,
+                scored=data["scored"],
+                distance={k: data[f"d_{k}"] for k in meta},
+                value={k: data[f"v_{k}"] for k in meta if f"v_{k}" in data},
+                meta=meta,
+            )
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+        raise InputFileError(
+            f"{path} is corrupt ({type(exc).__name__}: {exc}); run `geoschikt score` again"
+        ) from None

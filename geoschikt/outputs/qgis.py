@@ -135,7 +135,9 @@ def _qml(renderer: str, geometry_type: int, aliases: str) -> str:
     )
 
 
-def suitability_rules(classes: Sequence[SuitabilityClass], lang: str) -> list[tuple[str, str, str]]:
+def suitability_rules(
+    classes: Sequence[SuitabilityClass], lang: str, on: str = "suitability"
+) -> list[tuple[str, str, str]]:
     """(label, QGIS filter expression, colour) per class, best first, then 'fails a limit'.
 
     The same rule as the map: a candidate that fails a hard limit is grey whatever its score;
@@ -146,9 +148,11 @@ def suitability_rules(classes: Sequence[SuitabilityClass], lang: str) -> list[tu
     for c in sorted(classes, key=lambda c: -c.low):
         label = c.label_nl if lang == "nl" else c.label_en
         span = f"{c.low:g}–{100 if upper is None else upper:g}"
-        expr = f'"passes" AND "suitability" >= {c.low:g}'
+        expr = f'"{on}" >= {c.low:g}'
+        if on == "suitability":  # candidates: only those meeting every hard limit
+            expr = f'"passes" AND {expr}'
         if upper is not None:
-            expr += f' AND "suitability" < {upper:g}'
+            expr += f' AND "{on}" < {upper:g}'
         rules.append((f"{label} ({span})", expr, c.colour))
         upper = c.low
     return rules
@@ -160,10 +164,14 @@ def candidates_qml(
     fields: Sequence[str],
     texts: dict[str, FieldText],
     lang: str,
+    on: str = "suitability",
 ) -> str:
-    """Rule-based polygon style of the candidates layer (footprints)."""
-    rules = suitability_rules(classes, lang)
+    """Rule-based polygon style of the candidates layer (footprints); with ``on`` another
+    0-100 column (a region's ``best_suitability``), grey where it is empty."""
+    rules = suitability_rules(classes, lang, on)
     fails = "voldoet niet aan een harde eis" if lang == "nl" else "fails a hard limit"
+    if on != "suitability":
+        fails = "niet gescoord" if lang == "nl" else "not scored"
     rule_xml, symbols = [], []
     for i, (label, expr, colour) in enumerate(rules):
         rule_xml.append(
@@ -171,7 +179,7 @@ def candidates_qml(
         )
         symbols.append(_fill_symbol(str(i), colour))
     n = len(rules)
-    not_passing = quoteattr('NOT "passes"')
+    not_passing = quoteattr('NOT "passes"' if on == "suitability" else f'"{on}" IS NULL')
     rule_xml.append(
         f'<rule key="{{r{n}}}" symbol="{n}" label={quoteattr(fails)} filter={not_passing}/>'
     )
@@ -263,29 +271,36 @@ def _prop(op: str, name: str, value: str) -> str:
     )
 
 
-def candidates_sld(classes: Sequence[SuitabilityClass], fail_colour: str, lang: str) -> str:
+def candidates_sld(
+    classes: Sequence[SuitabilityClass], fail_colour: str, lang: str, on: str = "suitability"
+) -> str:
     rules = []
     upper = None
-    for label, _expr, colour in suitability_rules(classes, lang):
+    for label, _expr, colour in suitability_rules(classes, lang, on):
         low = next(c.low for c in classes if c.colour == colour)
-        tests = [
-            _prop("PropertyIsEqualTo", "passes", "1"),
-            _prop("PropertyIsGreaterThanOrEqualTo", "suitability", f"{low:g}"),
-        ]
+        tests = [_prop("PropertyIsGreaterThanOrEqualTo", on, f"{low:g}")]
+        if on == "suitability":
+            tests.insert(0, _prop("PropertyIsEqualTo", "passes", "1"))
         if upper is not None:
-            tests.append(_prop("PropertyIsLessThan", "suitability", f"{upper:g}"))
+            tests.append(_prop("PropertyIsLessThan", on, f"{upper:g}"))
         upper = low
+        test = tests[0] if len(tests) == 1 else f"<ogc:And>{''.join(tests)}</ogc:And>"
         rules.append(
-            f"<se:Rule><se:Name>{escape(label)}</se:Name><ogc:Filter><ogc:And>"
-            f"{''.join(tests)}</ogc:And></ogc:Filter>{_sld_fill(colour)}</se:Rule>"
+            f"<se:Rule><se:Name>{escape(label)}</se:Name><ogc:Filter>{test}</ogc:Filter>"
+            f"{_sld_fill(colour)}</se:Rule>"
         )
-    fails = "voldoet niet aan een harde eis" if lang == "nl" else "fails a hard limit"
+    if on == "suitability":
+        fails = "voldoet niet aan een harde eis" if lang == "nl" else "fails a hard limit"
+        test = _prop("PropertyIsEqualTo", "passes", "0")
+    else:
+        fails = "niet gescoord" if lang == "nl" else "not scored"
+        test = f"<ogc:PropertyIsNull><ogc:PropertyName>{escape(on)}</ogc:PropertyName>"
+        test += "</ogc:PropertyIsNull>"
     rules.append(
-        f"<se:Rule><se:Name>{escape(fails)}</se:Name><ogc:Filter>"
-        f"{_prop('PropertyIsEqualTo', 'passes', '0')}</ogc:Filter>{_sld_fill(fail_colour)}"
-        "</se:Rule>"
+        f"<se:Rule><se:Name>{escape(fails)}</se:Name><ogc:Filter>{test}</ogc:Filter>"
+        f"{_sld_fill(fail_colour)}</se:Rule>"
     )
-    return _sld("candidates", rules)
+    return _sld("candidates" if on == "suitability" else "regions", rules)
 
 
 _SLD_MARKS = {
@@ -424,6 +439,50 @@ _FIXED: dict[str, tuple[str, str, str, str]] = {
     ),
     "name": ("Naam", "Name", "naam uit OSM of uw bestand", "name from OSM or your file"),
     "capacity": ("Capaciteit", "Capacity", "opvangplaatsen", "reception places"),
+    "region_id": (
+        "Regio-code",
+        "Region id",
+        "code van de regio (bijv. GM0503)",
+        "the region's code (e.g. GM0503)",
+    ),
+    "region_name": ("Regio", "Region", "naam van de regio", "the region's name"),
+    "status": (
+        "Status",
+        "Status",
+        "ok, geen kandidaten of mislukt (zie reason)",
+        "ok, no candidates or failed (see reason)",
+    ),
+    "candidates": ("Kandidaten", "Candidates", "gescoorde kandidaten", "candidates scored"),
+    "passing": (
+        "Voldoen",
+        "Passing",
+        "kandidaten die alle harde eisen halen",
+        "candidates meeting every hard limit",
+    ),
+    "best_suitability": (
+        "Beste geschiktheid",
+        "Best suitability",
+        "hoogste geschiktheid van de regio (0-100)",
+        "the region's highest suitability (0-100)",
+    ),
+    "median_suitability": (
+        "Mediaan geschiktheid",
+        "Median suitability",
+        "mediaan van de geschiktheid in de regio (0-100)",
+        "median suitability in the region (0-100)",
+    ),
+    "reason": (
+        "Reden",
+        "Reason",
+        "waarom de regio niet gescoord is",
+        "why the region was not scored",
+    ),
+    "map": (
+        "Kaart",
+        "Map",
+        "de kaart van de regio (relatief pad)",
+        "the region's map (relative path)",
+    ),
 }
 
 # Per-criterion columns: prefix/suffix pattern -> (alias nl, alias en, description nl, en)
@@ -602,7 +661,7 @@ def result_styles(
         con.close()
     labels = [(k, nl if lang == "nl" else en) for k, nl, en in criteria]
     styles = []
-    for layer in ("candidates", "pois", "area", "reception", "data_extent"):
+    for layer in ("candidates", "regions", "pois", "area", "reception", "data_extent"):
         if layer not in present:
             continue
         fields = layer_fields(gpkg, layer)
@@ -611,6 +670,10 @@ def result_styles(
             qml = candidates_qml(classes, fail_colour, fields, texts, lang)
             sld = candidates_sld(classes, fail_colour, lang)
             what = "geschiktheid per kandidaat / suitability per candidate"
+        elif layer == "regions":
+            qml = candidates_qml(classes, fail_colour, fields, texts, lang, on="best_suitability")
+            sld = candidates_sld(classes, fail_colour, lang, on="best_suitability")
+            what = "beste geschiktheid per regio / best suitability per region"
         elif layer == "pois":
             qml, sld = pois_qml(labels, fields, texts), pois_sld(labels)
             what = "voorzieningen per criterium / facilities per criterion"
@@ -649,3 +712,13 @@ def raster_qml(band: int, classes: Sequence[SuitabilityClass], lang: str) -> str
         f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology"><pipe>{renderer}</pipe>'
         "</qgis>\n"
     )
+
+
+def style_layers(gpkg: Path, config) -> None:
+    """Default QGIS styles and field texts for the layers geoschikt writes that are in
+    ``gpkg``, with the map's suitability classes and the run's criteria and language."""
+    from geoschikt.outputs.webmap import CLASSES, FAIL_COLOUR
+
+    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
+    criteria = [(c.key, c.label_nl, c.label_en) for c in config.criteria]
+    write_styles(gpkg, result_styles(gpkg, criteria, classes, FAIL_COLOUR, config.lang))

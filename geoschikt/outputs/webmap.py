@@ -55,8 +55,9 @@ from geoschikt.scoring import (
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ORIGIN = "https://tile.openstreetmap.org"
 OSM_ATTRIBUTION = OSM_COPYRIGHT
-FAIL_COLOUR = "#9e9e9e"
-CATEGORY_COLOURS = ("#1f78b4", "#6a3d9a", "#33a02c", "#e31a1c", "#ff7f00", "#b15928", "#01665e")
+FAIL_COLOUR = "#bdbdbd"  # neutral grey, apart from every class under colour-vision deficiency
+# facility symbols: a shape per criterion, drawn in neutral black and white (never a class colour)
+CATEGORY_SHAPES = ("square", "triangle", "diamond", "plus", "star", "hexagon", "cross", "circle")
 BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
 BALANCE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 POINT_SCALE = 1e5  # candidate and feature points: integer units of 1e-5 degree (about 1 m)
@@ -65,12 +66,15 @@ OUTLINE_SCALE = 1e5  # area and municipal outlines
 FOOTPRINT_ZOOM = 16
 SVG_MAX = 5000  # more candidates than this are drawn on a canvas
 
+# viridis (matplotlib's, sampled at 1, 0.75, 0.5, 0.25, 0): its lightness rises with
+# suitability, so the classes keep their order for colour-blind readers (tests/test_map.py
+# checks them with a simulation of colour-vision deficiency)
 CLASSES: tuple[tuple[int, str, str, str], ...] = (
-    (80, "#1a9641", "zeer geschikt", "very suitable"),
-    (60, "#a6d96a", "geschikt", "suitable"),
-    (40, "#ffffbf", "matig geschikt", "moderately suitable"),
-    (20, "#fdae61", "weinig geschikt", "hardly suitable"),
-    (0, "#d7191c", "ongeschikt", "unsuitable"),
+    (80, "#fde725", "zeer geschikt", "very suitable"),
+    (60, "#5ec962", "geschikt", "suitable"),
+    (40, "#21918c", "matig geschikt", "moderately suitable"),
+    (20, "#3b528b", "weinig geschikt", "hardly suitable"),
+    (0, "#440154", "ongeschikt", "unsuitable"),
 )
 
 TEXT: dict[str, dict[str, str]] = {
@@ -132,11 +136,12 @@ TEXT: dict[str, dict[str, str]] = {
         "curve_away": "0 tot {near} m, 100 vanaf {far} m",
         "curve_value": "100 bij {full} en 0 bij {zero}{unit}",
         "unit_places": " opvangplaatsen in de buurt",
-        "weight_of": "gewicht {w}",
+        "weight_of": "gewicht {w} in de run",
         "candidate": "Kandidaat op rang {rank}",
         "same_cell": "Ook in dit vak van {m} m:",
         "approx": "ca. {d}",
         "made_with": "Gemaakt met geoschikt {version}",
+        "noscript": "Deze kaart heeft JavaScript nodig.",
         "close": "Sluiten",
         "floor_area": "{m2} m² vloeroppervlak{est}",
         "estimated": " (geschat)",
@@ -156,6 +161,8 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Zoek adres of naam",
         "no_match": "Niets gevonden.",
         "weights_title": "Gewichten uitproberen",
+        "sheet_more": "Meer tonen",
+        "sheet_less": "Minder tonen",
         "weights_note": "Verander de gewichten: de kaart rekent geschiktheid, klasse en rang "
         "opnieuw uit met de criteriumscores op deze pagina; harde eisen en curves blijven "
         "gelijk. De officiële uitkomst is die van de run ({config}); leg andere gewichten "
@@ -227,11 +234,12 @@ TEXT: dict[str, dict[str, str]] = {
         "curve_away": "0 up to {near} m, 100 from {far} m",
         "curve_value": "100 at {full} and 0 at {zero}{unit}",
         "unit_places": " reception places nearby",
-        "weight_of": "weight {w}",
+        "weight_of": "weight {w} in the run",
         "candidate": "Candidate ranked {rank}",
         "same_cell": "Also in this {m} m square:",
         "approx": "about {d}",
         "made_with": "Made with geoschikt {version}",
+        "noscript": "This map needs JavaScript.",
         "close": "Close",
         "floor_area": "{m2} m² floor area{est}",
         "estimated": " (estimated)",
@@ -250,6 +258,8 @@ TEXT: dict[str, dict[str, str]] = {
         "search": "Search address or name",
         "no_match": "Nothing found.",
         "weights_title": "Try other weights",
+        "sheet_more": "Show more",
+        "sheet_less": "Show less",
         "weights_note": "Change the weights: the map recomputes suitability, class and rank "
         "from the criterion scores in this page; hard limits and curves stay as they are. The "
         "official result is the run's ({config}); record other weights with geoschikt "
@@ -303,12 +313,21 @@ class MapOptions:
     assets: str = "inline"
     extra_columns: tuple[PanelColumn, ...] = ()
     highlight: Highlight | None = None
+    title: str = ""
+    own_columns: tuple[str, ...] = ()  # [map] columns: the user's own columns shown (if present)
 
     @classmethod
     def from_config(cls, config) -> MapOptions:
         """Options from the ``[map]`` section of a Config."""
         m = config.map
-        return cls(lang=m.lang, blur_m=m.blur_m, footprints=m.footprints, assets=m.assets)
+        return cls(
+            lang=m.lang,
+            blur_m=m.blur_m,
+            footprints=m.footprints,
+            assets=m.assets,
+            title=m.title,
+            own_columns=m.columns,
+        )
 
 
 def write_map(result, path: str | Path, options: MapOptions | None = None) -> None:
@@ -320,7 +339,7 @@ def write_map(result, path: str | Path, options: MapOptions | None = None) -> No
 def render_map(result, options: MapOptions) -> str:
     """The map page of ``result`` as one HTML string."""
     data = map_data(result, options)
-    title = f"{TEXT[options.lang]['title']} – {data['meta']['area']}"
+    title = options.title or " – ".join(filter(None, [data["title"], data["meta"]["area"]]))
     return render_page(data, title=title, lang=options.lang, cdn=options.assets == "cdn")
 
 
@@ -340,6 +359,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
     return {
         "lang": lang,
         "t": TEXT[lang],
+        "title": options.title or TEXT[lang]["title"],
         "version": __version__,
         "meta": _meta(result, options, balance),
         "classes": [[low, col, nl if lang == "nl" else en] for low, col, nl, en in CLASSES],
@@ -355,7 +375,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "measure": getattr(c, "measure", "distance"),
                 "source": c.source,
                 "curve": _curve(c, lang),
-                "colour": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
+                "shape": CATEGORY_SHAPES[i % len(CATEGORY_SHAPES)],
                 "assessed": c.key not in not_assessed,
                 "why": _why_not(c, result.provenance.get("criteria_not_assessed", {}), lang),
             }
@@ -575,9 +595,14 @@ def _exact_scores(result, cands: pd.DataFrame) -> list[np.ndarray] | None:
 
 
 def _extra_columns(cands: pd.DataFrame, options: MapOptions) -> list[dict]:
-    """The panel's extra facts: label, decimals and one value per candidate (rank order)."""
+    """The panel's extra facts: label, decimals and one value per candidate (rank order);
+    first the ``[map] columns`` of the user's own file that it has, under their own names."""
     out = []
-    for extra in options.extra_columns:
+    by_name = {str(c).lower(): c for c in cands.columns}
+    taken = {e.column for e in options.extra_columns}
+    own = [by_name[c.lower()] for c in options.own_columns if c.lower() in by_name]
+    extras = [PanelColumn(c, str(c), str(c)) for c in own if c not in taken]
+    for extra in (*extras, *options.extra_columns):
         if extra.column not in cands:
             raise ValueError(f"extra map column {extra.column!r} is not a candidate column")
         values = cands[extra.column]
@@ -923,13 +948,21 @@ def _check_inlinable(code: str, tag: str) -> str:
     return code
 
 
-def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = False) -> str:
-    """Fill ``static/page.html`` with Leaflet, the map's code and ``data``."""
-    for colour in [*(c[1] for c in data["classes"]), *(c["colour"] for c in data["crit"])]:
+def render_page(
+    data: dict[str, Any], *, title: str, lang: str, cdn: bool = False, script: str = "map.js"
+) -> str:
+    """Fill ``static/page.html`` with Leaflet, the page's code (``static/<script>``) and
+    ``data`` (which holds ``t``, the page's texts, including ``noscript``)."""
+    colours = [c[1] for c in data["classes"]]
+    colours += [data[k] for k in ("fail_colour", "no_data_colour") if k in data]
+    for colour in colours:
         if not _HEX.match(colour):
             raise ValueError(f"colour {colour!r} is not #rrggbb")
+    for crit in data.get("crit", []):
+        if crit["shape"] not in CATEGORY_SHAPES:
+            raise ValueError(f"unknown symbol shape {crit['shape']!r}")
     lf = leaflet()
-    app = _check_inlinable(own("map.js"), "script")
+    app = _check_inlinable(own(script), "script")
     scripts = [app]
     if cdn:
         leaflet_css = (
@@ -939,14 +972,15 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         leaflet_js = (
             f'<script src="{lf.cdn_js}" integrity="{lf.js_sri}" crossorigin="anonymous"></script>'
         )
-        origin = "https://unpkg.com"
+        # CSP sources with a full path match that one file only, not the whole CDN host
+        script_origin, style_origin = lf.cdn_js, lf.cdn_css
     else:
         leaflet_css = f"<style>{_check_inlinable(lf.css, 'style')}</style>"
         leaflet_js = f"<script>{_check_inlinable(lf.js, 'script')}</script>"
         scripts.append(lf.js)
-        origin = ""
-    script_src = " ".join([origin, *(csp_hash(s) for s in scripts)]).strip()
-    style_src = " ".join(["'unsafe-inline'", origin]).strip()
+        script_origin = style_origin = ""
+    script_src = " ".join([script_origin, *(csp_hash(s) for s in scripts)]).strip()
+    style_src = " ".join(["'unsafe-inline'", style_origin]).strip()
     csp = (
         f"default-src 'none'; script-src {script_src}; style-src {style_src}; "
         f"img-src data: {TILE_ORIGIN}; base-uri 'none'; form-action 'none'"
@@ -956,6 +990,7 @@ def render_page(data: dict[str, Any], *, title: str, lang: str, cdn: bool = Fals
         "title": html.escape(title),
         "csp": html.escape(csp),
         "version": html.escape(__version__),
+        "noscript": html.escape(data["t"]["noscript"]),
         "leaflet_css": leaflet_css,
         "map_css": _check_inlinable(own("map.css"), "style"),
         "data": script_json(data),

@@ -17,7 +17,12 @@ import pandas as pd
 from geoschikt.geo import to_crs
 from geoschikt.outputs.atomic import atomic_directory
 from geoschikt.outputs.csvsafe import neutralise_arrow
-from geoschikt.outputs.distances import DISTANCES, save_distances
+from geoschikt.outputs.distances import (
+    DISTANCES,
+    SURFACE_STORE,
+    save_distances,
+    save_surface,
+)
 from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
 from geoschikt.provenance import ATTRIBUTION, describe_files
@@ -96,6 +101,8 @@ def write_outputs(
                 save_distances(result, tmp / DISTANCES)
             if result.surface is not None:
                 write_geotiff(result.surface, tmp / SURFACE, tags=_raster_tags(result))
+                if result.surface.measured:  # what rescore needs to redo the surface
+                    save_surface(result.surface, tmp / SURFACE_STORE)
                 (tmp / SURFACE_STYLE).write_text(_surface_style(result), encoding="utf-8")
             write_map(result, tmp / MAP)
             finish_tables()
@@ -186,12 +193,9 @@ def _surface_style(result) -> str:
 
 def style_gpkg(result, gpkg: Path) -> None:
     """QGIS default styles and field aliases/descriptions for the layers of ``gpkg``."""
-    from geoschikt.outputs.qgis import SuitabilityClass, result_styles, write_styles
-    from geoschikt.outputs.webmap import CLASSES, FAIL_COLOUR
+    from geoschikt.outputs.qgis import style_layers
 
-    classes = [SuitabilityClass(low, colour, nl, en) for low, colour, nl, en in CLASSES]
-    criteria = [(c.key, c.label_nl, c.label_en) for c in result.config.criteria]
-    write_styles(gpkg, result_styles(gpkg, criteria, classes, FAIL_COLOUR, result.config.lang))
+    style_layers(gpkg, result.config)
 
 
 def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statements | None:

@@ -61,6 +61,27 @@
     s.style.background = colour;
     return s;
   }
+  // facility symbols: one shape per criterion, black with a white edge (SVG, 14 x 14)
+  const SHAPES = {
+    square: '<rect x="3" y="3" width="8" height="8"/>',
+    triangle: '<path d="M7 1.8 12.6 11.8H1.4Z"/>',
+    diamond: '<path d="M7 1 13 7 7 13 1 7Z"/>',
+    plus: '<path d="M5 1.5h4v3.5h3.5v4H9v3.5H5V9H1.5V5H5Z"/>',
+    star: '<path d="M7 .8 8.8 5h4.5L9.7 7.9 11 12.6 7 9.9 3 12.6 4.3 7.9.7 5h4.5Z"/>',
+    hexagon: '<path d="M7 1 12.2 4v6L7 13 1.8 10V4Z"/>',
+    cross: '<path d="M3.5 1.4 7 4.9l3.5-3.5 2.1 2.1L9.1 7l3.5 3.5-2.1 2.1L7 9.1l-3.5 3.5-2.1-2.1L4.9 7 1.4 3.5Z"/>',
+    circle: '<circle cx="7" cy="7" r="4.5"/>',
+  };
+  function symbolHtml(shape) {
+    // shapes are names checked in Python
+    return '<svg class="gs-sym" viewBox="0 0 14 14" width="14" height="14" aria-hidden="true">'
+      + '<g fill="#1b1b1b" stroke="#fff" stroke-width="1.2">' + SHAPES[shape] + "</g></svg>";
+  }
+  function symbol(shape) {
+    const span = el("span", "gs-symwrap");
+    span.innerHTML = symbolHtml(shape); // fixed markup from SHAPES, no data
+    return span;
+  }
   function swatchHtml(colour, shape) {
     // colours are #rrggbb, checked in Python
     return '<span class="gs-swatch ' + shape + '" style="background:' + colour + '"></span>';
@@ -193,13 +214,14 @@
   // ---- sidebar: title block, details, legend ------------------------------------------------
   const changedNote = el("p", "gs-changed", T.weights_changed);
   const legendChanged = el("p", "gs-changed", T.weights_changed);
+  const printChanged = el("p", "gs-changed", T.weights_changed);
   const link = el("a", "gs-link", T.weights_link);
   const detail = el("section", "gs-detail");
   detail.id = "gs-detail";
 
   function titleBlock() {
     const m = D.meta;
-    document.getElementById("gs-title").textContent = T.title;
+    document.getElementById("gs-title").textContent = D.title;
     const box = el("section", "gs-meta");
     box.id = "gs-meta";
     box.appendChild(el("h2", "gs-area", m.area));
@@ -226,9 +248,23 @@
   }
 
   function classLegend() {
-    const box = el("div", "gs-legend leaflet-bar");
+    // on the map: a <details> that starts closed on a phone
+    const box = el("details", "gs-legend leaflet-bar");
     box.id = "gs-legend";
+    box.open = window.innerWidth >= 700;
+    box.appendChild(el("summary", null, T.legend));
+    legendKeys(box, legendChanged);
+    return box;
+  }
+  function printLegend() {
+    // in the side panel, shown only on paper (the map's own controls are hidden there)
+    const box = el("section", "gs-print-legend");
+    box.id = "gs-print-legend";
     box.appendChild(el("h3", null, T.legend));
+    legendKeys(box, printChanged);
+    return box;
+  }
+  function legendKeys(box, changed) {
     const list = el("ul", "gs-keys");
     D.classes.forEach((c, k) => {
       const hi = k === 0 ? 100 : D.classes[k - 1][0];
@@ -243,9 +279,8 @@
     list.appendChild(li);
     box.appendChild(list);
     box.appendChild(el("p", "gs-note", T.legend_note));
-    legendChanged.hidden = true;
-    box.appendChild(legendChanged);
-    return box;
+    changed.hidden = true;
+    box.appendChild(changed);
   }
 
   function explanation() {
@@ -279,15 +314,26 @@
   topBox.id = "gs-top";
   const weightsBox = el("details", "gs-weights");
   weightsBox.id = "gs-weights";
+  const sheetToggle = el("button", "gs-sheet-toggle", T.sheet_more);
+  sheetToggle.type = "button";
+  sheetToggle.setAttribute("aria-expanded", "false");
+  sheetToggle.addEventListener("click", () => {
+    const open = document.documentElement.classList.toggle("gs-sheet-open");
+    sheetToggle.textContent = open ? T.sheet_less : T.sheet_more;
+    sheetToggle.setAttribute("aria-expanded", String(open));
+    setTimeout(() => map.invalidateSize({ animate: false }), 0);
+  });
+  side.insertBefore(sheetToggle, side.firstChild);
   side.appendChild(titleBlock());
   side.appendChild(topBox);
+  side.appendChild(printLegend());
   detail.appendChild(el("p", "gs-hint", T.click));
   side.appendChild(detail);
   side.appendChild(weightsBox);
   side.appendChild(explanation());
 
   // ---- map and background -------------------------------------------------------------------
-  const map = L.map("gs-map", { zoomControl: true, minZoom: 3 });
+  const map = L.map("gs-map", { zoomControl: true, minZoom: 3, zoomSnap: 0.25 });
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution(
     '<a href="https://www.openstreetmap.org/copyright">© OpenStreetMap contributors</a>'
@@ -656,8 +702,8 @@
     if (!p.x.length && crit.source === "reception") return; // the reception layer shows them
     const icon = L.divIcon({
       className: "gs-poi",
-      html: '<span style="background:' + crit.colour + '"></span>',
-      iconSize: [12, 12],
+      html: symbolHtml(crit.shape),
+      iconSize: [14, 14],
     });
     const g = L.featureGroup();
     for (let k = 0; k < p.x.length; k++) {
@@ -667,7 +713,7 @@
     }
     g.bindTooltip((layer) => textTip(crit.label + (layer.gsName ? ": " + layer.gsName : "")));
     g.addTo(map);
-    overlays[swatchHtml(crit.colour, "gs-diamond") + escapeHtml(crit.label) + " (" + num(p.x.length) + ")"] = g;
+    overlays[symbolHtml(crit.shape) + escapeHtml(crit.label) + " (" + num(p.x.length) + ")"] = g;
   });
 
   // ---- existing reception -------------------------------------------------------------------
@@ -679,8 +725,8 @@
       const ll = [R.y[k] / PS, R.x[k] / PS];
       const radius = cap ? Math.max(7, Math.min(30, 3 * Math.sqrt(cap / 10))) : 7;
       const c = L.circleMarker(ll, {
-        pane: "gs-area", radius: radius, color: "#7b3294", weight: 2, fillColor: "#c2a5cf",
-        fillOpacity: 0.55, className: "gs-reception",
+        pane: "gs-area", radius: radius, color: "#1b1b1b", weight: 2, dashArray: "4 3",
+        fillColor: "#ffffff", fillOpacity: 0.5, className: "gs-reception",
       });
       const places = cap === null ? "" : fill(T.places, { n: num(cap) });
       c.gsText = [R.name[k], places].filter(Boolean).join(": ") || T.reception;
@@ -694,7 +740,7 @@
     }
     g.bindTooltip((layer) => textTip(layer.gsText || ""));
     g.addTo(map);
-    overlays[swatchHtml("#c2a5cf", "gs-dot") + escapeHtml(T.reception) + " (" + num(R.x.length) + ")"] = g;
+    overlays['<span class="gs-swatch gs-dot gs-recep"></span>' + escapeHtml(T.reception) + " (" + num(R.x.length) + ")"] = g;
   }
 
   // ---- area and municipal balance -----------------------------------------------------------
@@ -831,7 +877,7 @@
     D.crit.forEach((c, j) => {
       const tr = el("tr");
       const name = el("td", "gs-crit");
-      name.appendChild(swatch(c.colour, "gs-diamond"));
+      name.appendChild(symbol(c.shape));
       name.appendChild(document.createTextNode(c.label));
       const nearCode = C.near ? C.near[j][i] : -1;
       if (nearCode >= 0) {
@@ -937,7 +983,7 @@
       }
     }
     selection.setLatLng(latLngOf(i)).addTo(map);
-    if (!quiet) detail.scrollIntoView({ block: "nearest" });
+    if (!quiet) detail.scrollIntoView({ block: window.innerWidth < 700 ? "start" : "nearest" });
   }
 
   // ---- top list and search ------------------------------------------------------------------
@@ -1090,6 +1136,7 @@
     });
     changedNote.hidden = official;
     legendChanged.hidden = official;
+    printChanged.hidden = official;
     document.documentElement.classList.toggle("gs-explored", !official);
     const hash = official ? "" : "#" + hashOf(W);
     link.href = hash || "#";
@@ -1167,6 +1214,16 @@
   }
   map.fitBounds(dataBounds(), { padding: [24, 24], maxZoom: 17 });
   syncFootprints();
+
+  // paper: the map's box changes size; fit the data into it before the page is laid out
+  function fitForPrint() {
+    map.invalidateSize({ animate: false });
+    map.fitBounds(dataBounds(), { padding: [12, 12], maxZoom: 17, animate: false });
+  }
+  const printQuery = window.matchMedia("print");
+  if (printQuery.addEventListener) printQuery.addEventListener("change", () => fitForPrint());
+  window.addEventListener("beforeprint", fitForPrint);
+  window.addEventListener("afterprint", () => map.invalidateSize({ animate: false }));
 
   if (weightsFromHash()) applyWeights();
   else renderTop();

@@ -16,10 +16,16 @@ from geoschikt.config import Config, config_from_dict, measurement_changes, read
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.hashing import file_sha256
-from geoschikt.outputs.distances import DISTANCES, holds, load_distances
+from geoschikt.outputs.distances import (
+    DISTANCES,
+    SURFACE_STORE,
+    holds,
+    load_distances,
+    load_surface,
+)
 from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
-from geoschikt.pipeline import ScoreResult
+from geoschikt.pipeline import ScoreResult, score_surface
 from geoschikt.scoring import (
     Measured,
     dist_col,
@@ -47,6 +53,35 @@ class Rescored:
     layers: dict[str, gpd.GeoDataFrame]  # the source's other GeoPackage layers as read
 
 
+def read_run_record(src: Path) -> dict:
+    """``run.json`` of the run in ``src``; one clear error when it is unreadable or corrupt."""
+    path = Path(src) / "run.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(
+            f"{path} is unreadable or corrupt ({exc}); run `geoschikt score` again"
+        ) from None
+    if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        raise InputFileError(f"{path} holds no run configuration; run `geoschikt score` again")
+    return record
+
+
+def check_recorded_hash(src: Path, name: str, record: dict) -> None:
+    """Refuse ``src/name`` when its SHA-256 differs from the one ``run.json`` recorded (a file
+    edited or damaged after the run)."""
+    expected = (record.get("outputs") or {}).get(name, {}).get("sha256")
+    if expected is None:
+        return  # runs from before hashes were recorded
+    actual = file_sha256(Path(src) / name)
+    if actual != expected:
+        raise InputFileError(
+            f"{Path(src) / name} has SHA-256 {actual[:12]}..., but run.json recorded "
+            f"{expected[:12]}...: it was changed or damaged after the run; run "
+            "`geoschikt score` again"
+        )
+
+
 def is_run_dir(path: Path) -> bool:
     return (Path(path) / "run.json").is_file() and (Path(path) / DISTANCES).is_file()
 
@@ -63,7 +98,7 @@ def run_config(
     src = Path(src)
     if not (src / "run.json").is_file():
         raise InputFileError(f"{src} has no run.json: is it a geoschikt output directory?")
-    raw = json.loads((src / "run.json").read_text(encoding="utf-8"))["config"]
+    raw = read_run_record(src)["config"]
     config = config_from_dict(raw, str(src / "run.json"))
     overrides: dict = {}
     if overrides_file is not None:
@@ -75,6 +110,27 @@ def run_config(
     new = config.with_overrides(overrides)
     extra = (str(overrides_file),) if overrides_file else ()
     return replace(new, sources=(str(src / "run.json"), *extra))
+
+
+def remeasured(config: Config, stored) -> tuple[Measured, ...]:
+    """The stored measurements (of candidates or surface cells) as ``config``'s criteria see
+    them: a distance beyond a criterion's (possibly shorter) reach is 'nothing in reach'."""
+    out = []
+    for c in config.criteria:
+        meta = stored.meta[c.key]
+        d = stored.distance[c.key].copy()
+        d[d > c.reach_m] = np.inf
+        out.append(
+            Measured(
+                c,
+                d,
+                meta["why_unknown"],
+                meta["assessed"],
+                meta["why_not_assessed"],
+                stored.value.get(c.key),
+            )
+        )
+    return tuple(out)
 
 
 def rescore_run(src: str | Path, config: Config) -> ScoreResult:
@@ -104,7 +160,12 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             f"{src} is not a geoschikt output directory (it needs run.json and {DISTANCES}); "
             "give the --out directory of a score or batch run"
         )
-    old_prov = json.loads((src / "run.json").read_text(encoding="utf-8"))
+    old_prov = read_run_record(src)
+    check_recorded_hash(src, DISTANCES, old_prov)
+    if not (src / "candidates.gpkg").is_file():
+        raise InputFileError(
+            f"{src} has no candidates.gpkg (deleted?); run `geoschikt score` again for it"
+        )
     old = config_from_dict(old_prov["config"], str(src / "run.json"))
     problems = measurement_changes(old, config)
     if problems:
@@ -140,24 +201,12 @@ def rescore(src: str | Path, config: Config) -> Rescored:
         col(k) for k in stored.meta if k not in kept for col in (nearest_col, nearest_id_col)
     ]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
-    measured, nearest = [], []
-    for c in config.criteria:
-        meta = stored.meta[c.key]
-        d = stored.distance[c.key].copy()
-        d[d > c.reach_m] = np.inf
-        measured.append(
-            Measured(
-                c,
-                d,
-                meta["why_unknown"],
-                meta["assessed"],
-                meta["why_not_assessed"],
-                stored.value.get(c.key),
-            )
-        )
-        for col in (nearest_col(c.key), nearest_id_col(c.key)):
-            if col in base and np.isinf(d).any():
-                base.loc[np.isinf(d), col] = None
+    measured = remeasured(config, stored)
+    nearest = []
+    for m in measured:
+        for col in (nearest_col(m.criterion.key), nearest_id_col(m.criterion.key)):
+            if col in base and np.isinf(m.distance).any():
+                base.loc[np.isinf(m.distance), col] = None
                 nearest.append(col)
 
     outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
@@ -184,8 +233,21 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     prov["counts"] = dict(
         prov.get("counts", {}), candidates=len(result), passing=int(result["passes"].sum())
     )
+    surface = None
+    if (src / SURFACE_STORE).is_file() and config.surface_m > 0:
+        check_recorded_hash(src, SURFACE_STORE, old_prov)
+        cells = load_surface(src / SURFACE_STORE)
+        surface = score_surface(cells.grid, remeasured(config, cells), cells.scored, config.lang)
     new = ScoreResult(
-        result, pois, area, reception, config, str(cands.crs.to_string()), prov, tuple(measured)
+        result,
+        pois,
+        area,
+        reception,
+        config,
+        str(cands.crs.to_string()),
+        prov,
+        tuple(measured),
+        surface,
     )
     recomputed = [*nearest, *scores.columns]
     return Rescored(new, src, before, recomputed, holds(stored, new), others)
