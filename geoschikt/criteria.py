@@ -51,11 +51,14 @@ def count_within(crit: Criterion, distances: dict[str, np.ndarray], n: int) -> M
     ``distances`` holds each counted criterion's scored nearest distance, measured by its own
     multi-source sweep: "is there one within D" is "is the nearest within D" (for a
     walk_or_bike kind with ``within_m`` up to its walking reach, that is the walking distance).
-    NaN where one of them is unknown (off the network).
+    NaN where one of them is unknown (off the network). A kind with nothing in the data (not
+    assessed, so not in ``distances``) is left out of the count.
     """
     value = np.zeros(n)
     unknown = np.zeros(n, dtype=bool)
     for key in crit.of:
+        if key not in distances:
+            continue
         d = distances[key]
         value += np.isfinite(d) & (d <= crit.within_m)
         unknown |= np.isnan(d)

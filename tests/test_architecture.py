@@ -156,6 +156,8 @@ LAYERS = [
     # 3: computations
     {
         "features",
+        "addresses",
+        "floor_area",
         "network",
         "obstacles",
         "routing",

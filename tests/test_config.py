@@ -16,9 +16,9 @@ def write(tmp_path, text: str):
 
 def test_defaults_have_the_required_criteria(config):
     keys = [c.key for c in config.criteria]
-    assert keys[:6] == ["transit", "school", "supermarket", "gp", "pharmacy", "reception"]
+    assert keys[:7] == ["transit", "school", "supermarket", "gp", "pharmacy", "water", "reception"]
     # the further criteria the sources ask for are shown, but weighted 0 by default
-    assert all(c.weight == 0 for c in config.criteria[6:]) and len(keys) > 6
+    assert all(c.weight == 0 for c in config.criteria[7:]) and len(keys) > 7
     assert config.criterion("transit").max_m == 500  # COA: stop within 500 m
     assert config.criterion("school").max_m == 3000
     assert config.criterion("supermarket").max_m == 3000

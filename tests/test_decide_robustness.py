@@ -171,9 +171,10 @@ def test_cli_writes_outputs_and_leaves_the_run_alone(delft_run_dir, tmp_path):
     page = (out / "map.html").read_text()
     assert "in de top 5 bij" in page and "% van 200 wegingen" in page
     sens = pd.read_csv(out / "sensitivity.csv")
-    # every assessed criterion (reception is not: no reception data), the COA five first
-    assert list(sens["criterion"])[:5] == ["transit", "school", "supermarket", "gp", "pharmacy"]
-    assert "reception" not in set(sens["criterion"])
+    # every assessed criterion, the COA ones first; pharmacy is not assessed on the extract (none
+    # in the data), nor is reception (no reception data); water: COA "not near open water"
+    assert list(sens["criterion"])[:5] == ["transit", "school", "supermarket", "gp", "water"]
+    assert not {"reception", "pharmacy"} & set(sens["criterion"])
 
 
 def test_english_map(delft_run_dir, tmp_path):

@@ -16,9 +16,15 @@ from geoschikt.scoring import decay
 
 @pytest.fixture(scope="module")
 def delft_run(delft_pbf, tmp_path_factory):
+    """Houses included on purpose: many small buildings, each close to its cell's centre."""
     out = tmp_path_factory.mktemp("surface") / "out"
-    res = CliRunner().invoke(cli, ["-q", "score", "--osm", str(delft_pbf), "--out", str(out)])
+    homes = out.parent / "homes.toml"
+    homes.write_text('[candidates]\nbuilding_types = ["yes", "house", "apartments", "office"]\n')
+    res = CliRunner().invoke(
+        cli, ["-q", "score", "--osm", str(delft_pbf), "--config", str(homes), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
+    assert "Private homes shown" in res.output  # the CLI says so when dwellings are candidates
     return out
 
 
@@ -28,16 +34,18 @@ def test_geotiff_bands_crs_and_transform_read_back(delft_run, config):
         assert src.res == (config.surface_m, config.surface_m)
         assert src.transform.c % config.surface_m == 0 and src.transform.f % config.surface_m == 0
         assert src.nodata == -9999
-        # one band per assessed criterion (no reception data here: not assessed), then the total
-        bands = [f"score_{c.key}" for c in config.criteria if c.key != "reception"]
-        assert src.descriptions == (*bands, "suitability")
+        # one band per assessed criterion, then the total; no pharmacy in the extract (not
+        # assessed: no band), no reception data (not assessed)
         assert src.descriptions[:5] == (
             "score_transit",
             "score_school",
             "score_supermarket",
             "score_gp",
-            "score_pharmacy",
+            "score_water",
         )
+        assert src.descriptions[-1] == "suitability"
+        assert not {"score_pharmacy", "score_reception"} & set(src.descriptions)
+        assert len(src.descriptions) > 6  # the further criteria (weight 0) have their bands
         data = src.read(masked=True)
         assert data.count() > 1000
         assert data.min() >= 0 and data.max() <= 100
