@@ -226,9 +226,10 @@ def score_osm(
             n_outside,
         )
     with timings.stage("scoring"):
-        scores = score(measured, lang=config.lang, outside=cover["coverage"] == "none")
+        outside = np.asarray(cover["coverage"] == "none")
+        scores = score(measured, lang=config.lang, outside=outside)
         if config.profiles:
-            scores = pd.concat([scores, profile_scores(measured, config)], axis=1)
+            scores = pd.concat([scores, profile_scores(measured, config, outside)], axis=1)
         result = _assemble(candidates, extra, scores)
     surface = None
     if config.surface_m > 0:

@@ -19,9 +19,12 @@ from geoschikt.config import Config
 from geoschikt.scoring import Measured, score
 
 
-def profile_scores(measured: list[Measured], config: Config) -> pd.DataFrame:
+def profile_scores(
+    measured: list[Measured], config: Config, outside: np.ndarray | None = None
+) -> pd.DataFrame:
     """``suitability_<p>``, ``passes_<p>`` and ``rank_<p>`` for every profile of ``config``,
-    from the run's measurements (an empty frame without profiles)."""
+    from the run's measurements (an empty frame without profiles); candidates ``outside`` the
+    data get none, as in :func:`geoschikt.scoring.score`."""
     by_key = {m.criterion.key: m for m in measured}
     n = len(measured[0].distance) if measured else 0
     out = pd.DataFrame(index=range(n))
@@ -32,7 +35,7 @@ def profile_scores(measured: list[Measured], config: Config) -> pd.DataFrame:
             d = np.asarray(m.distance, dtype=float).copy()
             d[d > c.reach_m] = np.inf
             mine.append(replace(m, criterion=c, distance=d))
-        s = score(mine, lang=config.lang)
+        s = score(mine, lang=config.lang, outside=outside)
         out[f"suitability_{name}"] = s["suitability"].to_numpy()
         out[f"passes_{name}"] = s["passes"].to_numpy()
         out[f"rank_{name}"] = s["rank"].to_numpy()

@@ -219,7 +219,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
     scores = score(measured, lang=config.lang, outside=outside)
     if config.profiles:
-        scores = pd.concat([scores, profile_scores(measured, config)], axis=1)
+        scores = pd.concat([scores, profile_scores(measured, config, outside=outside)], axis=1)
     scores.index = base.index
     geometry = base.geometry
     table = pd.concat([base.drop(columns="geometry"), scores], axis=1)
