@@ -152,7 +152,7 @@ def test_busy_road_distance_is_the_nearest_road_segment(delft_result, delft_pbf)
     reach = res.config.criterion("busy_road").reach_m
     ours = cands["dist_busy_road_m"].to_numpy(dtype=float)
     near = best <= reach
-    assert near.sum() > 50 and (~near).sum() > 50
+    assert near.sum() > 20 and (~near).sum() > 20  # both sides of the reach are tested
     edge = np.abs(best - reach) < 0.1  # lon/lat rounding of the points (~1 cm) at the edge
     np.testing.assert_array_equal(np.isfinite(ours)[~edge], near[~edge])
     ok = np.isfinite(ours) & near
@@ -285,7 +285,7 @@ def test_walk_or_bike_on_delft_against_networkx(bike_result, delft_xml):
     dist = cands[f"dist_{key}_m"].to_numpy(dtype=float)
     mode = cands[f"mode_{key}"].to_numpy()
     by_walk, by_bike = mode == "walk", mode == "bike"
-    assert by_walk.sum() > 50 and by_bike.sum() > 50
+    assert by_walk.sum() > 20 and by_bike.sum() > 20  # both modes occur on Delft
     np.testing.assert_allclose(dist[by_walk], walk[by_walk], atol=0.06)
     expect = 800 + np.maximum(bike - 800, 0) / 3
     np.testing.assert_allclose(dist[by_bike], expect[by_bike], atol=0.1)

@@ -62,10 +62,17 @@ def synth_town(tmp_path_factory):
     return path
 
 
-def _check_against_single_runs(osm, names, multi):
+# the SYNTHETIC town is a town of dwellings, which are not candidates by default
+SYNTH = {
+    **NO_SURFACE,
+    "candidates": {"building_types": ["house", "apartments", "yes"], "min_floor_area_m2": 0},
+}
+
+
+def _check_against_single_runs(osm, names, multi, overrides=NO_SURFACE):
     cands = multi.candidates
     for name in names:
-        single = score_area(osm, config=load_config(overrides=NO_SURFACE, profile=name))
+        single = score_area(osm, config=load_config(overrides=overrides, profile=name))
         s = single.candidates.set_index("candidate_id")
         m = cands.set_index("candidate_id").loc[s.index]
         np.testing.assert_array_equal(m[f"suitability_{name}"], s["suitability"])
@@ -75,9 +82,9 @@ def _check_against_single_runs(osm, names, multi):
 
 def test_every_profile_on_a_synthetic_town_equals_its_own_run(synth_town):
     multi = score_area(
-        synth_town, config=load_config(overrides=NO_SURFACE, profile=",".join(PROFILES))
+        synth_town, config=load_config(overrides=SYNTH, profile=",".join(PROFILES))
     )
-    _check_against_single_runs(synth_town, PROFILES, multi)
+    _check_against_single_runs(synth_town, PROFILES, multi, SYNTH)
     # the main columns are the first profile's
     first = multi.candidates
     np.testing.assert_array_equal(first["suitability"], first["suitability_gezinnen"])
