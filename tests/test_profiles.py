@@ -81,9 +81,7 @@ def _check_against_single_runs(osm, names, multi, overrides=NO_SURFACE):
 
 
 def test_every_profile_on_a_synthetic_town_equals_its_own_run(synth_town):
-    multi = score_area(
-        synth_town, config=load_config(overrides=SYNTH, profile=",".join(PROFILES))
-    )
+    multi = score_area(synth_town, config=load_config(overrides=SYNTH, profile=",".join(PROFILES)))
     _check_against_single_runs(synth_town, PROFILES, multi, SYNTH)
     # the main columns are the first profile's
     first = multi.candidates

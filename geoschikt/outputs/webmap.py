@@ -57,7 +57,11 @@ TILE_ORIGIN = "https://tile.openstreetmap.org"
 OSM_ATTRIBUTION = OSM_COPYRIGHT
 FAIL_COLOUR = "#bdbdbd"  # neutral grey, apart from every class under colour-vision deficiency
 # facility symbols: a shape per criterion, drawn in neutral black and white (never a class colour)
-CATEGORY_SHAPES = ("square", "triangle", "diamond", "plus", "star", "hexagon", "cross", "circle")
+BASE_SHAPES = (
+    "square", "triangle", "diamond", "plus", "star", "hexagon", "cross", "circle", "pentagon"
+)  # fmt: skip
+# one symbol per criterion: the shapes filled dark, then the same shapes hollow ("-o")
+CATEGORY_SHAPES = (*BASE_SHAPES, *(f"{s}-o" for s in BASE_SHAPES))
 BALANCE_BREAKS = (0.0, 2.0, 4.0, 6.0)
 BALANCE_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 POINT_SCALE = 1e5  # candidate and feature points: integer units of 1e-5 degree (about 1 m)

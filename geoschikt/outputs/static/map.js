@@ -76,11 +76,15 @@
     hexagon: '<path d="M7 1 12.2 4v6L7 13 1.8 10V4Z"/>',
     cross: '<path d="M3.5 1.4 7 4.9l3.5-3.5 2.1 2.1L9.1 7l3.5 3.5-2.1 2.1L7 9.1l-3.5 3.5-2.1-2.1L4.9 7 1.4 3.5Z"/>',
     circle: '<circle cx="7" cy="7" r="4.5"/>',
+    pentagon: '<path d="M7 1 13 5.6 10.7 12.6H3.3L1 5.6Z"/>',
   };
   function symbolHtml(shape) {
-    // shapes are names checked in Python
+    // shapes are names checked in Python; "<shape>-o" is the same shape hollow (white, dark edge)
+    const hollow = shape.endsWith("-o");
+    const base = hollow ? shape.slice(0, -2) : shape;
+    const paint = hollow ? 'fill="#fff" stroke="#1b1b1b"' : 'fill="#1b1b1b" stroke="#fff"';
     return '<svg class="gs-sym" viewBox="0 0 14 14" width="14" height="14" aria-hidden="true">'
-      + '<g fill="#1b1b1b" stroke="#fff" stroke-width="1.2">' + SHAPES[shape] + "</g></svg>";
+      + "<g " + paint + ' stroke-width="1.2">' + SHAPES[base] + "</g></svg>";
   }
   function symbol(shape) {
     const span = el("span", "gs-symwrap");
