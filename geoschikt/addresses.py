@@ -103,26 +103,35 @@ def join_addresses(
         pt, poly = tree.query(np.asarray(points, dtype=object), predicate="within")
         poly = valid[poly]
         matched, pt_local = np.unique(pt, return_inverse=True)
-        sub = tags.iloc[matched]
+        sub = tags[[k for k in ADDRESS_TAGS if k in tags]].iloc[matched]  # no geometry copy
         labels = format_addresses(*(_column(sub, k) for k in ADDRESS_TAGS))
-        order = address_order(_column(sub, "addr:street"), _column(sub, "addr:housenumber"))
         keep = np.array([v is not None for v in labels], dtype=bool)[pt_local]
         poly, pt_local = poly[keep], pt_local[keep]
-        label_code, label_uniques = pd.factorize(pd.Series(labels[pt_local], dtype=object))
-        by = np.lexsort((order[pt_local], poly))
-        poly, pt_local, label_code = poly[by], pt_local[by], label_code[by]
-        # one row per (polygon, label): an address point mapped twice counts once
-        pair = np.lexsort((label_code, poly))
-        dup = np.zeros(len(poly), dtype=bool)
-        same = (poly[pair][1:] == poly[pair][:-1]) & (label_code[pair][1:] == label_code[pair][:-1])
-        dup[pair[1:][same]] = True
-        keep_rows = ~dup  # the first of each (polygon, label) in sort order stays
-        poly, pt_local, label_code = poly[keep_rows], pt_local[keep_rows], label_code[keep_rows]
-        has_point = np.bincount(poly, minlength=n)
-        heads = np.r_[True, poly[1:] != poly[:-1]] if len(poly) else np.zeros(0, dtype=bool)
-        first[poly[heads]] = np.asarray(label_uniques, dtype=object)[label_code[heads]]
-        own_code = pd.Index(label_uniques).get_indexer(pd.Series(own[poly], dtype=object))
-        own_matched[poly[own_code == label_code]] = True
+        pair_label = labels[pt_local]
+        multi = np.bincount(poly, minlength=n)[poly] > 1
+        one = poly[~multi]  # the common case: one address point in the polygon
+        has_point[one] = 1
+        first[one] = pair_label[~multi]
+        own_matched[one] = own[one] == pair_label[~multi]
+        if multi.any():
+            poly, pt_local, pair_label = poly[multi], pt_local[multi], pair_label[multi]
+            order = address_order(_column(sub, "addr:street"), _column(sub, "addr:housenumber"))
+            label_code, label_uniques = pd.factorize(pd.Series(pair_label, dtype=object))
+            by = np.lexsort((order[pt_local], poly))
+            poly, label_code = poly[by], label_code[by]
+            # one row per (polygon, label): an address point mapped twice counts once
+            pair = np.lexsort((label_code, poly))
+            dup = np.zeros(len(poly), dtype=bool)
+            same = (poly[pair][1:] == poly[pair][:-1]) & (
+                label_code[pair][1:] == label_code[pair][:-1]
+            )
+            dup[pair[1:][same]] = True
+            poly, label_code = poly[~dup], label_code[~dup]  # the first of each stays
+            has_point += np.bincount(poly, minlength=n)
+            heads = np.r_[True, poly[1:] != poly[:-1]]
+            first[poly[heads]] = np.asarray(label_uniques, dtype=object)[label_code[heads]]
+            own_code = pd.Index(label_uniques).get_indexer(pd.Series(own[poly], dtype=object))
+            own_matched[poly[own_code == label_code]] = True
     has_own = np.array([v is not None for v in own], dtype=bool)
     count = has_point + (has_own & ~own_matched)
     label = np.where(has_own, own, first)
@@ -162,5 +171,11 @@ def address_columns(frame: pd.DataFrame) -> np.ndarray | None:
 
 
 def own_tag_addresses(tags: pd.DataFrame) -> np.ndarray:
-    """Each row's address from its ``addr:*`` columns (missing columns count as empty)."""
-    return format_addresses(*(_column(tags, k) for k in ADDRESS_TAGS))
+    """Each row's address from its ``addr:*`` columns (missing columns count as empty);
+    formatted only for the rows that have a street or a number."""
+    cols = [_column(tags, k).to_numpy(dtype=object) for k in ADDRESS_TAGS]
+    some = ~(pd.isna(cols[0]) & pd.isna(cols[1]))
+    out = np.full(len(tags), None, dtype=object)
+    if some.any():
+        out[some] = format_addresses(*(c[some] for c in cols))
+    return out

@@ -180,6 +180,7 @@ def score_osm(
             candidates = _user_candidates(
                 own, "the GeoDataFrame", area if area_given else None, crs
             )
+        if candidates_file is not None or candidates_frame is not None:
             candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
         else:
             candidates = select_candidates(

@@ -10,6 +10,14 @@ from benchmarks import walk_reference as wr
 
 
 @pytest.fixture(scope="module")
+def delft_result():
+    """Every building of the extract, not only those fit for reception."""
+    if not wr.DELFT_PBF.is_file():
+        pytest.skip(f"needs the shared Delft extract {wr.DELFT_PBF}")
+    return wr.score_delft()
+
+
+@pytest.fixture(scope="module")
 def valhalla_table(delft_result):
     py = wr.python312()
     if py is None:

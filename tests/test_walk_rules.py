@@ -16,6 +16,7 @@ import pyproj
 import pytest
 import shapely
 
+from benchmarks.walk_reference import EVERY_BUILDING  # houses too: the former default set
 from geoschikt.acquire import BARRIER_TAGS, NETWORK_TAGS, NetworkWays
 from geoschikt.config import load_config
 from geoschikt.network import (
@@ -271,31 +272,6 @@ def test_synthetic_bikes_keep_off_footways_unless_signed():
 
 # ------------------------------------------------------------------------------------------
 # named Delft cases (real data); the numbers in brackets are Valhalla's pedestrian distances
-
-
-EVERY_BUILDING = {  # these cases include houses: score the former default set of buildings
-    "candidates": {
-        "building_types": [
-            "yes",
-            "house",
-            "residential",
-            "apartments",
-            "detached",
-            "semidetached_house",
-            "terrace",
-            "dormitory",
-            "office",
-            "commercial",
-            "hotel",
-            "school",
-            "public",
-            "civic",
-            "retail",
-        ],
-        "min_floor_area_m2": 0,
-        "unknown_use_needs_address": False,
-    }
-}
 
 
 @pytest.fixture(scope="module")
