@@ -148,7 +148,7 @@ LAYERS = [
         "datasets",
         "workers",
     },
-    {"provenance", "config", "inputs"},  # 1: the config, user files, run records
+    {"provenance", "config", "inputs", "regions"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
     {"features", "network", "obstacles", "routing", "scoring", "balance"},  # 3: computations
     {"measure"},  # 4

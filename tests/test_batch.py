@@ -17,9 +17,10 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geoschikt.batch import read_regions
+from geoschikt.batch import select_regions
 from geoschikt.cli import cli
 from geoschikt.outputs import combined_update, write
+from geoschikt.regions import read_regions
 
 from .conftest import NL
 
@@ -428,8 +429,10 @@ def test_rescore_writes_geopackages_anew_when_they_cannot_be_updated(
 
 
 def test_read_regions_by_province(delft_pbf):
-    regions = read_regions(
-        regions_file(), province="zuid-holland", population=NL / "gemeenten_kerncijfers_2021.csv"
+    regions = select_regions(
+        read_regions(regions_file()),
+        province="zuid-holland",
+        population=NL / "gemeenten_kerncijfers_2021.csv",
     )
     assert {"GM0503", "GM1926"} <= set(regions["region_id"])
     assert 40 < len(regions) < 60
