@@ -172,10 +172,9 @@ def main(quick: bool = False) -> str:
             *rows,
             "",
             "Re-scoring reuses the stored distances (`distances.npz`) and skips parsing, network "
-            "building and shortest paths. It copies each region's GeoPackage and "
-            "`candidates_all.gpkg` and updates only the changed score columns in place "
-            "(SQLite), copies `distances.npz`, and writes the CSV, map and run.json anew; about "
-            "0.9 s of it is Python start-up and imports.",
+            "building and shortest paths. It copies `distances.npz` and writes the "
+            "GeoPackages (pyogrio Arrow), CSV, map and run.json anew; about 0.9 s of it is "
+            "Python start-up and imports.",
             "",
             "Peak memory against the size of the extract (regions of equal size):",
             "",
