@@ -172,10 +172,9 @@ def main(quick: bool = False) -> str:
             *rows,
             "",
             "Re-scoring reuses the stored distances (`distances.npz`) and skips parsing, network "
-            "building and shortest paths. It copies each region's GeoPackage and "
-            "`candidates_all.gpkg` and updates only the changed score columns in place "
-            "(SQLite), copies `distances.npz`, and writes the CSV, map and run.json anew; about "
-            "0.9 s of it is Python start-up and imports.",
+            "building and shortest paths. It copies `distances.npz` and writes the "
+            "GeoPackages (pyogrio Arrow), CSV, map and run.json anew; about 0.9 s of it is "
+            "Python start-up and imports.",
             "",
             "Peak memory against the size of the extract (regions of equal size):",
             "",
@@ -203,9 +202,10 @@ def cut_inputs(osm: str, regions: str) -> Path:
     out.mkdir(parents=True)
     code = (
         "import sys; from pathlib import Path; from geoschikt.hashing import file_sha256;"
-        "from geoschikt.batch import plan, prepare_inputs, read_regions;"
-        "from geoschikt.config import load_config; o, r, out = map(Path, sys.argv[1:]);"
-        "g = read_regions(r); c = load_config(); s = file_sha256(o);"
+        "from geoschikt.batch import plan, prepare_inputs, select_regions;"
+        "from geoschikt.config import load_config; from geoschikt.regions import read_regions;"
+        "o, r, out = map(Path, sys.argv[1:]);"
+        "g = select_regions(read_regions(r)); c = load_config(); s = file_sha256(o);"
         "prepare_inputs(o, plan(s, g, c, out, None)[1], g, c, s)"
     )
     subprocess.run([sys.executable, "-c", code, osm, regions, str(out)], check=True)
@@ -215,11 +215,13 @@ def cut_inputs(osm: str, regions: str) -> Path:
 def largest_region_alone(osm: str, regions: str, out: str) -> None:
     """Score only the largest cut in ``out`` (from ``cut_inputs``): the memory a batch cannot
     go below."""
-    from geoschikt.batch import plan, read_regions, run_region
+    from geoschikt.batch import plan, run_region, select_regions
     from geoschikt.config import load_config
     from geoschikt.hashing import file_sha256
+    from geoschikt.regions import read_regions
 
-    tasks, _ = plan(file_sha256(osm), read_regions(regions), load_config(), Path(out), None)
+    regions_ = select_regions(read_regions(regions))
+    tasks, _ = plan(file_sha256(osm), regions_, load_config(), Path(out), None)
     run_region(max(tasks, key=lambda t: Path(t.input_path).stat().st_size))
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,14 +31,13 @@ import pandas as pd
 
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
-from geoschikt.inputs import read_points_or_shapes
 from geoschikt.provenance import input_record
-from geoschikt.tables import read_user_csv
+from geoschikt.regions import NAME_COLUMNS, read_regions
+from geoschikt.tables import clean_codes, find_column, read_user_csv, row_numbers, stripped_text
 
 log = logging.getLogger(__name__)
 
 PLACES_COLUMNS = ("opvangplaatsen", "places", "plaatsen", "capacity", "capaciteit")
-NAME_COLUMNS = ("statnaam", "gemeentenaam", "name", "naam")
 INHABITANT_COLUMNS = ("inwoners", "inhabitants", "population", "bevolking")
 TYPE_COLUMNS = ("opvangtypen", "reception_types")
 PROVINCE_COLUMNS = ("provincie", "province")
@@ -157,39 +155,21 @@ def _check_date(text: str) -> str:
 # --- readers ---------------------------------------------------------------------------------
 
 
-def read_regions(path: str | Path, *, id_column: str = "statcode") -> gpd.GeoDataFrame:
-    """Municipal polygons with ``statcode`` and ``statnaam``, in EPSG:4326."""
-    frame = read_points_or_shapes(path, "regions")
-    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if frame.empty:
-        raise InputFileError(f"regions file {path} holds no polygons; give municipal boundaries")
-    what = f"regions file {path}"
-    code = _column(frame, (id_column,), what, "give the code column with --id-column")
-    name = _column(frame, NAME_COLUMNS, what, required=False)
-    codes = _codes(frame[code], what, code, line_offset=1)
-    return gpd.GeoDataFrame(
-        {
-            "statcode": codes.to_numpy(),
-            "statnaam": _text(frame, name),
-        },
-        geometry=frame.geometry.to_numpy(),
-        crs=frame.crs,
-    )
-
-
 def read_population(path: str | Path, *, id_column: str = "statcode") -> pd.DataFrame:
     """Inhabitants per municipality: ``statcode, name, province, inhabitants``."""
     table, what = _read_csv(path, "population")
-    code = _column(table, (id_column,), what, "give the code column with --id-column")
-    count = _column(
+    code = find_column(table, (id_column,), what, "give the code column with --id-column")
+    count = find_column(
         table, INHABITANT_COLUMNS, what, "add a column 'inwoners' with the number of inhabitants"
     )
     inhabitants = _counts(table[count], what, count, positive=True)
     return pd.DataFrame(
         {
-            "statcode": _codes(table[code], what, code).to_numpy(),
-            "name": _text(table, _column(table, NAME_COLUMNS, what, required=False)),
-            "province": _text(table, _column(table, PROVINCE_COLUMNS, what, required=False)),
+            "statcode": clean_codes(table[code], what, code).to_numpy(),
+            "name": stripped_text(table, find_column(table, NAME_COLUMNS, what, required=False)),
+            "province": stripped_text(
+                table, find_column(table, PROVINCE_COLUMNS, what, required=False)
+            ),
             "inhabitants": inhabitants.to_numpy(),
         }
     )
@@ -199,21 +179,21 @@ def read_reception_table(path: str | Path, *, id_column: str = "statcode") -> pd
     """Reception places per municipality, with ``places_azc``, ``places_noodopvang`` and
     ``places_other`` from the optional ``opvangtypen`` column (``azc:300;noodopvang:120``)."""
     table, what = _read_csv(path, "reception")
-    code = _column(table, (id_column,), what, "give the code column with --id-column")
-    count = _column(
+    code = find_column(table, (id_column,), what, "give the code column with --id-column")
+    count = find_column(
         table,
         PLACES_COLUMNS,
         what,
         "add a column 'opvangplaatsen' with the number of reception places",
     )
     places = _counts(table[count], what, count, positive=False)
-    types_col = _column(table, TYPE_COLUMNS, what, required=False)
+    types_col = find_column(table, TYPE_COLUMNS, what, required=False)
     types = table[types_col] if types_col else pd.Series(pd.NA, index=table.index)
     breakdown = _type_breakdown(types, places, what, types_col)
     return pd.DataFrame(
         {
-            "statcode": _codes(table[code], what, code).to_numpy(),
-            "name": _text(table, _column(table, NAME_COLUMNS, what, required=False)),
+            "statcode": clean_codes(table[code], what, code).to_numpy(),
+            "name": stripped_text(table, find_column(table, NAME_COLUMNS, what, required=False)),
             "places": places.to_numpy(),
             **{k: v.to_numpy() for k, v in breakdown.items()},
             "reception_types": types.astype("string").str.strip().to_numpy(),
@@ -252,55 +232,6 @@ def _read_csv(path: str | Path, what: str) -> tuple[pd.DataFrame, str]:
     return table, label
 
 
-def _column(
-    table: pd.DataFrame, names: Iterable[str], what: str, fix: str = "", required: bool = True
-) -> str | None:
-    """The first of ``names`` among the table's columns (case-insensitive)."""
-    names = tuple(names)
-    cols = {str(c).strip().lower(): c for c in table.columns if c != "geometry"}
-    found = next((cols[n.lower()] for n in names if n.lower() in cols), None)
-    if found is None and required:
-        raise InputFileError(
-            f"{what} has no column {' or '.join(repr(n) for n in names[:2])}; {fix} "
-            f"(columns: {', '.join(map(str, cols.values()))})"
-        )
-    return found
-
-
-def _text(table: pd.DataFrame, column: str | None) -> np.ndarray:
-    if column is None:
-        return np.full(len(table), pd.NA, dtype=object)
-    return table[column].astype("string").str.strip().to_numpy()
-
-
-def _lines(mask: pd.Series, offset: int) -> str:
-    rows = np.flatnonzero(mask.to_numpy())
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-    return ", ".join(str(i + offset) for i in rows[:5]) + more
-
-
-def _codes(series: pd.Series, what: str, column: str, line_offset: int = 2) -> pd.Series:
-    """Stripped codes; blank or duplicate codes are an error naming the lines."""
-    codes = series.astype("string").str.strip()
-    word = "feature" if line_offset == 1 else "line"
-    blank = codes.isna() | (codes == "")
-    if blank.any():
-        raise InputFileError(
-            f"{what}: {int(blank.sum())} row(s) have no code in column '{column}' "
-            f"({word} {_lines(blank, line_offset)}); every row needs a municipality code"
-        )
-    dup = codes.duplicated(keep=False)
-    if dup.any():
-        first = codes[dup].iloc[0]
-        raise InputFileError(
-            f"{what}: code {first} occurs {int((codes == first).sum())} times in column "
-            f"'{column}' ({word} {_lines(codes == first, line_offset)}; "
-            f"{int(codes[dup].nunique())} duplicated code(s) in all); give each municipality "
-            "one row (add up its figures, or dissolve its polygons)"
-        )
-    return codes
-
-
 def _counts(series: pd.Series, what: str, column: str, *, positive: bool) -> pd.Series:
     """Whole, non-negative (or positive) numbers written as plain digits (so that a Dutch
     ``1.000`` is refused rather than read as 1); anything else is an error naming the lines."""
@@ -313,7 +244,7 @@ def _counts(series: pd.Series, what: str, column: str, *, positive: bool) -> pd.
         rule = "a whole number above 0" if positive else "a whole number, 0 or more"
         raise InputFileError(
             f"{what}: {int(bad.sum())} row(s) have a {kind} or non-whole value in "
-            f"column '{column}' (line {_lines(bad, 2)}); each needs {rule}, in digits only"
+            f"column '{column}' (line {row_numbers(bad, 2)}); each needs {rule}, in digits only"
         )
     return values.astype("int64")
 
@@ -359,8 +290,9 @@ def compute_balance(
 ) -> Balance:
     """Join the three tables on ``statcode`` and compute the balance (see the module docstring).
 
-    ``regions``, ``population`` and ``reception`` are as returned by :func:`read_regions`,
-    :func:`read_population` and :func:`read_reception_table`. Nothing is dropped: see
+    ``regions`` has ``statcode``, ``statnaam`` and polygons (``regions.read_regions`` with
+    those names); ``population`` and ``reception`` are as returned by :func:`read_population`
+    and :func:`read_reception_table`. Nothing is dropped: see
     :attr:`Balance.unmatched` and ``Balance.summary["mismatches"]``.
     """
     national_places = int(reception["places"].sum())
@@ -557,7 +489,9 @@ def load_balance(
     inputs (with SHA-256) and where the reference date and population year came from."""
     ref, ref_source = resolve_reference_date(reception_file, reference_date)
     year, year_source = resolve_population_year(population_file, population_year)
-    regions = read_regions(regions_file, id_column=id_column)
+    regions = read_regions(regions_file, id_column=id_column).rename(
+        columns={"region_id": "statcode", "region_name": "statnaam"}
+    )
     population = read_population(population_file, id_column=id_column)
     reception = read_reception_table(reception_file, id_column=id_column)
     balance = compute_balance(

@@ -24,7 +24,6 @@ from geoschikt.outputs.distances import (
     load_distances,
     load_surface,
 )
-from geoschikt.outputs.update import RowUpdate, diff_rows
 from geoschikt.outputs.write import Reuse, write_outputs
 from geoschikt.pipeline import ScoreResult, score_surface
 from geoschikt.profiles import profile_scores
@@ -51,7 +50,6 @@ class Rescored:
     result: ScoreResult
     source: Path
     before: pd.DataFrame  # the source's candidate attributes as read, indexed by fid
-    recomputed: list[str]  # the candidate columns made anew (the others are as read)
     same_distances: bool  # distances.npz would be saved unchanged
     layers: dict[str, gpd.GeoDataFrame]  # the source's other GeoPackage layers as read
 
@@ -146,15 +144,11 @@ def rescore_run(src: str | Path, config: Config) -> ScoreResult:
 
 def write_rescored(
     rescored: Rescored, out: str | Path, *, overwrite: bool = False, command: str | None = None
-) -> RowUpdate | None:
+) -> Path:
     """Write a re-scored run like :func:`write_outputs`, copying what did not change from its
-    source; returns the changes to the candidates table (None: its columns changed)."""
-    result = rescored.result
-    after = pd.DataFrame(result.candidates.drop(columns=result.candidates.geometry.name))
-    change = diff_rows(rescored.before, after, compare=rescored.recomputed)
-    reuse = Reuse(rescored.source, change, rescored.same_distances, rescored.layers)
-    write_outputs(result, out, overwrite=overwrite, command=command, reuse=reuse)
-    return change
+    source (``distances.npz``, the GeoPackage's other layers); returns ``out``."""
+    reuse = Reuse(rescored.source, rescored.same_distances, rescored.layers)
+    return write_outputs(rescored.result, out, overwrite=overwrite, command=command, reuse=reuse)
 
 
 def rescore(src: str | Path, config: Config) -> Rescored:
@@ -209,12 +203,10 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     drop += [c for c in cands.columns if c.startswith(PROFILE_PREFIXES)]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     measured = remeasured(config, stored)
-    nearest = []
     for m in measured:
         for col in (nearest_col(m.criterion.key), nearest_id_col(m.criterion.key)):
             if col in base and np.isinf(m.distance).any():
                 base.loc[np.isinf(m.distance), col] = None
-                nearest.append(col)
 
     outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
     scores = score(measured, lang=config.lang, outside=outside)
@@ -258,5 +250,4 @@ def rescore(src: str | Path, config: Config) -> Rescored:
         tuple(measured),
         surface,
     )
-    recomputed = [*nearest, *scores.columns]
-    return Rescored(new, src, before, recomputed, holds(stored, new), others)
+    return Rescored(new, src, before, holds(stored, new), others)

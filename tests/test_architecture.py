@@ -151,7 +151,7 @@ LAYERS = [
         "datasets",
         "workers",
     },
-    {"provenance", "config", "inputs"},  # 1: the config, user files, run records
+    {"provenance", "config", "inputs", "regions"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
     # 3: computations
     {

@@ -17,9 +17,10 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geoschikt.batch import read_regions
+from geoschikt.batch import select_regions
 from geoschikt.cli import cli
-from geoschikt.outputs import combined_update, write
+from geoschikt.outputs import write
+from geoschikt.regions import read_regions
 
 from .conftest import NL
 
@@ -99,26 +100,6 @@ def assert_same_geopackages(expected: Path, got: Path) -> None:
                 assert (
                     shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)
                 ).all()
-
-
-@pytest.fixture
-def how_written(monkeypatch) -> dict[str, list]:
-    """Records which region GeoPackages were written anew and whether candidates_all.gpkg was
-    updated in place (True) or not (False)."""
-    seen: dict[str, list] = {"anew": [], "combined_in_place": []}
-    write_gpkg, finish = write.write_gpkg, combined_update.CombinedUpdate.finish
-
-    def spy_write(result, gpkg, *args):  # into a temporary ".<region>.tmp-<tag>" directory
-        seen["anew"].append(Path(gpkg).parent.name.lstrip(".").split(".tmp-")[0])
-        return write_gpkg(result, gpkg, *args)
-
-    def spy_finish(self, path, overview):
-        seen["combined_in_place"].append(finish(self, path, overview))
-        return seen["combined_in_place"][-1]
-
-    monkeypatch.setattr(write, "write_gpkg", spy_write)
-    monkeypatch.setattr(combined_update.CombinedUpdate, "finish", spy_finish)
-    return seen
 
 
 @pytest.fixture(scope="module")
@@ -283,9 +264,7 @@ def test_unreachable_scheduler_is_one_clear_line(delft_pbf, tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
 
 
-def test_rescore_equals_a_full_run_with_the_new_config(
-    two_region_batch, delft_pbf, tmp_path, how_written
-):
+def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_pbf, tmp_path):
     out, _ = two_region_batch
     cfg = tmp_path / "new.toml"
     cfg.write_text(
@@ -294,8 +273,6 @@ def test_rescore_equals_a_full_run_with_the_new_config(
     rescored, full = tmp_path / "rescored", tmp_path / "full"
     res = run("rescore", out, "--config", cfg, "--out", rescored)
     assert res.exit_code == 1, res.output  # the empty region is still reported
-    # the GeoPackages were copied from the batch and updated in place, not written anew
-    assert how_written == {"anew": [], "combined_in_place": [True]}
     assert (
         run(
             "-q",
@@ -331,7 +308,7 @@ def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
     assert outputs_of(one).keys() >= {"T00", "T01", "T02"}
 
 
-def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path, how_written):
+def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     first = tmp_path / "first"
     assert (
         run("-q", "score", "--osm", delft_pbf, "--distance", "euclidean", "--out", first).exit_code
@@ -340,10 +317,8 @@ def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path, how_written
     cfg = tmp_path / "w.toml"
     cfg.write_text("[criteria.school]\nweight = 9\n")
     again = tmp_path / "again"
-    how_written["anew"].clear()
     res = run("rescore", first, "--config", cfg, "--out", again)
     assert res.exit_code == 0, res.output
-    assert how_written["anew"] == []  # candidates.gpkg copied and updated in place
     full = tmp_path / "full"
     assert (
         run(
@@ -376,20 +351,16 @@ def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path, how_written
     assert not (tmp_path / "x").exists()
 
 
-def test_rescore_writes_geopackages_anew_when_they_cannot_be_updated(
-    delft_pbf, tmp_path, monkeypatch, how_written
-):
+def test_rescore_with_other_columns_and_a_failed_write(delft_pbf, tmp_path, monkeypatch):
     tiles = grid_regions(tmp_path, 2)
     out = tmp_path / "batch"
     assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
 
-    # a criterion switched off: the candidate columns change, so the tables are written anew
+    # a criterion switched off: the candidate columns change
     off = tmp_path / "off.toml"
     off.write_text("[criteria.pharmacy]\nenabled = false\n")
     rescored, full = tmp_path / "rescored", tmp_path / "full"
-    how_written["anew"].clear()
     assert run("-q", "rescore", out, "--config", off, "--out", rescored).exit_code == 0
-    assert how_written == {"anew": ["T00", "T01"], "combined_in_place": [False]}
     assert (
         run(
             "-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--config", off, "--out", full
@@ -399,22 +370,8 @@ def test_rescore_writes_geopackages_anew_when_they_cannot_be_updated(
     assert_same_outputs(full, rescored)
     assert_same_geopackages(full, rescored)
 
-    # SQLite fails while updating: written anew, the same outputs as updated in place
     weights = tmp_path / "w.toml"
     weights.write_text("[criteria.school]\nweight = 7\n")
-    in_place, failing = tmp_path / "in_place", tmp_path / "failing"
-    how_written["anew"].clear()
-    how_written["combined_in_place"].clear()
-    assert run("-q", "rescore", out, "--config", weights, "--out", in_place).exit_code == 0
-    assert how_written == {"anew": [], "combined_in_place": [True]}
-    monkeypatch.setattr(write, "apply", lambda statements: False)
-    monkeypatch.setattr(combined_update, "copy_columns", lambda *args: False)
-    how_written["anew"].clear()
-    how_written["combined_in_place"].clear()
-    assert run("-q", "rescore", out, "--config", weights, "--out", failing).exit_code == 0
-    assert how_written == {"anew": ["T00", "T01"], "combined_in_place": [False]}
-    assert_same_outputs(in_place, failing)
-    assert_same_geopackages(in_place, failing)
 
     # a failure while writing leaves no output directory and nothing half-written
     def broken(*args, **kwargs):
@@ -428,8 +385,10 @@ def test_rescore_writes_geopackages_anew_when_they_cannot_be_updated(
 
 
 def test_read_regions_by_province(delft_pbf):
-    regions = read_regions(
-        regions_file(), province="zuid-holland", population=NL / "gemeenten_kerncijfers_2021.csv"
+    regions = select_regions(
+        read_regions(regions_file()),
+        province="zuid-holland",
+        population=NL / "gemeenten_kerncijfers_2021.csv",
     )
     assert {"GM0503", "GM1926"} <= set(regions["region_id"])
     assert 40 < len(regions) < 60

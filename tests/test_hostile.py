@@ -341,6 +341,63 @@ def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path
     assert set(gpkg["candidate_id"]) == {"=1+1", "-7"}
 
 
+def _formula_cells(path) -> list[str]:
+    """Cells a spreadsheet would run as a formula (OWASP: = + - @ tab CR in front), checked
+    here with a plain rule of its own: a leading - or + is fine only before a number."""
+
+    def number(text: str) -> bool:
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    return [
+        c
+        for c in cells
+        if c.startswith(("=", "@", "\t", "\r")) or (c.startswith(("+", "-")) and not number(c))
+    ]
+
+
+def test_decide_csvs_neutralise_formula_cells(delft_pbf, tmp_path):
+    """robustness, select and compare write their CSVs like every other CSV: a candidate whose
+    id and name would run as formulas reads as text; their GeoPackages keep the values."""
+    sites = tmp_path / "sites.csv"
+    hostile = '=HYPERLINK("http://evil/","x")'
+    (lon1, lat1), (lon2, lat2) = DELFT_LONLAT
+    with open(sites, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "name", "lon", "lat"])
+        w.writerow(["=1+1", hostile, lon1, lat1])
+        w.writerow(["-7", "@cmd", lon2, lat2])
+    scored = tmp_path / "scored"
+    res = run("-q", "score", "--osm", delft_pbf, "--candidates", sites, "--out", scored)
+    assert res.exit_code == 0, res.output
+    outs = {name: tmp_path / name for name in ("robustness", "select", "compare")}
+    commands = {
+        "robustness": ["robustness", scored, "--samples", 20],
+        "select": ["select", scored, "--k", 1, "--min-spacing-m", 10],
+        "compare": ["compare", scored, scored],
+    }
+    for name, args in commands.items():
+        res = run("-q", *args, "--out", outs[name])
+        assert res.exit_code == 0, res.output
+    written = sorted(p for out in outs.values() for p in out.glob("*.csv"))
+    assert {p.name for p in written} >= {"robustness.csv", "selection.csv", "comparison.csv"}
+    for path in written:
+        assert _formula_cells(path) == [], path
+    with open(outs["robustness"] / "robustness.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["candidate_id"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"'=1+1", "-7"}
+    assert rows["'=1+1"]["label"] == "'" + hostile
+    assert rows["-7"]["label"] == "'@cmd"
+    gpkg = gpd.read_file(outs["robustness"] / "robustness.gpkg")
+    assert set(gpkg["candidate_id"]) == {"=1+1", "-7"}
+    assert set(gpkg["label"]) == {hostile, "@cmd"}
+
+
 # --- 6. config validation ------------------------------------------------------------------
 
 

@@ -111,3 +111,21 @@ def test_unassessed_criterion_is_left_out_of_the_total(config):
 def test_rank_puts_passing_candidates_first_and_shares_ties():
     r = rank(np.array([90.0, 95.0, 80.0, 80.0]), np.array([True, False, True, True]))
     assert r.tolist() == [1, 4, 2, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_with_many_ties_matches_counting_the_better_ones(seed):
+    """SYNTHETIC: rank = 1 + how many candidates are strictly better (passing before failing,
+    then higher suitability, missing suitability last), counted pair by pair."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    suit = rng.integers(0, 8, n).astype(float) * 12.5  # few values: many ties
+    suit[rng.random(n) < 0.1] = np.nan
+    passes = rng.random(n) < 0.7
+    value = np.where(np.isnan(suit), -np.inf, suit)
+    better = (passes[None, :] & ~passes[:, None]) | (
+        (passes[None, :] == passes[:, None]) & (value[None, :] > value[:, None])
+    )
+    expected = 1 + better.sum(axis=1)
+    assert len(np.unique(expected)) < n / 4  # the ties are there
+    assert rank(suit, passes).tolist() == expected.tolist()

@@ -365,100 +365,147 @@ def _scan(
     integers and converted in bulk, and object timestamps are read only when ``need_newest``
     (the file header has no data date).
     """
-    wkb = osmium.geom.WKBFactory()
-    area_keys = ("building", "boundary", *WATER_KEYS, *feature_keys)
+    scanner = _Scanner(feature_keys, is_feature)
+    newest = None
+    Node, Way, Area = osmium.osm.Node, osmium.osm.Way, osmium.osm.Area
+    area, way, node = scanner.area, scanner.way, scanner.node  # bound once: a hot loop
+    for obj in _processor(path, scanner.area_keys, node_store):
+        if need_newest:
+            ts = obj.timestamp
+            if newest is None or ts > newest:
+                newest = ts
+        if isinstance(obj, Area):
+            area(obj)
+        elif isinstance(obj, Way):
+            way(obj)
+        elif isinstance(obj, Node):
+            node(obj)
+        if chunk_objects and len(scanner.rows) >= chunk_objects:
+            on_chunk(scanner.take())
+    on_chunk(scanner.finish())
+    return newest
+
+
+def _processor(path: Path, area_keys: tuple[str, ...], node_store: str):
+    """pyosmium's pass over ``path``: objects with a wanted key, areas assembled from ways and
+    relations with one of ``area_keys``, way nodes with their locations."""
     wanted = ("highway", "route", "barrier", "addr:housenumber", *area_keys)
-    proc = (
+    return (
         osmium.FileProcessor(str(path))
         .with_locations(node_store)
         .with_areas(osmium.filter.KeyFilter(*area_keys))
         .with_filter(osmium.filter.KeyFilter(*wanted))
     )
-    rows = _Rows()
-    pending_ways: dict[int, tuple] = {}  # closed feature ways waiting for their area
-    plain_ways: set[int] = set()  # closed ways known not to be features, until their area is read
-    newest = None
-    Node, Way, Area = osmium.osm.Node, osmium.osm.Way, osmium.osm.Area
 
-    def _may_be_area(tags) -> bool:  # the area filter below lets an area of it through
-        return any(key in tags for key in area_keys)
 
-    def keep(tags) -> bool:
-        for key in feature_keys:  # cheap C++ look-ups first: most objects have none
+class _Scanner:
+    """What one pass keeps of each object, into :class:`_Rows`.
+
+    A closed way with a feature key may also come back as an area (pyosmium hands the area
+    right after the way): such ways wait in ``pending_ways`` and are kept as lines only if no
+    area was assembled from them; closed ways known not to be features wait in ``plain_ways``
+    so that their area is not checked again.
+    """
+
+    def __init__(self, feature_keys: tuple[str, ...], is_feature) -> None:
+        self.feature_keys = feature_keys
+        self.is_feature = is_feature
+        self.area_keys = ("building", "boundary", *WATER_KEYS, *feature_keys)
+        self.wkb = osmium.geom.WKBFactory()
+        self.rows = _Rows()
+        self.pending_ways: dict[int, tuple] = {}  # closed feature ways waiting for their area
+        self.plain_ways: set[int] = set()  # closed non-feature ways, until their area is read
+
+    def keep(self, tags) -> bool:
+        """A feature: one of the feature keys (cheap C++ look-ups first: most objects have
+        none), then ``is_feature``."""
+        for key in self.feature_keys:
             if key in tags:
-                return True if is_feature is None else bool(is_feature(tags))
+                return True if self.is_feature is None else bool(self.is_feature(tags))
         return False
 
-    for obj in proc:
-        if need_newest:
-            ts = obj.timestamp
-            if newest is None or ts > newest:
-                newest = ts
-        tags = obj.tags
-        if isinstance(obj, Area):
-            from_way = obj.from_way()
-            osm_id = obj.orig_id()
-            try:
-                geom = wkb.create_multipolygon(obj)
-            except RuntimeError:
-                continue
-            building = tags.get("building")
-            if building is not None and building != "no":
-                rows.bld_rows.append(
-                    ("way" if from_way else "relation", osm_id, building)
-                    + tuple(tags.get(k) for k in BUILDING_TAGS[1:])
-                )
-                rows.bld_geom.append(geom)
-            if is_water(tags):
-                rows.water_ids.append(osm_id)
-                rows.water_geom.append(geom)
-            if not from_way and tags.get("boundary") == "administrative":
-                rows.bnd_rows.append((osm_id, *(tags.get(k) for k in BOUNDARY_TAGS)))
-                rows.bnd_geom.append(geom)
-            if from_way and osm_id in plain_ways:  # its way was checked: not a feature
-                plain_ways.discard(osm_id)
-            elif keep(tags):
-                if from_way:
-                    pending_ways.pop(osm_id, None)
-                osm_type = "way" if from_way else "relation"
-                rows.feat_rows.append((osm_type, osm_id, tags.get("name"), dict(tags)))
-                rows.feat_geom.append(shapely.from_wkb(geom))
-        elif isinstance(obj, Way):
-            if "highway" in tags or tags.get("route") == "ferry":
-                nodes = [(nd.ref, nd.x, nd.y) for nd in obj.nodes]
-                rows.hw_nodes.extend(nodes)
-                rows.hw_count.append(len(nodes))
-                rows.way_tags.append(tuple(tags.get(k) for k in NETWORK_TAGS))
-            if not keep(tags):
-                if obj.is_closed() and _may_be_area(tags):
-                    plain_ways.add(obj.id)  # e.g. a building: its area comes right after it
-            else:
-                row = ("way", obj.id, tags.get("name"), dict(tags))
-                line = _way_line(obj)
-                if obj.is_closed() and len(obj.nodes) >= 4:
-                    pending_ways[obj.id] = (row, line)
-                elif line is not None:
-                    rows.feat_rows.append(row)
-                    rows.feat_geom.append(line)
-        elif isinstance(obj, Node) and "barrier" in tags and _has_access_tag(tags):
-            rows.barrier_rows.append((obj.id, *(tags.get(k) for k in BARRIER_TAGS)))
-        if isinstance(obj, Node) and obj.location.valid():
-            loc = obj.location
-            if keep(tags):
-                rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
-                rows.feat_geom.append(shapely.Point(loc.lon, loc.lat))
-            if "addr:housenumber" in tags:  # an address point (BAG addresses in Dutch OSM)
-                rows.addr_rows.append((obj.id, *(tags.get(k) for k in ADDRESS_TAGS)))
-                rows.addr_xy.append((loc.lon, loc.lat))
-        if chunk_objects and len(rows) >= chunk_objects:
-            on_chunk(rows.chunk())
-            rows = _Rows()
-    for row, line in pending_ways.values():  # closed ways that did not assemble into an area
-        if line is not None:
+    def area(self, obj) -> None:
+        """A building, water, administrative boundary and/or feature polygon."""
+        try:
+            geom = self.wkb.create_multipolygon(obj)
+        except RuntimeError:
+            return
+        tags, from_way, osm_id = obj.tags, obj.from_way(), obj.orig_id()
+        self._area_layers(tags, from_way, osm_id, geom)
+        if from_way and osm_id in self.plain_ways:  # its way was checked: not a feature
+            self.plain_ways.discard(osm_id)
+        elif self.keep(tags):
+            if from_way:
+                self.pending_ways.pop(osm_id, None)
+            osm_type = "way" if from_way else "relation"
+            self.rows.feat_rows.append((osm_type, osm_id, tags.get("name"), dict(tags)))
+            self.rows.feat_geom.append(shapely.from_wkb(geom))
+
+    def _area_layers(self, tags, from_way: bool, osm_id: int, geom: str) -> None:
+        """The area's rows among the buildings, the water and the boundaries."""
+        rows = self.rows
+        building = tags.get("building")
+        if building is not None and building != "no":
+            rows.bld_rows.append(
+                ("way" if from_way else "relation", osm_id, building)
+                + tuple(tags.get(k) for k in BUILDING_TAGS[1:])
+            )
+            rows.bld_geom.append(geom)
+        if is_water(tags):
+            rows.water_ids.append(osm_id)
+            rows.water_geom.append(geom)
+        if not from_way and tags.get("boundary") == "administrative":
+            rows.bnd_rows.append((osm_id, *(tags.get(k) for k in BOUNDARY_TAGS)))
+            rows.bnd_geom.append(geom)
+
+    def way(self, obj) -> None:
+        """A network way (highway or ferry) and/or a feature line (or a closed feature way,
+        pending until its area is read)."""
+        tags, rows = obj.tags, self.rows
+        if "highway" in tags or tags.get("route") == "ferry":
+            nodes = [(nd.ref, nd.x, nd.y) for nd in obj.nodes]
+            rows.hw_nodes.extend(nodes)
+            rows.hw_count.append(len(nodes))
+            rows.way_tags.append(tuple(tags.get(k) for k in NETWORK_TAGS))
+        if not self.keep(tags):
+            if obj.is_closed() and any(key in tags for key in self.area_keys):
+                self.plain_ways.add(obj.id)  # e.g. a building: its area comes right after it
+            return
+        row = ("way", obj.id, tags.get("name"), dict(tags))
+        line = _way_line(obj)
+        if obj.is_closed() and len(obj.nodes) >= 4:
+            self.pending_ways[obj.id] = (row, line)
+        elif line is not None:
             rows.feat_rows.append(row)
             rows.feat_geom.append(line)
-    on_chunk(rows.chunk())
-    return newest
+
+    def node(self, obj) -> None:
+        """A barrier with access tags, a feature point and/or an address point."""
+        tags, rows = obj.tags, self.rows
+        if "barrier" in tags and _has_access_tag(tags):
+            rows.barrier_rows.append((obj.id, *(tags.get(k) for k in BARRIER_TAGS)))
+        loc = obj.location
+        if not loc.valid():
+            return
+        if self.keep(tags):
+            rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
+            rows.feat_geom.append(shapely.Point(loc.lon, loc.lat))
+        if "addr:housenumber" in tags:  # an address point (BAG addresses in Dutch OSM)
+            rows.addr_rows.append((obj.id, *(tags.get(k) for k in ADDRESS_TAGS)))
+            rows.addr_xy.append((loc.lon, loc.lat))
+
+    def take(self) -> OsmChunk:
+        """The rows so far as a chunk; collecting starts afresh."""
+        chunk, self.rows = self.rows.chunk(), _Rows()
+        return chunk
+
+    def finish(self) -> OsmChunk:
+        """The last chunk, with the closed feature ways that did not assemble into an area."""
+        for row, line in self.pending_ways.values():
+            if line is not None:
+                self.rows.feat_rows.append(row)
+                self.rows.feat_geom.append(line)
+        return self.take()
 
 
 def _has_access_tag(tags) -> bool:

@@ -7,9 +7,9 @@ or on a Dask cluster (``scheduler``). Each finished region leaves its outputs (w
 atomically) and a status record with the fingerprint of its inputs; re-running skips regions
 whose record matches and redoes the rest, so a killed batch resumes where it stopped.
 
-Modules: ``regions`` (the regions file), ``status`` (task, status record, fingerprint),
-``plan`` (what is still to do), ``cut`` (the extract into per-region inputs), ``execute``
-(running regions), ``outputs`` (the batch-wide files), ``run`` (a whole batch) and
+Modules: ``regions`` (which regions of the regions file), ``status`` (task, status record,
+fingerprint), ``plan`` (what is still to do), ``cut`` (the extract into per-region inputs),
+``execute`` (running regions), ``outputs`` (the batch-wide files), ``run`` (a whole batch) and
 ``rescore`` (a finished batch with a new config).
 """
 
@@ -18,7 +18,7 @@ from geoschikt.batch.execute import Progress, execute, run_region
 from geoschikt.batch.memory import give_back_memory
 from geoschikt.batch.outputs import write_batch_outputs
 from geoschikt.batch.plan import buffered_bounds, plan
-from geoschikt.batch.regions import read_regions, safe_name
+from geoschikt.batch.regions import safe_name, select_regions
 from geoschikt.batch.rescore import rescore_batch
 from geoschikt.batch.run import run_batch
 from geoschikt.batch.status import (
@@ -51,12 +51,12 @@ __all__ = [
     "give_back_memory",
     "plan",
     "prepare_inputs",
-    "read_regions",
     "read_status",
     "region_stats",
     "rescore_batch",
     "run_batch",
     "run_region",
     "safe_name",
+    "select_regions",
     "write_batch_outputs",
 ]

@@ -15,7 +15,6 @@ from geoschikt.geo import WGS84, to_crs
 from geoschikt.hashing import file_sha256
 from geoschikt.outputs.atomic import atomic_bytes, atomic_file
 from geoschikt.outputs.combined import write_region_layers
-from geoschikt.outputs.combined_update import CombinedUpdate
 from geoschikt.outputs.csvsafe import neutralise_frame
 from geoschikt.outputs.write import write_layer
 from geoschikt.provenance import run_record
@@ -30,13 +29,8 @@ def write_batch_outputs(
     osm_path,
     seconds: float,
     osm_sha: str | None = None,
-    source: CombinedUpdate | None = None,
 ) -> None:
-    """summary.csv, candidates_all.gpkg, index.html (overview map) and batch.json, each atomic.
-
-    With ``source`` (re-scoring), candidates_all.gpkg is the source batch's, updated in place
-    where that gives the same content.
-    """
+    """summary.csv, candidates_all.gpkg, index.html (overview map) and batch.json, each atomic."""
     summary = summary.copy()
     summary["map"] = [
         f"regions/{safe_name(t.region_id)}/map.html" if s == STATUS_OK else ""
@@ -48,17 +42,16 @@ def write_batch_outputs(
 
     overview = regions.merge(summary.drop(columns=["region_name"]), on="region_id", how="left")
     with atomic_file(out / "candidates_all.gpkg") as tmp_gpkg:
-        if source is None or not source.finish(tmp_gpkg, overview):
-            crs = combined_crs(overview, config)  # one CRS for both layers (RD New in NL)
-            write_layer(to_crs(overview, crs), tmp_gpkg, "regions")
-            scored = [
-                (t.region_id, t.region_name, Path(t.out_dir) / "candidates.gpkg")
-                for t, status in zip(tasks, summary["status"], strict=True)
-                if status == STATUS_OK
-            ]
-            if scored:  # streamed: one region in memory at a time
-                write_region_layers(scored, tmp_gpkg, "candidates", crs=crs)
-            style_combined(tmp_gpkg, config)
+        crs = combined_crs(overview, config)  # one CRS for both layers (RD New in NL)
+        write_layer(to_crs(overview, crs), tmp_gpkg, "regions")
+        scored = [
+            (t.region_id, t.region_name, Path(t.out_dir) / "candidates.gpkg")
+            for t, status in zip(tasks, summary["status"], strict=True)
+            if status == STATUS_OK
+        ]
+        if scored:  # streamed: one region in memory at a time
+            write_region_layers(scored, tmp_gpkg, "candidates", crs=crs)
+        style_combined(tmp_gpkg, config)
 
     from geoschikt.outputs.overview import write_overview_map
 

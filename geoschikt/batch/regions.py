@@ -1,4 +1,4 @@
-"""The regions of a batch: read from a polygons file, filtered by codes or province."""
+"""The regions of a batch: those of a regions file selected by codes or province."""
 
 from __future__ import annotations
 
@@ -9,52 +9,28 @@ import geopandas as gpd
 import pandas as pd
 
 from geoschikt.errors import InputFileError
-from geoschikt.geo import WGS84
-from geoschikt.inputs import read_points_or_shapes
 from geoschikt.outputs.folders import folder_name, folder_names
 
 
-def read_regions(
-    path: str | Path,
+def select_regions(
+    regions: gpd.GeoDataFrame,
     *,
-    id_column: str = "statcode",
-    name_column: str = "statnaam",
     codes: Iterable[str] | None = None,
     province: str | None = None,
     population: str | Path | None = None,
 ) -> gpd.GeoDataFrame:
-    """Regions (id, name, geometry in EPSG:4326), optionally filtered by codes or province."""
-    frame = read_points_or_shapes(path, "regions")
-    for col, opt in ((id_column, "--id-column"), (name_column, "--name-column")):
-        if col not in frame.columns:
-            raise InputFileError(
-                f"regions file {path} has no column {col!r} ({opt}); columns: "
-                f"{', '.join(map(str, frame.columns))}"
-            )
-    no_id = frame[id_column].isna() | (frame[id_column].astype(str).str.strip() == "")
-    if no_id.any():
-        rows = ", ".join(str(i + 1) for i in no_id.to_numpy().nonzero()[0][:20])
-        raise InputFileError(
-            f"regions file {path}: {int(no_id.sum())} region(s) have no id in column "
-            f"{id_column!r} (feature(s) {rows}); give every region an id"
-        )
-    regions = gpd.GeoDataFrame(
-        {"region_id": frame[id_column].astype(str), "region_name": frame[name_column].astype(str)},
-        geometry=frame.geometry.values,
-        crs=WGS84,
-    )
-    if regions["region_id"].duplicated().any():
-        dup = regions.loc[regions["region_id"].duplicated(), "region_id"].iloc[0]
-        raise InputFileError(f"regions file {path}: id {dup!r} occurs more than once")
+    """The regions of a batch, as read by :func:`geoschikt.regions.read_regions`: only those
+    with the given ids (``codes``) and/or in ``province`` (by the ``statcode`` and
+    ``provincie`` columns of the ``population`` table), sorted by id. Refuses ids whose
+    folders would collide."""
+    source = regions.attrs.get("source", "the regions file")
     folder_names(regions["region_id"])  # refuses ids whose folders would collide
     wanted: set[str] | None = None
     if codes:
         wanted = {c.strip() for c in codes if c.strip()}
         missing = sorted(wanted - set(regions["region_id"]))
         if missing:
-            raise InputFileError(
-                f"region code(s) {', '.join(missing)} are not in {path} (column {id_column})"
-            )
+            raise InputFileError(f"region code(s) {', '.join(missing)} are not in {source}")
     if province:
         if population is None:
             raise InputFileError(
@@ -74,7 +50,8 @@ def read_regions(
     if regions.empty:
         raise InputFileError("no regions are selected; check --codes/--province")
     regions = regions.sort_values("region_id").reset_index(drop=True)
-    regions.attrs["source"] = Path(path).name
+    regions["region_name"] = regions["region_name"].fillna("").astype(str)
+    regions.attrs["source"] = source
     return regions
 
 

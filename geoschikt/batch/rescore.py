@@ -14,7 +14,6 @@ from geoschikt.batch.regions import safe_name
 from geoschikt.batch.status import BATCH_MARK, STATUS_OK, SUMMARY_COLUMNS, RegionTask, region_stats
 from geoschikt.config import Config
 from geoschikt.errors import OutputError
-from geoschikt.outputs.combined_update import CombinedUpdate
 
 
 def rescore_batch(
@@ -43,10 +42,7 @@ def rescore_batch(
         old["region_id"] = before["region_id"].astype(str).to_numpy()
         old["region_name"] = before["region_name"].astype(str).to_numpy()
     records = old.to_dict("records")
-    with (
-        atomic_directory(out, overwrite) as tmp,
-        CombinedUpdate(combined, tmp / ".candidates_all.update.gpkg", before) as update,
-    ):
+    with atomic_directory(out, overwrite) as tmp:
         tasks = [
             RegionTask(
                 str(r["region_id"]),
@@ -74,8 +70,7 @@ def rescore_batch(
 
                 pool = worker_pool(jobs)
                 results = stack.enter_context(pool).map(rescore_region, work)
-            for (_, out_dir, _, _), (row, changed) in zip(work, results, strict=True):
-                update.add(row["region_id"], Path(out_dir) / "candidates.gpkg", changed)
+            for row in results:
                 by_id[row["region_id"]] = row
         rows = [by_id.get(r["region_id"], r) for r in records]
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
@@ -88,25 +83,22 @@ def rescore_batch(
             Path(batch_osm["path"]),
             time.perf_counter() - start,
             batch_osm.get("sha256"),
-            source=update,
         )
     return summary
 
 
-def rescore_region(work: tuple) -> tuple[dict, list[str] | None]:
-    """Re-score one region's run directory into ``out_dir``; returns its summary row and the
-    candidate columns that changed (None: the set of columns changed)."""
+def rescore_region(work: tuple) -> dict:
+    """Re-score one region's run directory into ``out_dir``; returns its summary row."""
     from geoschikt.rescoring import rescore, write_rescored
 
     src, out_dir, row, config = work
     t0 = time.perf_counter()
     rescored = rescore(Path(src) / "regions" / Path(out_dir).name, config)
-    update = write_rescored(
+    write_rescored(
         rescored,
         out_dir,
         overwrite=True,
         command=f"geoschikt rescore {src} (region {row['region_id']})",
     )
     stats = region_stats(rescored.result.candidates)
-    changed = None if update is None else update.columns
-    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2)), changed
+    return dict(row, **stats, seconds=round(time.perf_counter() - t0, 2))

@@ -113,7 +113,8 @@ def batch_cmd(
     Exit code 0 when every region was scored, 1 when a region failed or had no candidates
     (see summary.csv), 2 for bad input.
     """
-    from geoschikt.batch import read_regions, run_batch
+    from geoschikt.batch import run_batch, select_regions
+    from geoschikt.regions import read_regions
 
     quiet_regions()
     config = build_config(
@@ -127,10 +128,8 @@ def batch_cmd(
         profile=profile,
         title=title,
     )
-    regions = read_regions(
-        regions_file,
-        id_column=id_column,
-        name_column=name_column,
+    regions = select_regions(
+        read_regions(regions_file, id_column=id_column, name_column=name_column),
         codes=codes.split(",") if codes else None,
         province=province,
         population=population,

@@ -23,7 +23,6 @@ from geoschikt.outputs.distances import (
     save_distances,
     save_surface,
 )
-from geoschikt.outputs.update import RowUpdate, Statements, apply, describe, prepare
 from geoschikt.outputs.webmap import write_map
 from geoschikt.provenance import ATTRIBUTION, describe_files
 from geoschikt.rasters import write_geotiff
@@ -58,7 +57,6 @@ class Reuse:
     """What writing a re-scored result can take over from the run it was re-scored from."""
 
     run_dir: Path
-    candidates: RowUpdate | None  # the changes to its candidates table; None: write it anew
     distances: bool  # its distances.npz holds exactly what the result would store
     layers: dict[str, pd.DataFrame] | None = None  # its other layers as read (to write anew)
 
@@ -76,8 +74,8 @@ def write_outputs(
     """Write all outputs of ``result`` into ``out`` atomically; returns ``out``.
 
     ``candidates.gpkg``, ``candidates.csv``, ``distances.npz`` (raw distances for re-scoring),
-    ``map.html`` and ``run.json``. With ``reuse``, unchanged files are copied from the source
-    run and its ``candidates.gpkg`` is updated in place where that gives the same content.
+    ``map.html`` and ``run.json``. With ``reuse``, an unchanged ``distances.npz`` is copied
+    from the source run and its other GeoPackage layers are written back as they were read.
     ``csv_dialect="nl"`` writes the CSV for Dutch Excel (``;``, decimal commas, BOM);
     ``xlsx`` adds ``candidates.xlsx``; both default to the run's ``[output]`` config.
     """
@@ -129,16 +127,11 @@ def write_tables(
     """``candidates.gpkg`` (layers candidates, pois, area, reception) and ``candidates.csv``.
 
     Both go through Arrow (pyogrio's Arrow writer, pyarrow's CSV writer): 3-7x faster than
-    row-wise writing at 100k candidates. With ``reuse``, the source run's GeoPackage is copied
-    and updated in place instead when its columns are unchanged. The CSV is written by
-    ``background`` (when given); returns a function that waits for it.
+    row-wise writing at 100k candidates. Re-scored runs are written anew too: at 100k
+    candidates that is as fast as updating a copy in place (benchmarks/bench_gpkg_update.py).
+    The CSV is written by ``background`` (when given); returns a function that waits for it.
     """
-    gpkg = directory / GPKG
-    layers = reuse.layers if reuse is not None else None
-    statements = _update_statements(reuse, gpkg, result.candidates)
-    if statements is None or not apply(statements):
-        gpkg.unlink(missing_ok=True)  # nothing to update, or SQLite failed: written anew
-        write_gpkg(result, gpkg, layers)
+    write_gpkg(result, directory / GPKG, reuse.layers if reuse is not None else None)
     table = pd.DataFrame(result.candidates.drop(columns=result.candidates.geometry.name))
     arrow = csv_table(table, sort_by=["rank", "candidate_id"])
     if background is None:
@@ -196,21 +189,6 @@ def style_gpkg(result, gpkg: Path) -> None:
     from geoschikt.outputs.qgis import style_layers
 
     style_layers(gpkg, result.config)
-
-
-def _update_statements(reuse: Reuse | None, gpkg: Path, candidates) -> Statements | None:
-    """Copy the source run's ``candidates.gpkg`` to ``gpkg`` (its layers other than the
-    candidates do not change when re-scoring) and return the updates of its candidates; None,
-    and no file, when there is nothing to reuse or the table has other columns or types now."""
-    if reuse is None or reuse.candidates is None:
-        return None
-    shutil.copyfile(reuse.run_dir / GPKG, gpkg)
-    columns = [c for c in candidates.columns if c != candidates.geometry.name]
-    layer = describe(gpkg, "candidates")
-    statements = None if layer is None else prepare(layer, [reuse.candidates], expect=columns)
-    if statements is None:
-        gpkg.unlink()
-    return statements
 
 
 def arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
