@@ -117,13 +117,16 @@ def remeasured(config: Config, stored) -> tuple[Measured, ...]:
     """The stored measurements (of candidates or surface cells) as ``config``'s criteria see
     them: a distance beyond a criterion's (possibly shorter) reach is 'nothing in reach'."""
     out = []
+    assessed = {  # what a count criterion counts: the kinds with features in the data
+        k: d for k, d in stored.distance.items() if stored.meta.get(k, {}).get("assessed", True)
+    }
     for c in config.criteria:
         meta = stored.meta[c.key]
         d = stored.distance[c.key].copy()
         d[d > c.reach_m] = np.inf
         value = stored.value.get(c.key)
         if c.measure == "count":  # counted again: `of` or within_m may have changed
-            value = count_within(c, stored.distance, len(d)).value
+            value = count_within(c, assessed, len(d)).value
         out.append(
             Measured(
                 c,

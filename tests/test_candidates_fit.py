@@ -273,14 +273,22 @@ def test_partial_coverage_follows_its_definition(delft_result):
     beyond = np.zeros(n, dtype=bool)
     for crit in delft_result.config.criteria:
         col = f"dist_{crit.key}_m"
-        if crit.source != "osm" or c[f"score_{crit.key}"].isna().all():
+        if (
+            crit.source != "osm"
+            or crit.measure != "distance"
+            or c[f"score_{crit.key}"].isna().all()
+        ):
             continue
         d = c[col].to_numpy(dtype=float)
         none_found = np.isnan(d) & c[f"note_{crit.key}"].str.startswith("no ").to_numpy()
         beyond |= (d > edge + 2) | (none_found & (crit.reach_m > edge + 2))
     clear = np.zeros(n, dtype=bool)
     for crit in delft_result.config.criteria:
-        if crit.source != "osm" or c[f"score_{crit.key}"].isna().all():
+        if (
+            crit.source != "osm"
+            or crit.measure != "distance"
+            or c[f"score_{crit.key}"].isna().all()
+        ):
             continue
         d = c[f"dist_{crit.key}_m"].to_numpy(dtype=float)
         clear |= np.abs(d - edge) <= 2  # within rounding of the edge: either answer is right
