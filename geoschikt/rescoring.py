@@ -17,6 +17,7 @@ from geoschikt.criteria import count_within
 from geoschikt.errors import ConfigError, InputFileError
 from geoschikt.geo import WGS84, to_crs
 from geoschikt.hashing import file_sha256
+from geoschikt.notes import optional_from_json
 from geoschikt.outputs.distances import (
     DISTANCES,
     SURFACE_STORE,
@@ -32,6 +33,7 @@ from geoschikt.scoring import (
     dist_col,
     nearest_col,
     nearest_id_col,
+    not_assessed_record,
     note_col,
     points_col,
     score,
@@ -128,9 +130,9 @@ def remeasured(config: Config, stored) -> tuple[Measured, ...]:
             Measured(
                 c,
                 d,
-                meta["why_unknown"],
+                optional_from_json(meta["why_unknown"]),
                 meta["assessed"],
-                meta["why_not_assessed"],
+                optional_from_json(meta["why_not_assessed"]),
                 value,
             )
         )
@@ -226,9 +228,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             "config_sources": list(config.sources),
             "rescored_from": {"path": str(src), "run_json_sha256": file_sha256(src / "run.json")},
             "timings_s": {"re-scoring": round(time.perf_counter() - start, 3)},
-            "criteria_not_assessed": {
-                m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
-            },
+            **not_assessed_record(measured),
         }
     )
     prov["counts"] = dict(
