@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +143,7 @@ def criterion_score(m: Measured) -> np.ndarray:
     return s
 
 
-def why_not_assessed(crit: Criterion, record: dict, lang: str) -> str | None:
+def why_not_assessed(crit: Criterion, record: Mapping[str, Any], lang: str) -> str | None:
     """Why ``crit`` was not assessed according to a run record (run.json), in ``lang``; None
     if it was. From the note's code, or for a record without codes (an older version) its
     English text, translated when it is one of the known reasons."""
@@ -190,10 +192,13 @@ def criterion_notes(
 def render_notes(index: np.ndarray, notes: list[Note], lang: str) -> np.ndarray:
     """The texts of :func:`criterion_notes` in ``lang`` ("" where there is no note)."""
     texts = np.array([render(n, lang) for n in notes] + [""], dtype=object)
-    return texts[index]
+    out: np.ndarray = texts[index]
+    return out
 
 
-def not_assessed_record(measured: list[Measured] | tuple[Measured, ...]) -> dict[str, dict]:
+def not_assessed_record(
+    measured: list[Measured] | tuple[Measured, ...],
+) -> dict[str, dict[str, Any]]:
     """run.json's record of the criteria not assessed: ``criteria_not_assessed`` (key ->
     English text) and ``criteria_not_assessed_codes`` (key -> the note as code + parameters)."""
     why = {
