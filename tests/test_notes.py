@@ -138,3 +138,23 @@ def test_the_map_script_does_not_read_english_notes():
     text = script.read_text(encoding="utf-8")
     assert "more than" not in text and "/^no " not in text
     assert "D.notes[note.code]" in text  # it translates by code
+
+
+def test_why_not_assessed_in_the_readers_language_also_for_older_records(config):
+    from geoschikt.scoring import why_not_assessed
+
+    pharmacy = config.criterion("pharmacy")
+    coded = {
+        "criteria_not_assessed": {"pharmacy": "no pharmacy in the data"},
+        "criteria_not_assessed_codes": {
+            "pharmacy": {
+                "code": "not_in_data",
+                "params": {"label": {"nl": "apotheek", "en": "pharmacy"}},
+            }
+        },
+    }
+    older = {"criteria_not_assessed": {"pharmacy": "no pharmacy in the data"}}  # no codes
+    for record in (coded, older):
+        assert why_not_assessed(pharmacy, record, "nl") == "geen apotheek in de data"
+        assert why_not_assessed(pharmacy, record, "en") == "no pharmacy in the data"
+    assert why_not_assessed(config.criterion("school"), coded, "nl") is None
