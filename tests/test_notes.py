@@ -126,11 +126,17 @@ def test_an_english_delft_run_has_english_notes_only(delft_pbf, config):
     check_run(score_area(delft_pbf, config=english), "en")
 
 
-def test_rescore_in_english_writes_english_notes(delft_run_dir):
+def test_rescore_in_english_writes_english_notes(delft_run_dir, delft_result):
     result = rescore(delft_run_dir, run_config(delft_run_dir, lang="en")).result
-    texts = {t for t in note_texts(result.candidates.drop(columns="coverage_note"))}
-    assert texts
-    assert_only(texts, "en", result.config)
+    check_run(result, "en")
+    # the coverage notes too, one for each Dutch one
+    dutch = delft_result.candidates.set_index("candidate_id")["coverage_note"]
+    english = result.candidates.set_index("candidate_id")["coverage_note"].loc[dutch.index]
+    assert ((dutch != "") == (english != "")).all() and (english != "").any()
+    assert (
+        english.str.startswith("the nearest ").sum()
+        == (delft_result.candidates["coverage"] == "partial").sum()
+    )
 
 
 def test_the_map_script_does_not_read_english_notes():
