@@ -32,7 +32,7 @@ from geoschikt.report.model import (
 )
 from geoschikt.report.runs import Batch, Robustness, Run, open_run
 from geoschikt.report.texts import TEXT, metres, number, percent
-from geoschikt.scoring import dist_col, value_col
+from geoschikt.scoring import dist_col, value_col, why_not_assessed
 
 # Hard limits of the default configuration and the source they follow (config/default.toml):
 # the report names that source only while the run uses the default value.
@@ -193,7 +193,9 @@ def method_section(config: Config, record: dict, t: dict, lang: str) -> list[Blo
         blocks.append(
             Bullets(
                 tuple(
-                    t["not_assessed_item"].format(label=c.label(lang), why=not_assessed[c.key])
+                    t["not_assessed_item"].format(
+                        label=c.label(lang), why=why_not_assessed(c, record, lang)
+                    )
                     for c in config.criteria
                     if c.key in not_assessed
                 )
@@ -435,7 +437,7 @@ def coverage_section(run: Run, t: dict, lang: str, level: int = 1) -> list[Block
             )
     for c in config.criteria:
         if c.key in not_assessed:
-            why = not_assessed[c.key]
+            why = why_not_assessed(c, record, lang)
             notes.append(t["not_assessed_item"].format(label=c.label(lang), why=why))
     if not not_assessed:
         notes.append(t["all_assessed"])
