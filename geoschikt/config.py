@@ -139,8 +139,6 @@ _DISTANCE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on =
 _VALUE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on == "value")
 _STRAIGHT_ONLY = ("raster", "osm_ways", "buildings")  # sources measured in a straight line
 _QUOTED = "{name} = {value!r}; allowed: {quoted}"
-_TRUE_FALSE = "{name} = {value!r} must be true or false"
-_RULES = "{name} must be a list of 'key=value' strings"
 _DISTANCE = {"unit": "m", "positive": True, "maximum": MAX_DISTANCE_M}
 
 
@@ -251,7 +249,7 @@ class Criterion:
     cutoff_m: float = setting(
         "number", "pressure: sites farther than this are not counted",
         derive=lambda v: 3 * (v["bandwidth_m"] or 1000.0), default_doc="3 x bandwidth_m",
-        remeasure=True, when=("measure", ("pressure",)), reach=True, **_DISTANCE,
+        remeasure=True, when=("measure", ("pressure",)), **_DISTANCE,
     )  # fmt: skip
     within_m: float = setting(
         "number", "pressure, count, share: the radius looked at", 2000.0, remeasure=True,
@@ -277,14 +275,14 @@ class Criterion:
     )  # fmt: skip
     tags: TagFilter = setting(
         "rules", "OSM tag filter: key=value, key=v1|v2, key=* or key~text; any match counts",
-        (), message=_RULES, check=_keyless, convert=TagFilter.parse, remeasure=True,
+        (), check=_keyless, convert=TagFilter.parse, remeasure=True,
     )  # fmt: skip
     exclude: TagFilter = setting(
-        "rules", "tag filter of features to leave out", (), message=_RULES, check=_keyless,
+        "rules", "tag filter of features to leave out", (), check=_keyless,
         convert=TagFilter.parse, remeasure=True,
     )  # fmt: skip
     require: TagFilter = setting(
-        "rules", "tag filter a feature must also match", (), message=_RULES, fallback=(),
+        "rules", "tag filter a feature must also match", (), fallback=(),
         convert=TagFilter.parse, remeasure=True,
     )  # fmt: skip
     names: str | None = setting(
@@ -381,7 +379,7 @@ class CandidateRules:
     )  # fmt: skip
     dwelling_types: tuple[str, ...] = setting(
         "strings", "building=* values that are private homes (a candidate only on purpose)", (),
-        fallback=(), message="{name} must be a list of strings", remeasure=True,
+        fallback=(), remeasure=True,
     )  # fmt: skip
     m2_per_place: float = setting(
         "number", "gross floor area per place, for places_est", 10.0, unit="m2", positive=True,
@@ -443,7 +441,7 @@ class MapSettings:
     )  # fmt: skip
     title: str = setting(
         "text", "title of the map page (empty: the default title in the map's language)", "",
-        message="{name} = {value!r} must be text", convert=str.strip,
+        convert=str.strip,
     )  # fmt: skip
     columns: tuple[str, ...] = setting(
         "strings", "columns of your own candidate file shown in the candidate panel",
@@ -501,9 +499,7 @@ class Config:
         "choice", "candidates.csv for international use or for Dutch Excel", "international",
         section="output", choices=CSV_DIALECTS, message=_QUOTED,
     )  # fmt: skip
-    xlsx: bool = setting(
-        "bool", "also write candidates.xlsx", False, section="output", message=_TRUE_FALSE
-    )
+    xlsx: bool = setting("bool", "also write candidates.xlsx", False, section="output")
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
     # several profiles scored in one run: (name, its own config); this config then measures
@@ -565,7 +561,11 @@ NESTED = {"network": "network", "candidates": "candidates", "map": "map"}
 """Sections read into a dataclass of their own: section -> Config attribute."""
 CRITERION_SETTINGS = settings_of(Criterion)
 ENABLED = Setting(
-    "bool", "false leaves the criterion out entirely", "enabled", "enabled", default=True
+    "bool",
+    "false leaves the criterion out (enabling one not measured before needs re-measuring)",
+    "enabled",
+    "enabled",
+    default=True,
 )
 CRITERION_KEYS = (*(s.key for s in CRITERION_SETTINGS), ENABLED.key)
 

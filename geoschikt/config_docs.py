@@ -43,6 +43,9 @@ used when a criterion leaves the key out; `config/default.toml` sets most of the
 """
 
 
+_SHOWN = 4  # list items shown in a default
+
+
 def _kind(s: Setting) -> str:
     """The kind of value, with its bounds or choices."""
     if s.kind == "choice":
@@ -89,10 +92,9 @@ def _default(s: Setting, defaults: dict[str, Any] | None) -> str:
         return f"`{_value(defaults[s.key])}`"
     if s.derive is not None:
         return s.default_doc
-    if s.required:
-        return "(required)"
-    if s.only is not None:
-        return f"(required if {s.only[0]} is {' or '.join(s.only[1])})"
+    if s.required or (s.only is not None and (s.default is None or s.nonempty)):
+        when = f" if {s.only[0]} is {' or '.join(s.only[1])}" if s.only is not None else ""
+        return f"(required{when})"
     return f"`{_value(s.default)}`"
 
 
@@ -114,7 +116,6 @@ def config_markdown() -> str:
     return "\n".join(lines)
 
 
-_SHOWN = 4  # list items shown in a default
 _HEADING = re.compile(r"^\[(?P<name>[^\]]+)\]$")
 _KEY = re.compile(r"^(?P<key>[A-Za-z0-9_]+) = ")
 

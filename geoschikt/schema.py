@@ -23,8 +23,17 @@ Values = dict[str, Any]
 Hook = Callable[[str, Values, list[str]], None]
 """A rule between settings, run after a setting was read: (where, values, problems)."""
 
-KINDS = ("number", "whole", "bool", "text", "label", "choice", "strings", "rules", "path", "table")
-_NO_CHECK = ("label",)
+_MESSAGES = {  # the problem text of a bad value, per kind (a setting may give its own)
+    "whole": "{name} = {value!r} must be a whole number",
+    "bool": "{name} = {value!r} must be true or false",
+    "text": "{name} = {value!r} must be text",
+    "choice": "{name} = {value!r}; allowed: {choices}",
+    "strings": "{name} must be a list of strings",
+    "rules": "{name} must be a list of 'key=value' strings",
+    "path": "{name} must be the path of a file",
+    "table": "{name} must be a table of numbers above 0",
+}
+KINDS = ("number", "label", *_MESSAGES)  # number: checked by number_problem; label: any value
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,8 @@ class Setting:
             return "re-score only; re-measure if the reach grows" if self.reach else "re-score only"
         if self.when is None:
             return "re-measure"
-        return f"re-measure if {self.when[0]} is {' or '.join(self.when[1])}"
+        rule = f"re-measure if {self.when[0]} is {' or '.join(self.when[1])}"
+        return rule + (", else if the reach grows" if self.reach else "")
 
 
 def setting(kind: str, doc: str, default: Any = None, **kw: Any) -> Any:
@@ -153,7 +163,7 @@ def _well_typed(s: Setting, value: Any) -> bool:
         return isinstance(value, dict) and all(
             isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in value.values()
         )
-    return s.kind in _NO_CHECK
+    return s.kind == "label"
 
 
 def value_problem(s: Setting, name: str, value: Any) -> str | None:
@@ -161,10 +171,7 @@ def value_problem(s: Setting, name: str, value: Any) -> str | None:
     if s.kind == "number":
         return number_problem(s, name, value)
     if not _well_typed(s, value):
-        template = s.message or (
-            "{name} = {value!r}; allowed: {choices}" if s.kind == "choice" else "{name} is invalid"
-        )
-        return template.format(
+        return (s.message or _MESSAGES[s.kind]).format(
             name=name,
             value=value,
             choices=", ".join(s.choices),
