@@ -2,6 +2,10 @@
 
 Defaults come from ``config/default.toml`` (shipped inside the package as ``default.toml``); a user
 file is laid over them key by key. Every problem is collected and reported at once.
+
+Each setting is declared once, on the attribute it fills (``geoschikt.schema.setting``): kind,
+default, bounds or choices, a one-line doc and whether changing it needs a new measurement. The
+key lists, the checks, ``measurement_changes`` and docs/CONFIG.md are derived from them.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,18 @@ import tomli_w
 from geoschikt.curves import CURVES
 from geoschikt.errors import ConfigError
 from geoschikt.reception import KERNELS
+from geoschikt.schema import (
+    Hook,
+    Setting,
+    Values,
+    converted,
+    measured_by,
+    read_table,
+    regex_problem,
+    setting,
+    settings_of,
+    unknown_key,
+)
 
 MODES = ("walk", "bike", "straight", "walk_or_bike")
 DECAYS = tuple(CURVES)
@@ -116,43 +132,181 @@ class TagFilter:
         return None
 
 
-@dataclass(frozen=True)
+MAX_WEIGHT = 1e6  # weights are relative; this keeps weight x score far from overflow
+MAX_DISTANCE_M = 100_000.0  # 100 km: far beyond any walk/cycle reach, and a bound on region buffers
+
+_DISTANCE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on == "distance")
+_VALUE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on == "value")
+_STRAIGHT_ONLY = ("raster", "osm_ways", "buildings")  # sources measured in a straight line
+_QUOTED = "{name} = {value!r}; allowed: {quoted}"
+_DISTANCE = {"unit": "m", "positive": True, "maximum": MAX_DISTANCE_M}
+
+
+def _default_measure(values: Values) -> str | None:
+    allowed = measures_for(str(values["source"]))
+    return allowed[0] if allowed else None
+
+
+def _default_steepness(values: Values) -> float | None:
+    curve = CURVES.get(str(values["decay"]))
+    return None if curve is None else curve.default_steepness
+
+
+def _keyless(name: str, rules: list[str]) -> str | None:
+    if any(t.startswith(("=", "~")) for t in rules):
+        return f"{name} has a rule without a key: {rules}"
+    return None
+
+
+def _names_problem(name: str, value: Any) -> str | None:
+    return None if value is None else regex_problem(name, value)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Criterion:
-    """One criterion: which features, how distance is measured and how it becomes a score."""
+    """One criterion: which features, how distance is measured and how it becomes a score.
+
+    Each attribute but ``key`` is a ``[criteria.<key>]`` setting declared here once (see
+    geoschikt.schema); ``tags``/``exclude``/``require`` hold the parsed filters.
+    """
 
     key: str
-    label_nl: str
-    label_en: str
-    tags: TagFilter
-    exclude: TagFilter
-    source: str
-    mode: str
-    direction: str
-    decay: str
-    near_m: float | None
-    far_m: float | None
-    steepness: float
-    weight: float
-    max_m: float | None = None
-    min_m: float | None = None
-    measure: str = "distance"  # "distance", "pressure" (reception kernel sum) or "raster"
-    kernel: str = "gaussian"
-    bandwidth_m: float = 1000.0
-    cutoff_m: float = 3000.0
-    within_m: float = 2000.0
-    full_at: float | None = None  # pressure/raster: value with full score
-    zero_at: float | None = None  # pressure/raster: value with score 0
-    min_capacity: float = 0.0  # reception sites counted for the nearest-site distance
-    raster: Path | None = None
-    band: int = 1
-    require: TagFilter = TagFilter(())  # optional: a feature must also match one of these
-    names: str | None = None  # optional regex a feature's name/operator/brand must match
-    walk_reach_m: float = 1000.0  # walk_or_bike: walking counts up to this distance
-    bike_factor: float = 1 / 3  # walk_or_bike: a cycling metre beyond it counts as this much
-    of: tuple[str, ...] = ()  # count: the criteria whose facilities are counted
-    residential: tuple[str, ...] = DEFAULT_RESIDENTIAL  # share: building types counted
-    search_m: float | None = None  # measure at least this far (e.g. for another profile)
-    distance_to: str = "point"  # "point" on the feature or its "outline" (straight mode)
+    label_nl: str = setting(
+        "label", "name on maps and in tables (Dutch)", derive=lambda v: v["key"],
+        default_doc="the criterion's key",
+    )  # fmt: skip
+    label_en: str = setting(
+        "label", "name on maps and in tables (English)", derive=lambda v: v["key"],
+        default_doc="the criterion's key",
+    )  # fmt: skip
+    source: str = setting(
+        "choice", "osm: OSM features; reception: reception sites (file + OSM); raster: a "
+        "GeoTIFF; osm_ways: OSM ways; buildings: the OSM buildings around",
+        "osm", choices=SOURCES, remeasure=True,
+    )  # fmt: skip
+    measure: str = setting(
+        "choice", "what is measured: the distance, reception pressure, a raster value, a count "
+        "of kinds of facility or the residential share", "distance", choices=MEASURES,
+        derive=_default_measure, default_doc="the first kind that goes with source",
+        remeasure=True,
+    )  # fmt: skip
+    mode: str = setting(
+        "choice", "walk or bike over the network, straight line, or walk_or_bike (walking up to "
+        "walk_reach_m, cycling beyond)", "walk", choices=MODES, remeasure=True,
+        derive=lambda v: "straight" if v["source"] in _STRAIGHT_ONLY else "walk",
+        default_doc="walk; straight for raster, osm_ways and buildings",
+    )  # fmt: skip
+    distance_to: str = setting(
+        "choice", "a point on the feature or its outline (straight mode only)", "point",
+        choices=("point", "outline"), remeasure=True,
+    )  # fmt: skip
+    direction: str = setting(
+        "choice", "towards: closer is better; away: farther is better", "towards",
+        choices=DIRECTIONS,
+    )  # fmt: skip
+    decay: str = setting("choice", "the curve between near_m and far_m", "linear", choices=DECAYS)
+    near_m: float | None = setting(
+        "number", "towards: full score up to this distance; away: score 0 up to it",
+        unit="m", minimum=0, maximum=MAX_DISTANCE_M, required=True,
+        only=("measure", _DISTANCE_SCORED),
+    )  # fmt: skip
+    far_m: float | None = setting(
+        "number", "towards: score 0 from this distance on; away: full score from it",
+        required=True, only=("measure", _DISTANCE_SCORED), reach=True, **_DISTANCE,
+    )  # fmt: skip
+    full_at: float | None = setting(
+        "number", "value-scored kinds: the value with full score", required=True,
+        only=("measure", _VALUE_SCORED),
+    )  # fmt: skip
+    zero_at: float | None = setting(
+        "number", "value-scored kinds: the value with score 0", required=True,
+        only=("measure", _VALUE_SCORED),
+    )  # fmt: skip
+    weight: float = setting(
+        "number", "weight in the total (0: shown, not counted)", minimum=0, maximum=MAX_WEIGHT,
+        required=True,
+    )  # fmt: skip
+    steepness: float = setting(
+        "number", "shape of the exponential/logistic curve (ignored for linear)", positive=True,
+        derive=_default_steepness, default_doc="the curve's own default",
+    )  # fmt: skip
+    max_m: float | None = setting(
+        "number", "hard limit: the nearest feature must be within this distance", reach=True,
+        **_DISTANCE,
+    )  # fmt: skip
+    min_m: float | None = setting(
+        "number", "hard limit: the nearest feature must be at least this far", reach=True,
+        **_DISTANCE,
+    )  # fmt: skip
+    kernel: str = setting(
+        "choice", "pressure: the kernel weighing reception sites by distance", "gaussian",
+        choices=KERNELS, remeasure=True, when=("measure", ("pressure",)),
+    )  # fmt: skip
+    bandwidth_m: float = setting(
+        "number", "pressure: the kernel's bandwidth", 1000.0, remeasure=True,
+        when=("measure", ("pressure",)), **_DISTANCE,
+    )  # fmt: skip
+    cutoff_m: float = setting(
+        "number", "pressure: sites farther than this are not counted",
+        derive=lambda v: 3 * (v["bandwidth_m"] or 1000.0), default_doc="3 x bandwidth_m",
+        remeasure=True, when=("measure", ("pressure",)), **_DISTANCE,
+    )  # fmt: skip
+    within_m: float = setting(
+        "number", "pressure, count, share: the radius looked at", 2000.0, remeasure=True,
+        when=("measure", ("pressure", "share")), reach=True, **_DISTANCE,
+    )  # fmt: skip
+    min_capacity: float = setting(
+        "number", "pressure: reception sites counted for the nearest-site distance (capacity)",
+        0.0, minimum=0, remeasure=True, when=("measure", ("pressure",)),
+    )  # fmt: skip
+    search_m: float | None = setting(
+        "number", "measure at least this far (for another profile or a later rescore)",
+        unit="m", positive=True, reach=True,
+    )  # fmt: skip
+    band: int = setting(
+        "whole", "raster: the band read", 1, minimum=1, remeasure=True,
+        when=("measure", ("raster",)),
+        message="{name} = {value!r} must be a band number (1 or more)",
+    )  # fmt: skip
+    raster: Path | None = setting(
+        "path", "raster: the GeoTIFF file (relative to the config file)",
+        only=("source", ("raster",)), remeasure=True, when=("measure", ("raster",)),
+        message="{name} must be the path of a raster file (GeoTIFF)",
+    )  # fmt: skip
+    tags: TagFilter = setting(
+        "rules", "OSM tag filter: key=value, key=v1|v2, key=* or key~text; any match counts",
+        (), check=_keyless, convert=TagFilter.parse, remeasure=True,
+    )  # fmt: skip
+    exclude: TagFilter = setting(
+        "rules", "tag filter of features to leave out", (), check=_keyless,
+        convert=TagFilter.parse, remeasure=True,
+    )  # fmt: skip
+    require: TagFilter = setting(
+        "rules", "tag filter a feature must also match", (), fallback=(),
+        convert=TagFilter.parse, remeasure=True,
+    )  # fmt: skip
+    names: str | None = setting(
+        "label", "regular expression (ignoring case) the name, operator, brand or official_name "
+        "must match", check=_names_problem, convert=str, remeasure=True,
+    )  # fmt: skip
+    walk_reach_m: float = setting(
+        "number", "walk_or_bike: walking counts up to this distance", 1000.0, unit="m",
+        positive=True, remeasure=True, when=("mode", ("walk_or_bike",)),
+    )  # fmt: skip
+    bike_factor: float = setting(
+        "number", "walk_or_bike: a cycling metre beyond walk_reach_m counts as this much",
+        1 / 3, positive=True, remeasure=True, when=("mode", ("walk_or_bike",)),
+    )  # fmt: skip
+    of: tuple[str, ...] = setting(
+        "strings", "count: the criteria whose facilities are counted", (), nonempty=True,
+        only=("measure", ("count",)), fallback=(),
+        message="{name} must list the criteria whose facilities are counted",
+    )  # fmt: skip
+    residential: tuple[str, ...] = setting(
+        "strings", "share: the building=* values counted as homes", DEFAULT_RESIDENTIAL,
+        fallback=(), message="{name} must be a list of building=* values", remeasure=True,
+        when=("measure", ("share",)),
+    )  # fmt: skip
 
     @property
     def reach_m(self) -> float:
@@ -216,14 +370,38 @@ class Criterion:
 class CandidateRules:
     """Which OSM buildings are candidates and how their floor area and places are estimated."""
 
-    building_types: tuple[str, ...]
-    min_floor_area_m2: float
-    max_floor_area_m2: float
-    dwelling_types: tuple[str, ...] = ()
-    m2_per_place: float = 10.0
-    default_levels: float = 1.0
-    levels_by_type: tuple[tuple[str, float], ...] = ()
-    unknown_use_needs_address: bool = True
+    building_types: tuple[str, ...] = setting(
+        "strings", "OSM building=* values that are candidates", (), nonempty=True, fallback=(),
+        message="{name} must be a non-empty list of strings", remeasure=True,
+    )  # fmt: skip
+    min_floor_area_m2: float = setting(
+        "number", "smallest floor area (footprint x levels)", unit="m2", minimum=0,
+        required=True, remeasure=True,
+    )  # fmt: skip
+    max_floor_area_m2: float = setting(
+        "number", "largest floor area (footprint x levels)", unit="m2", positive=True,
+        required=True, remeasure=True,
+    )  # fmt: skip
+    dwelling_types: tuple[str, ...] = setting(
+        "strings", "building=* values that are private homes (a candidate only on purpose)", (),
+        fallback=(), remeasure=True,
+    )  # fmt: skip
+    m2_per_place: float = setting(
+        "number", "gross floor area per place, for places_est", 10.0, unit="m2", positive=True,
+        required=True, remeasure=True,
+    )  # fmt: skip
+    default_levels: float = setting(
+        "number", "levels assumed where building:levels is missing or unusable", 1.0,
+        positive=True, required=True, remeasure=True,
+    )  # fmt: skip
+    levels_by_type: tuple[tuple[str, float], ...] = setting(
+        "table", "levels assumed per building type (a table: type = levels)", (), fallback={},
+        message="{name} must be a table of building type = levels (above 0)", remeasure=True,
+    )  # fmt: skip
+    unknown_use_needs_address: bool = setting(
+        "bool", "building=yes counts only with an address", True,
+        message="{name} must be true or false", remeasure=True,
+    )  # fmt: skip
 
     @property
     def levels(self) -> dict[str, float]:
@@ -237,37 +415,96 @@ class CandidateRules:
 
 @dataclass(frozen=True)
 class NetworkRules:
-    max_snap_m: float
-    min_component_nodes: int
+    """The ``[network]`` section: snapping to the walk/bike network."""
+
+    max_snap_m: float = setting(
+        "number", "a building or facility farther than this from the network is off network",
+        required=True, remeasure=True, **_DISTANCE,
+    )  # fmt: skip
+    min_component_nodes: int = setting(
+        "number", "network fragments with fewer nodes are dropped", minimum=1, required=True,
+        convert=int, remeasure=True,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class MapSettings:
     """The ``[map]`` section: language, blurring, footprints drawn, where Leaflet comes from."""
 
-    lang: str = "nl"
-    blur_m: float = 0.0
-    footprints: int = 2000
-    assets: str = "inline"  # "inline" or "cdn"
-    title: str = ""  # empty: the default title in the map's language
-    # columns of your own candidate file shown in the candidate panel (those present)
-    columns: tuple[str, ...] = ("omschrijving", "description", "beschrijving", "opmerking")
+    lang: str = setting("choice", "language of the map and reports", "nl", choices=LANGS)
+    blur_m: float = setting(
+        "number", "blur locations to squares of this size and leave details out (0: exact)",
+        0.0, unit="m", minimum=0,
+    )  # fmt: skip
+    footprints: int = setting(
+        "whole", "the best-ranked candidates drawn with their footprint", 2000, minimum=0,
+        message="{name} = {value!r} must be a whole number, 0 or more",
+    )  # fmt: skip
+    assets: str = setting(
+        "choice", "inline: Leaflet inside map.html (works offline); cdn: loaded from unpkg.com",
+        "inline", choices=("inline", "cdn"), message=_QUOTED,
+    )  # fmt: skip
+    title: str = setting(
+        "text", "title of the map page (empty: the default title in the map's language)", "",
+        convert=str.strip,
+    )  # fmt: skip
+    columns: tuple[str, ...] = setting(
+        "strings", "columns of your own candidate file shown in the candidate panel",
+        ("omschrijving", "description", "beschrijving", "opmerking"), fallback=(),
+        message="{name} = {value!r} must be a list of column names",
+    )  # fmt: skip
 
 
-@dataclass(frozen=True)
+def _crs_problem(name: str, value: Any) -> str | None:
+    crs = str(value)
+    if crs == "auto":
+        return None
+    try:
+        import pyproj
+
+        parsed = pyproj.CRS.from_user_input(crs)
+    except Exception:
+        return f"{name} = '{crs}' is not a known CRS; use 'auto' or e.g. 'EPSG:28992'"
+    units = {a.unit_name for a in parsed.axis_info}
+    if not parsed.is_projected or units - {"metre"}:
+        return (
+            f"{name} = '{crs}' is not a projected (metric) CRS "
+            f"(units: {', '.join(sorted(units)) or 'none'}); use 'auto' or e.g. 'EPSG:28992'"
+        )
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
-    """The effective configuration of a run."""
+    """The effective configuration of a run.
 
-    crs: str
-    distance: str
+    ``crs``, ``distance``, ``surface_m``, ``csv_dialect`` and ``xlsx`` are settings of the
+    ``[analysis]``, ``[surface]`` and ``[output]`` sections, declared here once.
+    """
+
+    crs: str = setting(
+        "label", "metric CRS for all distance work: auto (RD New in NL, else UTM) or e.g. "
+        "EPSG:28992", "auto", section="analysis", check=_crs_problem, remeasure=True,
+    )  # fmt: skip
+    distance: str = setting(
+        "choice", "network: over the OSM streets and paths; euclidean: straight line",
+        "network", section="analysis", choices=("network", "euclidean"), message=_QUOTED,
+        remeasure=True,
+    )  # fmt: skip
     network: NetworkRules
     candidates: CandidateRules
-    lang: str
+    lang: str  # the map's language (map.lang)
     criteria: tuple[Criterion, ...]
-    surface_m: float = 50.0
+    surface_m: float = setting(
+        "number", "resolution of suitability.tif (0: not written; else 5 or more)", 50.0,
+        key="resolution_m", section="surface", unit="m", minimum=0,
+    )  # fmt: skip
     map: MapSettings = field(default_factory=MapSettings)
-    csv_dialect: str = "international"  # [output]: "nl" for Dutch Excel
-    xlsx: bool = False  # [output]: also write candidates.xlsx
+    csv_dialect: str = setting(
+        "choice", "candidates.csv for international use or for Dutch Excel", "international",
+        section="output", choices=CSV_DIALECTS, message=_QUOTED,
+    )  # fmt: skip
+    xlsx: bool = setting("bool", "also write candidates.xlsx", False, section="output")
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     sources: tuple[str, ...] = ()
     # several profiles scored in one run: (name, its own config); this config then measures
@@ -316,20 +553,26 @@ def profile_path(name: str) -> Path:
     return path
 
 
-def _names(cls: type, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.name not in without)
-
-
-# The keys each section accepts, from the typed settings (one place for each key).
-_SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "analysis": ("crs", "distance"),
-    "network": _names(NetworkRules),
-    "candidates": _names(CandidateRules),
-    "surface": ("resolution_m",),
-    "map": _names(MapSettings),
-    "output": ("csv_dialect", "xlsx"),
+SECTIONS: dict[str, tuple[Setting, ...]] = {
+    "analysis": settings_of(Config, "analysis"),
+    "network": settings_of(NetworkRules),
+    "candidates": settings_of(CandidateRules),
+    "map": settings_of(MapSettings),
+    "surface": settings_of(Config, "surface"),
+    "output": settings_of(Config, "output"),
 }
-_CRITERION_KEYS = (*_names(Criterion, without=("key",)), "enabled")
+"""The settings of each section but ``[criteria.*]``, in the order they are checked."""
+NESTED = {"network": "network", "candidates": "candidates", "map": "map"}
+"""Sections read into a dataclass of their own: section -> Config attribute."""
+CRITERION_SETTINGS = settings_of(Criterion)
+ENABLED = Setting(
+    "bool",
+    "false leaves the criterion out (enabling one not measured before needs re-measuring)",
+    "enabled",
+    "enabled",
+    default=True,
+)
+CRITERION_KEYS = (*(s.key for s in CRITERION_SETTINGS), ENABLED.key)
 
 
 def load_config(
@@ -379,19 +622,24 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>") -> Config:
 def measurement_changes(old: Config, new: Config) -> list[str]:
     """Why distances measured under ``old`` cannot be reused under ``new`` (empty: they can).
 
-    Weights, curves, near/far and hard limits may change freely; what selects candidates or
-    features, how distance is measured, or a longer reach needs a new measurement.
+    Derived from the declared settings: those marked ``remeasure`` need a new measurement; the
+    others (weights, curves, near/far, hard limits, ...) only a new score, unless a criterion now
+    reaches farther than was measured.
     """
-    problems = [
-        f"{name} changed"
-        for name, a, b in (
-            ("analysis.distance", old.distance, new.distance),
-            ("analysis.crs", old.crs, new.crs),
-            ("[network]", old.network, new.network),
-            ("[candidates]", old.candidates, new.candidates),
-        )
-        if a != b
-    ]
+    problems = []
+    for section, settings in SECTIONS.items():
+        nested = NESTED.get(section)
+        if nested is not None:
+            if measured_by(settings, getattr(old, nested)) != measured_by(
+                settings, getattr(new, nested)
+            ):
+                problems.append(f"[{section}] changed")
+            continue
+        problems += [
+            f"{section}.{s.key} changed"
+            for s in settings
+            if s.remeasure and getattr(old, s.attr) != getattr(new, s.attr)
+        ]
     before = {c.key: c for c in old.criteria}
     for c in new.criteria:
         o = before.get(c.key)
@@ -408,21 +656,9 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
 
 
 def measuring_key(c: Criterion) -> tuple[object, ...]:
-    """What determines a criterion's measurement (not its scoring)."""
-    base: tuple[object, ...] = (
-        c.tags, c.exclude, c.require, c.names, c.source, c.mode, c.measure, c.distance_to
-    )  # fmt: skip
-    if c.mode == "walk_or_bike":
-        base = (*base, c.walk_reach_m, c.bike_factor)
-    if c.measure == "count":  # counted again from the stored distances when re-scoring
-        return base
-    if c.measure == "share":
-        return (*base, c.residential, c.within_m)
-    if c.measure == "pressure":
-        return (*base, c.kernel, c.bandwidth_m, c.cutoff_m, c.within_m, c.min_capacity)
-    if c.measure == "raster":
-        return (*base, str(c.raster), c.band)
-    return base
+    """What determines a criterion's measurement (not its scoring): the values of its settings
+    declared ``remeasure`` (those with a ``when`` only for that kind or mode)."""
+    return measured_by(CRITERION_SETTINGS, c)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -445,20 +681,13 @@ def _deep_merge(
                 out[key] = {}  # a new criterion: validated in _build
             elif not isinstance(out.get(key), dict):
                 if path == "" and key not in out:
-                    problems.append(_unknown(here, key, out.keys()))
+                    problems.append(unknown_key(here, key, out.keys()))
                     continue
                 out[key] = {}
             out[key] = _deep_merge(out[key], value, path=here, problems=problems)
         else:
             out[key] = value
     return out
-
-
-def _unknown(here: str, key: str, allowed: Iterable[str]) -> str:
-    allowed = sorted(allowed)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown config key '{here}'{hint} (allowed: {', '.join(allowed)})"
 
 
 def _join(problems: list[str], path: str | Path | None) -> str:
@@ -468,127 +697,77 @@ def _join(problems: list[str], path: str | Path | None) -> str:
     return f"{len(problems)} problems{where}: " + "; ".join(problems)
 
 
-def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
-    problems: list[str] = []
-    profiles: list[tuple[str, Config]] = []
-    raw_profiles = raw.get("profiles", {})
-    if not isinstance(raw_profiles, dict) or any(
-        not isinstance(p, dict) or "profiles" in p for p in raw_profiles.values()
-    ):
-        problems.append("[profiles] must hold one complete configuration per profile name")
-    else:
-        for name, sub in raw_profiles.items():
-            try:
-                profiles.append((name, _build(copy.deepcopy(sub), (f"profile {name}",))))
-            except ConfigError as exc:
-                problems.append(f"profile {name}: {exc}")
-    for section in raw:
-        if section not in (*_SECTION_KEYS, "criteria", "profiles"):
-            problems.append(_unknown(section, section, (*_SECTION_KEYS, "criteria")))
-    for section, keys in _SECTION_KEYS.items():
-        for key in raw.get(section, {}):
+def _section_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Unknown sections and keys, and sections that are not tables."""
+    problems = [
+        unknown_key(section, section, (*SECTIONS, "criteria"))
+        for section in raw
+        if section not in (*SECTIONS, "criteria", "profiles")
+    ]
+    for section, settings in SECTIONS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{section}] must be a table of settings")
+            continue
+        keys = [s.key for s in settings]
+        for key in table:
             if section == "candidates" and key in ("min_area_m2", "max_area_m2"):
                 problems.append(
                     f"candidates.{key} (footprint) was replaced by {key[:4]}_floor_area_m2: the "
                     "filter now works on floor area (footprint x levels); rename the key"
                 )
             elif key not in keys:
-                problems.append(_unknown(f"{section}.{key}", key, keys))
+                problems.append(unknown_key(f"{section}.{key}", key, keys))
+    return problems
 
-    an = raw.get("analysis", {})
-    crs = str(an.get("crs", "auto"))
-    if crs != "auto":
-        try:
-            import pyproj
 
-            parsed = pyproj.CRS.from_user_input(crs)
-            units = {a.unit_name for a in parsed.axis_info}
-            if not parsed.is_projected or units - {"metre"}:
-                problems.append(
-                    f"analysis.crs = '{crs}' is not a projected (metric) CRS "
-                    f"(units: {', '.join(sorted(units)) or 'none'}); "
-                    "use 'auto' or e.g. 'EPSG:28992'"
-                )
-        except Exception:
-            problems.append(
-                f"analysis.crs = '{crs}' is not a known CRS; use 'auto' or e.g. 'EPSG:28992'"
-            )
-    distance = an.get("distance", "network")
-    if distance not in ("network", "euclidean"):
-        problems.append(f"analysis.distance = {distance!r}; allowed: 'network', 'euclidean'")
-
-    net = raw.get("network", {})
-    max_snap = _number(
-        net, "max_snap_m", "network", problems, positive=True, maximum=MAX_DISTANCE_M
-    )
-    min_comp = _number(net, "min_component_nodes", "network", problems, minimum=1)
-
-    cand = raw.get("candidates", {})
-    types = cand.get("building_types", [])
-    if not (isinstance(types, list) and all(isinstance(t, str) for t in types) and types):
-        problems.append("candidates.building_types must be a non-empty list of strings")
-        types = []
-    dwellings = cand.get("dwelling_types", [])
-    if not (isinstance(dwellings, list) and all(isinstance(t, str) for t in dwellings)):
-        problems.append("candidates.dwelling_types must be a list of strings")
-        dwellings = []
-    min_a = _number(cand, "min_floor_area_m2", "candidates", problems, minimum=0)
-    max_a = _number(cand, "max_floor_area_m2", "candidates", problems, positive=True)
-    if min_a is not None and max_a is not None and min_a >= max_a:
-        problems.append(
-            f"candidates.min_floor_area_m2 ({min_a}) must be below max_floor_area_m2 ({max_a})"
-        )
-    per_place = _number(cand, "m2_per_place", "candidates", problems, positive=True)
-    default_levels = _number(cand, "default_levels", "candidates", problems, positive=True)
-    by_type = cand.get("levels_by_type", {})
-    if not isinstance(by_type, dict) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in by_type.values()
+def _profiles(raw: Mapping[str, Any], problems: list[str]) -> list[tuple[str, Config]]:
+    """The configurations of ``[profiles.<name>]`` (several profiles scored in one run)."""
+    profiles: list[tuple[str, Config]] = []
+    raw_profiles = raw.get("profiles", {})
+    if not isinstance(raw_profiles, dict) or any(
+        not isinstance(p, dict) or "profiles" in p for p in raw_profiles.values()
     ):
-        problems.append(
-            "candidates.levels_by_type must be a table of building type = levels (above 0)"
-        )
-        by_type = {}
-    needs_address = cand.get("unknown_use_needs_address", True)
-    if not isinstance(needs_address, bool):
-        problems.append("candidates.unknown_use_needs_address must be true or false")
+        problems.append("[profiles] must hold one complete configuration per profile name")
+        return profiles
+    for name, sub in raw_profiles.items():
+        try:
+            profiles.append((name, _build(copy.deepcopy(sub), (f"profile {name}",))))
+        except ConfigError as exc:
+            problems.append(f"profile {name}: {exc}")
+    return profiles
 
-    map_raw = raw.get("map", {})
-    lang = map_raw.get("lang", "nl")
-    if lang not in LANGS:
-        problems.append(f"map.lang = {lang!r}; allowed: {', '.join(LANGS)}")
-    _number(map_raw, "blur_m", "map", problems, minimum=0, required=False)
-    footprints = map_raw.get("footprints", 0)
-    if isinstance(footprints, bool) or not isinstance(footprints, int) or footprints < 0:
-        problems.append(f"map.footprints = {footprints!r} must be a whole number, 0 or more")
-    if map_raw.get("assets", "inline") not in ("inline", "cdn"):
-        problems.append(f"map.assets = {map_raw.get('assets')!r}; allowed: 'inline', 'cdn'")
-    if not isinstance(map_raw.get("title", ""), str):
-        problems.append(f"map.title = {map_raw.get('title')!r} must be text")
-    map_columns = map_raw.get("columns", list(MapSettings.columns))
-    if not isinstance(map_columns, list) or not all(isinstance(c, str) for c in map_columns):
-        problems.append(f"map.columns = {map_columns!r} must be a list of column names")
-        map_columns = []
 
-    surface_m = _number(
-        raw.get("surface", {}), "resolution_m", "surface", problems, minimum=0, required=False
-    )
-    if surface_m is not None and 0 < surface_m < 5:
+def _floor_area_order(where: str, v: Values, problems: list[str]) -> None:
+    lo, hi = v["min_floor_area_m2"], v["max_floor_area_m2"]
+    if lo is not None and hi is not None and lo >= hi:
+        problems.append(f"{where}.min_floor_area_m2 ({lo}) must be below max_floor_area_m2 ({hi})")
+
+
+def _surface_fine(where: str, v: Values, problems: list[str]) -> None:
+    res = v["surface_m"]
+    if res is not None and 0 < res < 5:
         problems.append(
-            f"surface.resolution_m = {surface_m:g} is finer than 5 m; use 10 or more "
+            f"{where}.resolution_m = {res:g} is finer than 5 m; use 10 or more "
             "(or 0 for no surface)"
         )
 
-    out_raw = raw.get("output", {})
-    csv_dialect = out_raw.get("csv_dialect", "international")
-    if csv_dialect not in CSV_DIALECTS:
-        problems.append(
-            f"output.csv_dialect = {csv_dialect!r}; allowed: {', '.join(map(repr, CSV_DIALECTS))}"
-        )
-    xlsx = out_raw.get("xlsx", False)
-    if not isinstance(xlsx, bool):
-        problems.append(f"output.xlsx = {xlsx!r} must be true or false")
 
-    criteria = []
+_SECTION_HOOKS: dict[str, Hook] = {
+    "max_floor_area_m2": _floor_area_order,
+    "surface_m": _surface_fine,
+}
+
+
+def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
+    problems: list[str] = []
+    profiles = _profiles(raw, problems)
+    problems += _section_problems(raw)
+    read = {
+        section: read_table(section, _table(raw, section), settings, problems, hooks=_SECTION_HOOKS)
+        for section, settings in SECTIONS.items()
+    }
+    criteria: list[Criterion] = []
     crit_raw = raw.get("criteria", {})
     if not isinstance(crit_raw, dict) or not crit_raw:
         problems.append("the config defines no [criteria.*] sections")
@@ -610,37 +789,26 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
 
     if problems:
         raise ConfigError(_join(problems, sources[-1] if len(sources) > 1 else None))
+    v = {s: converted(SECTIONS[s], read[s], base_dir=base_dir) for s in SECTIONS}
+    map_settings = MapSettings(**v["map"])
     return Config(
-        crs=crs,
-        distance=distance,
-        network=NetworkRules(float(max_snap or 0), int(min_comp or 0)),  # checked above
-        candidates=CandidateRules(
-            tuple(types),
-            float(min_a or 0),  # None only with a problem, raised above
-            float(max_a or 0),
-            dwelling_types=tuple(dwellings),
-            m2_per_place=float(per_place or 0),
-            default_levels=float(default_levels or 0),
-            levels_by_type=tuple(sorted((str(k), float(v)) for k, v in by_type.items())),
-            unknown_use_needs_address=bool(needs_address),
-        ),
-        lang=lang,
+        **v["analysis"],
+        network=NetworkRules(**v["network"]),
+        candidates=CandidateRules(**v["candidates"]),
+        lang=map_settings.lang,
         criteria=tuple(criteria),
-        surface_m=50.0 if surface_m is None else float(surface_m),
-        map=MapSettings(
-            lang=lang,
-            blur_m=float(map_raw.get("blur_m", 0) or 0),
-            footprints=int(map_raw.get("footprints", MapSettings.footprints)),
-            assets=str(map_raw.get("assets", MapSettings.assets)),
-            title=str(map_raw.get("title", "") or "").strip(),
-            columns=tuple(map_columns),
-        ),
-        csv_dialect=str(csv_dialect),
-        xlsx=bool(xlsx),
+        **v["surface"],
+        map=map_settings,
+        **v["output"],
         raw=raw,
         sources=sources,
         profiles=tuple(profiles),
     )
+
+
+def _table(raw: Mapping[str, Any], section: str) -> Mapping[str, Any]:
+    table = raw.get(section, {})
+    return table if isinstance(table, dict) else {}
 
 
 def _counted_enabled(criteria: list[Criterion], crit_raw: Mapping[str, Any]) -> list[Criterion]:
@@ -673,24 +841,6 @@ def _count_problems(criteria: list[Criterion]) -> list[str]:
     return problems
 
 
-MAX_WEIGHT = 1e6  # weights are relative; this keeps weight x score far from overflow
-MAX_DISTANCE_M = 100_000.0  # 100 km: far beyond any walk/cycle reach, and a bound on region buffers
-
-
-def not_finite(name: str, value: float) -> str | None:
-    """A problem text when ``value`` is nan or infinite (TOML allows both), else None."""
-    if not math.isfinite(value):
-        return f"{name} = {value} is not a finite number; give a plain number"
-    return None
-
-
-def above_maximum(name: str, value: float, maximum: float | None) -> str | None:
-    """A problem text when ``value`` exceeds ``maximum``, else None."""
-    if maximum is not None and value > maximum:
-        return f"{name} = {value:g} is above the maximum {maximum:g}"
-    return None
-
-
 def weight_sum_problem(weights: Mapping[str, float]) -> str | None:
     """A problem text unless the enabled criteria's weights add up to a positive finite sum."""
     total = sum(weights.values())  # overflows to inf like the weighted mean would
@@ -707,37 +857,89 @@ def weight_sum_problem(weights: Mapping[str, float]) -> str | None:
     return None
 
 
-def _number(
-    spec: Mapping[str, Any],
-    key: str,
-    where: str,
-    problems: list[str],
-    *,
-    positive: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    required: bool = True,
-) -> float | None:
-    value = spec.get(key)
-    name = f"{where}.{key}"
-    if value is None:
-        if required:
-            problems.append(f"{name} is missing; give a number")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(f"{name} = {value!r} is not a number")
-        return None
-    problem = not_finite(name, value) or above_maximum(name, value, maximum)
-    if problem:
-        problems.append(problem)
-        return None
-    if positive and value <= 0:
-        problems.append(f"{name} = {value} must be greater than 0")
-        return None
-    if minimum is not None and value < minimum:
-        problems.append(f"{name} = {value} must be at least {minimum}")
-        return None
-    return float(value)
+def _measure_fits_source(where: str, v: Values, problems: list[str]) -> None:
+    measure, source = v["measure"], v["source"]
+    allowed = measures_for(source)
+    if measure in MEASURES and source in SOURCES and measure not in allowed:
+        problems.append(
+            f"{where}.measure = {measure!r} does not go with source = {source!r}; "
+            f"allowed: {', '.join(allowed)}"
+        )
+
+
+def _mode_fits(where: str, v: Values, problems: list[str]) -> None:
+    mode, source = v["mode"], v["source"]
+    if source in _STRAIGHT_ONLY and mode != "straight":
+        problems.append(
+            f"{where}.mode = {mode!r}: source = {source!r} is measured in a straight line; "
+            "use mode = 'straight'"
+        )
+    if mode == "walk_or_bike" and v["measure"] != "distance":
+        problems.append(f"{where}.mode = 'walk_or_bike' needs measure = 'distance'")
+
+
+def _outline_straight(where: str, v: Values, problems: list[str]) -> None:
+    if v["distance_to"] == "outline" and v["mode"] != "straight":
+        problems.append(f"{where}.distance_to = 'outline' needs mode = 'straight'")
+
+
+def _near_below_far(where: str, v: Values, problems: list[str]) -> None:
+    near, far = v["near_m"], v["far_m"]
+    if near is not None and far is not None and near >= far:
+        problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
+
+
+def _full_zero_differ(where: str, v: Values, problems: list[str]) -> None:
+    if v["full_at"] is not None and v["zero_at"] is not None and v["full_at"] == v["zero_at"]:
+        problems.append(f"{where}: full_at and zero_at must differ")
+
+
+def _min_below_max(where: str, v: Values, problems: list[str]) -> None:
+    lo, hi = v["min_m"], v["max_m"]
+    if lo is not None and hi is not None and lo >= hi:
+        problems.append(f"{where}: min_m ({lo:g}) must be smaller than max_m ({hi:g})")
+
+
+def _osm_tags(where: str, v: Values, problems: list[str]) -> None:
+    """OSM criteria need a tag rule; osm_ways ones select only on the way tags kept."""
+    tags, exclude, source = v["tags"], v["exclude"], v["source"]
+    if not isinstance(tags, list | tuple):
+        return
+    if source in ("osm", "osm_ways") and v["measure"] != "count" and not tags:
+        problems.append(f"{where}.tags is empty; an OSM criterion needs at least one tag rule")
+    if source == "osm_ways":
+        rules = [*tags, *(exclude if isinstance(exclude, list | tuple) else ())]
+        bad = [
+            t
+            for t in rules
+            if isinstance(t, str) and t.partition("=")[0].strip() not in WAY_TAG_KEYS
+        ]
+        if bad:
+            problems.append(
+                f"{where}: an osm_ways criterion can select on {', '.join(WAY_TAG_KEYS)} only, "
+                f"not {', '.join(bad)}"
+            )
+
+
+def _bike_factor_share(where: str, v: Values, problems: list[str]) -> None:
+    if v["bike_factor"] is not None and v["bike_factor"] > 1:
+        problems.append(
+            f"{where}.bike_factor = {v['bike_factor']:g} must be at most 1 (a cycling metre "
+            "counts as this share of a walking metre)"
+        )
+
+
+_CRITERION_HOOKS: dict[str, Hook] = {
+    "measure": _measure_fits_source,
+    "mode": _mode_fits,
+    "distance_to": _outline_straight,
+    "far_m": _near_below_far,
+    "zero_at": _full_zero_differ,
+    "min_m": _min_below_max,
+    "require": _osm_tags,
+    "bike_factor": _bike_factor_share,
+}
+"""Rules between a criterion's settings, each run right after the setting it is keyed by."""
 
 
 def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Criterion | None:
@@ -746,161 +948,19 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         problems.append(f"{where} must be a table of settings")
         return None
     n_before = len(problems)
-    for k in spec:
-        if k not in _CRITERION_KEYS:
-            problems.append(_unknown(f"{where}.{k}", k, _CRITERION_KEYS))
-    if not spec.get("enabled", True):
+    problems += [
+        unknown_key(f"{where}.{k}", k, CRITERION_KEYS) for k in spec if k not in CRITERION_KEYS
+    ]
+    if not spec.get(ENABLED.key, ENABLED.default):
         return None
     if not key.isidentifier() or not key.islower():
         problems.append(f"criterion name '{key}' must be lower-case letters, digits and _")
-
-    def choice(name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
-        value = spec.get(name, default)
-        if value not in allowed:
-            problems.append(f"{where}.{name} = {value!r}; allowed: {', '.join(allowed)}")
-        return str(value)
-
-    def num(name: str, **kw: Any) -> float | None:
-        return _number(spec, name, where, problems, **kw)
-
-    source = choice("source", SOURCES, "osm")
-    allowed_measure = measures_for(source)
-    default_measure = allowed_measure[0] if allowed_measure else None
-    measure = choice("measure", MEASURES, default_measure)
-    if measure in MEASURES and source in SOURCES and measure not in allowed_measure:
-        problems.append(
-            f"{where}.measure = {measure!r} does not go with source = {source!r}; "
-            f"allowed: {', '.join(allowed_measure)}"
-        )
-    straight_only = source in ("raster", "osm_ways", "buildings")
-    mode = choice("mode", MODES, "straight" if straight_only else "walk")
-    if straight_only and mode != "straight":
-        problems.append(
-            f"{where}.mode = {mode!r}: source = {source!r} is measured in a straight line; "
-            "use mode = 'straight'"
-        )
-    if mode == "walk_or_bike" and measure != "distance":
-        problems.append(f"{where}.mode = 'walk_or_bike' needs measure = 'distance'")
-    distance_to = choice("distance_to", ("point", "outline"), "point")
-    if distance_to == "outline" and mode != "straight":
-        problems.append(f"{where}.distance_to = 'outline' needs mode = 'straight'")
-    direction = choice("direction", DIRECTIONS, "towards")
-    decay = choice("decay", DECAYS, "linear")
-    near = far = full_at = zero_at = None
-    kind = MEASURE_KINDS.get(measure)
-    if kind is not None and kind.scored_on == "distance":
-        near = num("near_m", minimum=0, maximum=MAX_DISTANCE_M)
-        far = num("far_m", positive=True, maximum=MAX_DISTANCE_M)
-        if near is not None and far is not None and near >= far:
-            problems.append(f"{where}: near_m ({near:g}) must be smaller than far_m ({far:g})")
-    else:
-        full_at = num("full_at")
-        zero_at = num("zero_at")
-        if full_at is not None and zero_at is not None and full_at == zero_at:
-            problems.append(f"{where}: full_at and zero_at must differ")
-    weight = num("weight", minimum=0, maximum=MAX_WEIGHT)
-    steep = num("steepness", positive=True, required=False)
-    max_m = num("max_m", positive=True, maximum=MAX_DISTANCE_M, required=False)
-    min_m = num("min_m", positive=True, maximum=MAX_DISTANCE_M, required=False)
-    if max_m is not None and min_m is not None and min_m >= max_m:
-        problems.append(f"{where}: min_m ({min_m:g}) must be smaller than max_m ({max_m:g})")
-    kernel = choice("kernel", KERNELS, "gaussian")
-    bandwidth = num("bandwidth_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 1000.0
-    cutoff = num("cutoff_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 3 * bandwidth
-    within = num("within_m", positive=True, maximum=MAX_DISTANCE_M, required=False) or 2000.0
-    min_capacity = num("min_capacity", minimum=0, required=False) or 0.0
-    search_m = num("search_m", positive=True, required=False)
-    band = spec.get("band", 1)
-    if not isinstance(band, int) or isinstance(band, bool) or band < 1:
-        problems.append(f"{where}.band = {band!r} must be a band number (1 or more)")
-    raster = None
-    if source == "raster":
-        if not isinstance(spec.get("raster"), str):
-            problems.append(f"{where}.raster must be the path of a raster file (GeoTIFF)")
-        else:
-            raster = Path(spec["raster"]).expanduser()
-            raster = raster if raster.is_absolute() else base_dir / raster
-
-    tags = spec.get("tags", [])
-    exclude = spec.get("exclude", [])
-    for name, value in (("tags", tags), ("exclude", exclude)):
-        if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
-            problems.append(f"{where}.{name} must be a list of 'key=value' strings")
-        elif any(t.startswith(("=", "~")) for t in value):
-            problems.append(f"{where}.{name} has a rule without a key: {value}")
-    require = spec.get("require", [])
-    if not isinstance(require, list) or not all(isinstance(t, str) and t for t in require):
-        problems.append(f"{where}.require must be a list of 'key=value' strings")
-        require = []
-    if source in ("osm", "osm_ways") and measure != "count" and isinstance(tags, list) and not tags:
-        problems.append(f"{where}.tags is empty; an OSM criterion needs at least one tag rule")
-    if source == "osm_ways" and isinstance(tags, list):
-        bad = [t for t in [*tags, *exclude] if t.partition("=")[0].strip() not in WAY_TAG_KEYS]
-        if bad:
-            problems.append(
-                f"{where}: an osm_ways criterion can select on {', '.join(WAY_TAG_KEYS)} only, "
-                f"not {', '.join(bad)}"
-            )
-    names = spec.get("names")
-    if names is not None:
-        try:
-            re.compile(str(names))
-        except re.error as exc:
-            problems.append(f"{where}.names = {names!r} is not a valid regular expression ({exc})")
-    walk_reach = num("walk_reach_m", positive=True, required=False) or 1000.0
-    bike_factor = num("bike_factor", positive=True, required=False) or 1 / 3
-    if bike_factor > 1:
-        problems.append(
-            f"{where}.bike_factor = {bike_factor:g} must be at most 1 (a cycling metre counts "
-            "as this share of a walking metre)"
-        )
-    of = spec.get("of", [])
-    if measure == "count" and (
-        not isinstance(of, list) or not of or not all(isinstance(k, str) for k in of)
-    ):
-        problems.append(f"{where}.of must list the criteria whose facilities are counted")
-        of = []
-    residential = spec.get("residential", list(DEFAULT_RESIDENTIAL))
-    if not isinstance(residential, list) or not all(isinstance(t, str) for t in residential):
-        problems.append(f"{where}.residential must be a list of building=* values")
-        residential = []
+    values = read_table(
+        where, spec, CRITERION_SETTINGS, problems, values={"key": key}, hooks=_CRITERION_HOOKS
+    )
     if len(problems) > n_before:
         return None
-    return Criterion(
-        key=key,
-        label_nl=str(spec.get("label_nl", key)),
-        label_en=str(spec.get("label_en", key)),
-        tags=TagFilter.parse(tags),
-        exclude=TagFilter.parse(exclude),
-        source=source,
-        mode=mode,
-        direction=direction,
-        decay=decay,
-        near_m=near,
-        far_m=far,
-        steepness=steep if steep is not None else CURVES[decay].default_steepness,
-        weight=float(weight or 0),  # None only with a problem, which returned above
-        max_m=max_m,
-        min_m=min_m,
-        measure=measure,
-        kernel=kernel,
-        bandwidth_m=bandwidth,
-        cutoff_m=cutoff,
-        within_m=within,
-        full_at=full_at,
-        zero_at=zero_at,
-        min_capacity=min_capacity,
-        raster=raster,
-        band=band,
-        require=TagFilter.parse(require),
-        names=None if names is None else str(names),
-        walk_reach_m=walk_reach,
-        bike_factor=bike_factor,
-        of=tuple(of) if measure == "count" else (),
-        residential=tuple(residential),
-        search_m=search_m,
-        distance_to=distance_to,
-    )
+    return Criterion(key=key, **converted(CRITERION_SETTINGS, values, base_dir=base_dir))
 
 
 _SHARED_SECTIONS = ("analysis", "network", "candidates")

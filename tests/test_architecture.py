@@ -151,8 +151,10 @@ LAYERS = [
         "datasets",
         "workers",
         "notes",
+        "schema",
     },
-    {"provenance", "config", "inputs", "regions"},  # 1: the config, user files, run records
+    # 1: the config (and its documentation), user files, run records
+    {"provenance", "config", "config_docs", "inputs", "regions"},
     {"acquire"},  # 2: OSM in
     # 3: computations
     {
