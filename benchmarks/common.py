@@ -40,7 +40,7 @@ LIBRARIES = (
 def synthetic_path(n_buildings: int, seed: int = SEED) -> Path:
     """Cache file of a SYNTHETIC town: by size, seed and a hash of the generator's source (a
     changed generator makes new files)."""
-    source = (REPO / "geoschikt" / "synthetic.py").read_bytes()
+    source = (REPO / "geoschikt" / "testing" / "synthetic.py").read_bytes()
     tag = hashlib.sha256(source).hexdigest()[:8]
     return DATA / f"synth-{n_buildings}-s{seed}-{tag}.osm.pbf"
 

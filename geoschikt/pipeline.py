@@ -151,6 +151,7 @@ def score_osm(
         }
     ]
 
+    footprints = None  # the OSM buildings in the metric CRS, when projected already
     with timings.stage("selecting area and candidates"):
         area, area_given = _resolve_area(osm, area, area_name, admin_level, area_file)
         if area_file:
@@ -170,8 +171,9 @@ def score_osm(
             candidates = _user_candidates(
                 own, "the GeoDataFrame", area if area_given else None, crs
             )
-        else:
-            candidates = select_candidates(osm.buildings, area, config.candidates, crs)
+        else:  # the footprints are projected once, for the candidates and snapping obstacles
+            footprints = to_crs(osm.buildings, crs)
+            candidates = select_candidates(footprints, area, config.candidates, crs)
         reception = None
         if reception_file is not None:
             inputs.append(input_record("reception", reception_file))
@@ -187,7 +189,7 @@ def score_osm(
         ", ".join(f"{k} {v}" for k, v in pois["category"].value_counts().sort_index().items()),
     )
 
-    measurer = Measurer(osm, pois, config, crs, timings)
+    measurer = Measurer(osm, pois, config, crs, timings, footprints=footprints)
     with timings.stage("measuring distances"):
         pts = shapely.point_on_surface(candidates.geometry.values)
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)

@@ -147,6 +147,7 @@ LAYERS = [
         "reception",
         "datasets",
         "workers",
+        "boxgrid",
     },
     {"provenance", "config", "inputs"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
