@@ -213,6 +213,42 @@ def compare(result, table: dict) -> dict:
 
 RULES = ("destination", "barriers", "squares", "snapping")
 
+# Walking distances are compared from every building, not only those fit for reception (the
+# former default set: dwellings included, no floor-area bounds), so that the comparison covers
+# the whole extract.
+EVERY_BUILDING = {
+    "candidates": {
+        "building_types": [
+            "yes",
+            "house",
+            "residential",
+            "apartments",
+            "detached",
+            "semidetached_house",
+            "terrace",
+            "dormitory",
+            "office",
+            "commercial",
+            "hotel",
+            "school",
+            "public",
+            "civic",
+            "retail",
+        ],
+        "min_floor_area_m2": 0,
+        "unknown_use_needs_address": False,
+    },
+    "surface": {"resolution_m": 0},
+}
+
+
+def score_delft():
+    """The Delft run the comparison is made on (every building a candidate)."""
+    from geoschikt.config import load_config
+    from geoschikt.pipeline import score_area
+
+    return score_area(DELFT_PBF, config=load_config(overrides=EVERY_BUILDING))
+
 
 def score_without(rule: str):
     """The Delft run with one rule switched off, to tell what a disagreement comes from:
@@ -252,7 +288,7 @@ def score_without(rule: str):
             measure_module, "snap_clear", lambda n, x, y, m, o, **kw: clear(n, x, y, m, None)
         )
     with patch:
-        return score_area(DELFT_PBF, config=load_config())
+        return score_area(DELFT_PBF, config=load_config(overrides=EVERY_BUILDING))
 
 
 _WITHOUT: dict = {}
@@ -285,10 +321,8 @@ def main() -> None:
     py = args.python or python312()
     if py is None:
         sys.exit("no Python 3.12 with pyvalhalla (set GEOSCHIKT_PY312); see the module docstring")
-    from geoschikt.config import load_config
-    from geoschikt.pipeline import score_area
 
-    result = score_area(DELFT_PBF, config=load_config())
+    result = score_delft()
     for config in args.config or list(CONFIGS):
         table = reference_table(py, points_of(result, args.limit, config))
         rep = compare(result, table)

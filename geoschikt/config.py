@@ -68,28 +68,39 @@ def default_config_path() -> Path:
 
 @dataclass(frozen=True)
 class TagFilter:
-    """OR of ``key=value`` rules; ``None`` as value set means any value."""
+    """OR of ``key=value`` rules (``None`` as value set means any value) and ``key~text``
+    rules (the value contains ``text``, ignoring case; e.g. ``name~GGD``)."""
 
     rules: tuple[tuple[str, frozenset[str] | None], ...]
+    contains: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, specs: tuple[str, ...] | list[str]) -> TagFilter:
-        rules = []
+        rules, contains = [], []
         for spec in specs:
+            tilde, equals = spec.find("~"), spec.find("=")
+            if tilde > 0 and (equals < 0 or tilde < equals):
+                key, _, text = spec.partition("~")
+                contains.append((key.strip(), text.strip().casefold()))
+                continue
             key, _, values = spec.partition("=")
             vals = None if values in ("", "*") else frozenset(values.split("|"))
             rules.append((key.strip(), vals))
-        return cls(tuple(rules))
+        return cls(tuple(rules), tuple(contains))
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(k for k, _ in self.rules))
+        return tuple(dict.fromkeys([k for k, _ in self.rules] + [k for k, _ in self.contains]))
 
     def match(self, tags: Mapping[str, str]) -> str | None:
         """The first rule that ``tags`` satisfy, as ``key=value``; else None."""
         for key, vals in self.rules:
             value = tags.get(key)
             if value is not None and value != "no" and (vals is None or value in vals):
+                return f"{key}={value}"
+        for key, text in self.contains:
+            value = tags.get(key)
+            if value is not None and text in value.casefold():
                 return f"{key}={value}"
         return None
 
@@ -123,6 +134,7 @@ class Criterion:
     min_capacity: float = 0.0  # reception sites counted for the nearest-site distance
     raster: Path | None = None
     band: int = 1
+    distance_to: str = "point"  # "point" on the feature or its "outline" (straight mode)
 
     @property
     def reach_m(self) -> float:
@@ -148,9 +160,25 @@ class Criterion:
 
 @dataclass(frozen=True)
 class CandidateRules:
+    """Which OSM buildings are candidates and how their floor area and places are estimated."""
+
     building_types: tuple[str, ...]
-    min_area_m2: float
-    max_area_m2: float
+    min_floor_area_m2: float
+    max_floor_area_m2: float
+    dwelling_types: tuple[str, ...] = ()
+    m2_per_place: float = 10.0
+    default_levels: float = 1.0
+    levels_by_type: tuple[tuple[str, float], ...] = ()
+    unknown_use_needs_address: bool = True
+
+    @property
+    def levels(self) -> dict[str, float]:
+        return dict(self.levels_by_type)
+
+    @property
+    def includes_dwellings(self) -> bool:
+        """Does the config make private homes candidates?"""
+        return bool(set(self.building_types) & set(self.dwelling_types))
 
 
 @dataclass(frozen=True)
@@ -280,7 +308,7 @@ def measurement_changes(old: Config, new: Config) -> list[str]:
 
 def _measuring(c: Criterion) -> tuple[object, ...]:
     """What determines a criterion's measurement (not its scoring)."""
-    base = (c.tags, c.exclude, c.source, c.mode, c.measure)
+    base = (c.tags, c.exclude, c.source, c.mode, c.measure, c.distance_to)
     if c.measure == "pressure":
         return (*base, c.kernel, c.bandwidth_m, c.cutoff_m, c.within_m, c.min_capacity)
     if c.measure == "raster":
@@ -338,7 +366,12 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
             problems.append(_unknown(section, section, (*_SECTION_KEYS, "criteria")))
     for section, keys in _SECTION_KEYS.items():
         for key in raw.get(section, {}):
-            if key not in keys:
+            if section == "candidates" and key in ("min_area_m2", "max_area_m2"):
+                problems.append(
+                    f"candidates.{key} (footprint) was replaced by {key[:4]}_floor_area_m2: the "
+                    "filter now works on floor area (footprint x levels); rename the key"
+                )
+            elif key not in keys:
                 problems.append(_unknown(f"{section}.{key}", key, keys))
 
     an = raw.get("analysis", {})
@@ -374,10 +407,29 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
     if not (isinstance(types, list) and all(isinstance(t, str) for t in types) and types):
         problems.append("candidates.building_types must be a non-empty list of strings")
         types = []
-    min_a = _number(cand, "min_area_m2", "candidates", problems, minimum=0)
-    max_a = _number(cand, "max_area_m2", "candidates", problems, positive=True)
+    dwellings = cand.get("dwelling_types", [])
+    if not (isinstance(dwellings, list) and all(isinstance(t, str) for t in dwellings)):
+        problems.append("candidates.dwelling_types must be a list of strings")
+        dwellings = []
+    min_a = _number(cand, "min_floor_area_m2", "candidates", problems, minimum=0)
+    max_a = _number(cand, "max_floor_area_m2", "candidates", problems, positive=True)
     if min_a is not None and max_a is not None and min_a >= max_a:
-        problems.append(f"candidates.min_area_m2 ({min_a}) must be below max_area_m2 ({max_a})")
+        problems.append(
+            f"candidates.min_floor_area_m2 ({min_a}) must be below max_floor_area_m2 ({max_a})"
+        )
+    per_place = _number(cand, "m2_per_place", "candidates", problems, positive=True)
+    default_levels = _number(cand, "default_levels", "candidates", problems, positive=True)
+    by_type = cand.get("levels_by_type", {})
+    if not isinstance(by_type, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in by_type.values()
+    ):
+        problems.append(
+            "candidates.levels_by_type must be a table of building type = levels (above 0)"
+        )
+        by_type = {}
+    needs_address = cand.get("unknown_use_needs_address", True)
+    if not isinstance(needs_address, bool):
+        problems.append("candidates.unknown_use_needs_address must be true or false")
 
     map_raw = raw.get("map", {})
     lang = map_raw.get("lang", "nl")
@@ -438,7 +490,16 @@ def _build(raw: dict[str, Any], sources: tuple[str, ...]) -> Config:
         crs=crs,
         distance=distance,
         network=NetworkRules(float(max_snap or 0), int(min_comp or 0)),  # checked above
-        candidates=CandidateRules(tuple(types), float(min_a or 0), float(max_a or 0)),
+        candidates=CandidateRules(
+            tuple(types),
+            float(min_a or 0),  # None only with a problem, raised above
+            float(max_a or 0),
+            dwelling_types=tuple(dwellings),
+            m2_per_place=float(per_place or 0),
+            default_levels=float(default_levels or 0),
+            levels_by_type=tuple(sorted((str(k), float(v)) for k, v in by_type.items())),
+            unknown_use_needs_address=bool(needs_address),
+        ),
         lang=lang,
         criteria=tuple(criteria),
         surface_m=50.0 if surface_m is None else float(surface_m),
@@ -557,6 +618,9 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
             f"allowed: {', '.join(allowed_measure)}"
         )
     mode = choice("mode", MODES, "straight" if source == "raster" else "walk")
+    distance_to = choice("distance_to", ("point", "outline"), "point")
+    if distance_to == "outline" and mode != "straight":
+        problems.append(f"{where}.distance_to = 'outline' needs mode = 'straight'")
     direction = choice("direction", DIRECTIONS, "towards")
     decay = choice("decay", DECAYS, "linear")
     near = far = full_at = zero_at = None
@@ -598,7 +662,7 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
     for name, value in (("tags", tags), ("exclude", exclude)):
         if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
             problems.append(f"{where}.{name} must be a list of 'key=value' strings")
-        elif any(t.startswith("=") for t in value):
+        elif any(t.startswith(("=", "~")) for t in value):
             problems.append(f"{where}.{name} has a rule without a key: {value}")
     if source == "osm" and isinstance(tags, list) and not tags:
         problems.append(f"{where}.tags is empty; an OSM criterion needs at least one tag rule")
@@ -630,4 +694,5 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
         min_capacity=min_capacity,
         raster=raster,
         band=band,
+        distance_to=distance_to,
     )

@@ -11,20 +11,28 @@ from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geoschikt.acquire import OsmData
 from geoschikt.config import Config, Criterion
 from geoschikt.errors import AreaError
+from geoschikt.features import poi_labels
+from geoschikt.geo import to_crs
 from geoschikt.network import Network, Snapped, build_network
 from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.routing import Nearest, nearest_network, nearest_straight
-from geoschikt.scoring import Measured, nearest_col, snap_col
+from geoschikt.scoring import (
+    NOT_ASSESSED_RECEPTION,
+    Measured,
+    nearest_col,
+    nearest_id_col,
+    not_in_data,
+    snap_col,
+)
 
 log = logging.getLogger(__name__)
-
-NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
 
 
 def within_col(crit: Criterion) -> str:
@@ -59,6 +67,7 @@ class Measurer:
         self.feature_snaps: dict[str, Snapped] = {}
         self.network_info: dict[str, dict[str, Any]] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
+        self.outlines: dict[str, shapely.STRtree] = {}  # criterion -> its features' outlines
         if "snap_m" not in pois:
             pois["snap_m"] = np.nan
 
@@ -120,6 +129,7 @@ class Measurer:
                 )
                 if candidates:
                     extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
+                    extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
                 continue
             if crit.measure == "pressure":
                 m, near, within = self._pressure(crit, sel, x, y, fx, fy)
@@ -127,15 +137,23 @@ class Measurer:
                 if candidates:
                     extra[within_col(crit)] = within
                     extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
+                    extra[nearest_id_col(crit.key)] = nearest_ids(self.pois, sel, near)
                 continue
-            if len(sel) == 0 and candidates:
-                log.warning(
-                    "no %s features in the OSM data: every candidate scores 0 on %s",
-                    crit.key,
-                    crit.key,
+            if len(sel) == 0:  # nothing in the data: not assessed, never a score of 0
+                why = not_in_data(crit)
+                measured.append(
+                    Measured(crit, np.full(n, np.nan), assessed=False, why_not_assessed=why)
                 )
+                if candidates:
+                    log.warning("not assessed: %s (%s); left out of the total", crit.key, why)
+                    extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
+                    extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
+                continue
             mode = self.mode(crit)
-            if mode == "straight":
+            if crit.distance_to == "outline" and mode == "straight":
+                near = self._nearest_outline(crit, sel, x, y)
+                dist = near.distance
+            elif mode == "straight":
                 near = nearest_straight(x, y, fx, fy, crit.reach_m)
                 dist = near.distance
             else:
@@ -155,7 +173,32 @@ class Measurer:
             measured.append(Measured(crit, dist, why_unknown=why))
             if candidates:
                 extra[nearest_col(crit.key)] = nearest_labels(self.pois, sel, near)
+                extra[nearest_id_col(crit.key)] = nearest_ids(self.pois, sel, near)
         return measured, extra
+
+    def _nearest_outline(
+        self, crit: Criterion, sel: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> Nearest:
+        """Straight distance to the nearest point of each feature's own geometry (the outline
+        of a polygon, 0 inside it; a line), within reach; the feature index is into ``sel``."""
+        if crit.key not in self.outlines:
+            feats = self.osm.features
+            rows = self.pois.iloc[sel]
+            key = feats["osm_type"].astype(str) + "/" + feats["osm_id"].astype(str)
+            position = pd.Series(np.arange(len(feats)), index=key.to_numpy())
+            position = position[~position.index.duplicated()]
+            wanted = (rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str)).to_numpy()
+            geoms = to_crs(feats.iloc[position.loc[wanted].to_numpy()], self.crs).geometry
+            self.outlines[crit.key] = shapely.STRtree(geoms.values)  # 0 inside a polygon
+        tree = self.outlines[crit.key]
+        pts = shapely.points(x, y)
+        dist = np.full(len(x), np.inf)
+        idx = np.full(len(x), -1, dtype=np.int64)
+        (pt, feat), d = tree.query_nearest(
+            pts, max_distance=crit.reach_m, return_distance=True, all_matches=False
+        )
+        dist[pt], idx[pt] = d, feat
+        return Nearest(dist, idx)
 
     def _feature_snap(
         self, crit: Criterion, net: Network, sel: np.ndarray, fx: np.ndarray, fy: np.ndarray
@@ -214,18 +257,25 @@ def _check_reachable(snapped: Snapped, max_snap_m: float, mode: str) -> None:
 
 
 def nearest_labels(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.ndarray:
-    """'name (osm_type/id)' of each point's nearest feature, or None."""
+    """Name, else address, else tag of each point's nearest feature (never a bare OSM id),
+    or None."""
     labels = np.full(len(near.feature), None, dtype=object)
     found = near.feature >= 0
     if not found.any():
         return labels
-    rows = pois.iloc[sel]  # one label per feature, then indexed per point
-    ident = np.where(
-        rows["osm_type"].notna(),
-        rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str),
-        rows["source"].astype(str),
-    )
-    names = rows["name"].fillna("").astype(str).to_numpy()
-    per_feature = np.where(names != "", names + " (" + ident + ")", ident).astype(object)
+    per_feature = poi_labels(pois.iloc[sel])  # one label per feature, then indexed per point
     labels[found] = per_feature[near.feature[found]]
     return labels
+
+
+def nearest_ids(pois: gpd.GeoDataFrame, sel: np.ndarray, near: Nearest) -> np.ndarray:
+    """'osm_type/id' of each point's nearest feature (None for features from a user's file)."""
+    ids = np.full(len(near.feature), None, dtype=object)
+    found = near.feature >= 0
+    if not found.any():
+        return ids
+    rows = pois.iloc[sel]
+    ident = (rows["osm_type"].astype(str) + "/" + rows["osm_id"].astype(str)).to_numpy(object)
+    ident[rows["osm_type"].isna().to_numpy()] = None
+    ids[found] = ident[near.feature[found]]
+    return ids

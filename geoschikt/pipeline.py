@@ -24,7 +24,9 @@ from geoschikt.errors import AreaError, InputFileError, NoCandidatesError
 from geoschikt.features import (
     area_by_name,
     area_frame,
+    data_extent,
     default_extent,
+    describe_user_candidates,
     feature_keys,
     feature_predicate,
     select_candidates,
@@ -84,22 +86,29 @@ class ScoreResult:
     def top(self, n: int = 10) -> pd.DataFrame:
         """The ``n`` best candidates: rank, id, name or address, suitability, limits."""
         frame = self.candidates.sort_values(["rank", "candidate_id"]).head(n)
-        label = pd.Series("", index=frame.index, dtype=object)
-        if "addr:street" in frame:
-            street = frame["addr:street"].fillna("") + " " + frame["addr:housenumber"].fillna("")
-            label = street.str.strip()
-        if "name" in frame:
-            label = frame["name"].fillna("").astype(str).where(frame["name"].notna(), label)
         table = pd.DataFrame(
             {
                 "rank": frame["rank"],
-                "candidate_id": frame["candidate_id"],
-                "name or address": label.str.slice(0, 40),
+                "address or name": candidate_labels(frame).str.slice(0, 44),
+                "type": frame.get("building", ""),
+                "floor m2": frame.get("floor_area_m2", np.nan),
+                "places": frame.get("places_est", np.nan),
                 "suitability": frame["suitability"],
                 "passes": frame["passes"],
             }
         )
         return table.reset_index(drop=True)
+
+
+def candidate_labels(frame: pd.DataFrame) -> pd.Series:
+    """A readable label per candidate: its address, else its name, else its id."""
+    label = pd.Series(None, index=frame.index, dtype=object)
+    for col in ("candidate_id", "name", "address"):  # later columns win where they are known
+        if col in frame:
+            text = frame[col].astype("string").str.strip()
+            known = (text.notna() & (text != "")).to_numpy(dtype=bool)
+            label = label.where(~known, text.astype(object))
+    return label.astype(str)
 
 
 def load_osm(osm_path: str | Path, config: Config) -> OsmData:
@@ -171,9 +180,13 @@ def score_osm(
             candidates = _user_candidates(
                 own, "the GeoDataFrame", area if area_given else None, crs
             )
+        if candidates_file is not None or candidates_frame is not None:
+            candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
         else:  # the footprints are projected once, for the candidates and snapping obstacles
             footprints = to_crs(osm.buildings, crs)
-            candidates = select_candidates(footprints, area, config.candidates, crs)
+            candidates = select_candidates(
+                osm.buildings, area, config.candidates, crs, osm.addresses, footprints=footprints
+            )
         reception = None
         if reception_file is not None:
             inputs.append(input_record("reception", reception_file))
@@ -189,20 +202,38 @@ def score_osm(
         ", ".join(f"{k} {v}" for k, v in pois["category"].value_counts().sort_index().items()),
     )
 
+    extent, extent_source = data_extent(osm)
+    extent_m = to_crs(gpd.GeoSeries([extent], crs=WGS84), crs).iat[0]
+    outside_share = _share_outside(to_crs(area, crs).geometry.union_all(), extent_m)
+    if outside_share > 0.005:
+        log.warning(
+            "%.0f%% of the area lies outside the OSM data (its extent: %s); candidates there "
+            "are not scored (coverage = none) and surface cells there are nodata: use an "
+            "extract that covers the whole area",
+            100 * outside_share,
+            extent_source,
+        )
     measurer = Measurer(osm, pois, config, crs, timings, footprints=footprints)
     with timings.stage("measuring distances"):
         pts = shapely.point_on_surface(candidates.geometry.values)
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)
         lon, lat = transform_xy(cx, cy, crs, WGS84)
         measured, extra = measurer.measure(cx, cy)
-        extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **extra}
+        cover = coverage(measured, extent_m, cx, cy)
+        extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **cover, **extra}
+    n_outside = int((cover["coverage"] == "none").sum())
+    if n_outside:
+        log.warning(
+            "%d candidate(s) lie outside the OSM data: not scored, no rank (coverage = none)",
+            n_outside,
+        )
     with timings.stage("scoring"):
-        scores = score(measured, lang=config.lang)
+        scores = score(measured, lang=config.lang, outside=cover["coverage"] == "none")
         result = _assemble(candidates, extra, scores)
     surface = None
     if config.surface_m > 0:
         with timings.stage("suitability surface"):
-            surface = suitability_surface(measurer, area, crs, config)
+            surface = suitability_surface(measurer, area, crs, config, extent_m)
     network_info = measurer.network_info
 
     body = {
@@ -214,6 +245,14 @@ def score_osm(
             "source": str(area["source"].iat[0]),
             "bounds_wgs84": [round(b, 6) for b in area.total_bounds],
         },
+        "data_extent": {
+            "bounds_wgs84": [round(b, 6) for b in extent.bounds],
+            "source": extent_source,
+            "area_outside_share": round(outside_share, 4),
+            "candidates": {
+                k: int((cover["coverage"] == k).sum()) for k in ("full", "partial", "none")
+            },
+        },
         "crs": crs,
         "distance": config.distance,
         "config_sources": list(config.sources),
@@ -221,6 +260,8 @@ def score_osm(
         "counts": {
             "candidates": len(result),
             "passing": int(result["passes"].sum()),
+            "dwellings": _dwelling_count(result, config),
+            "with_address": int(result["address"].notna().sum()) if "address" in result else 0,
             "features": {k: int(v) for k, v in pois["category"].value_counts().items()},
             "networks": network_info,
         },
@@ -272,16 +313,25 @@ def read_balance_layer(path: str | Path, area: gpd.GeoDataFrame) -> gpd.GeoDataF
     return near.reset_index(drop=True)
 
 
-def suitability_surface(measurer: Measurer, area: gpd.GeoDataFrame, crs: str, config: Config):
+def suitability_surface(
+    measurer: Measurer,
+    area: gpd.GeoDataFrame,
+    crs: str,
+    config: Config,
+    extent: shapely.Geometry | None = None,
+):
     """Scores on a regular grid over the area: one band per criterion score plus the total.
 
-    Cells are scored like candidates (their centre is the point); cells outside the area or
-    farther than ``max_snap_m`` from the network are nodata.
+    Cells are scored like candidates (their centre is the point); cells outside the area,
+    outside the data ``extent`` (in ``crs``) or farther than ``max_snap_m`` from the network
+    are nodata.
     """
     grid = make_grid(to_crs(area, crs).geometry.union_all(), crs, config.surface_m)
     x, y = grid.centres()
     measured, _ = measurer.measure(x, y, candidates=False)
     off = np.zeros(len(x), dtype=bool)
+    if extent is not None:
+        off |= ~shapely.contains_xy(extent, x, y)
     for m in measured:
         if m.assessed and m.criterion.measure == "distance":
             off |= np.isnan(m.distance)
@@ -308,6 +358,63 @@ def score_surface(grid, measured: tuple[Measured, ...], scored: np.ndarray, lang
         values = scores[name].to_numpy(dtype=float)
         bands[i, rows, cols] = np.where(scored, values, np.nan)
     return Surface(grid, tuple(names), bands, measured, scored)
+
+
+def _dwelling_count(candidates: pd.DataFrame, config: Config) -> int:
+    """Candidates whose building type is a dwelling (private homes)."""
+    if "building" not in candidates:
+        return 0
+    return int(candidates["building"].isin(config.candidates.dwelling_types).sum())
+
+
+def _share_outside(area: shapely.Geometry, extent: shapely.Geometry) -> float:
+    """Share of ``area``'s surface outside ``extent`` (both in a metric CRS)."""
+    total = area.area
+    if total <= 0:
+        return 0.0
+    return float(max(0.0, total - area.intersection(extent).area) / total)
+
+
+COVERAGE_NOTE = (
+    "the nearest {keys} found lies farther than the edge of the data ({edge:.0f} m away), or "
+    "none was found: a closer one may lie outside the data"
+)
+
+
+def coverage(
+    measured: list[Measured], extent: shapely.Geometry, x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``coverage`` and ``coverage_note`` per point.
+
+    ``none``: the point lies outside the data extent. ``partial``: for some assessed distance
+    criterion on OSM features, the search reached the edge of the data before it found a
+    feature: the nearest feature is farther away than the straight distance from the point to
+    the edge of the data extent, or none was found within a reach that extends beyond that
+    edge. A closer feature may then lie outside the data. ``full``: otherwise.
+    """
+    inside = shapely.contains_xy(extent, x, y)
+    edge = shapely.distance(shapely.boundary(extent), shapely.points(x, y))
+    reached: list[tuple[str, np.ndarray]] = []
+    for m in measured:
+        c = m.criterion
+        if not m.assessed or c.source != "osm" or c.measure != "distance":
+            continue
+        d = np.asarray(m.distance, dtype=float)
+        beyond = (np.isfinite(d) & (d > edge)) | (np.isinf(d) & (c.reach_m > edge))
+        reached.append((c.key, inside & beyond))
+    hit = np.zeros(len(x), dtype=bool)
+    keys = np.full(len(x), "", dtype=object)
+    for key, where in reached:
+        keys[where] = np.where(keys[where] == "", key, keys[where] + ", " + key)
+        hit |= where
+    kind = np.where(~inside, "none", np.where(hit, "partial", "full")).astype(object)
+    note = np.full(len(x), "", dtype=object)
+    note[~inside] = "outside the data extent: not scored"
+    rows = np.flatnonzero(hit)
+    note[rows] = [
+        COVERAGE_NOTE.format(keys=k, edge=e) for k, e in zip(keys[rows], edge[rows], strict=True)
+    ]
+    return {"coverage": kind, "coverage_note": note}
 
 
 def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):
@@ -341,7 +448,9 @@ def _user_candidates(frame, source: str, area, crs) -> gpd.GeoDataFrame:
 
 
 def _pois(osm: OsmData, config: Config, reception, crs: str) -> gpd.GeoDataFrame:
-    pois = select_pois(osm.features, config.criteria, crs)
+    pois = select_pois(
+        osm.features, config.criteria, crs, buildings=osm.buildings, addresses=osm.addresses
+    )
     if reception is not None and len(reception):
         own = []
         for crit in config.criteria:
@@ -394,4 +503,5 @@ def _rules(config: Config) -> list[str]:
     for c in config.criteria:
         for key, vals in c.tags.rules:
             rules.append(f"{key}=" + ("*" if vals is None else "|".join(sorted(vals))))
+        rules.extend(f"{key}=*" for key, _ in c.tags.contains)
     return sorted(set(rules))

@@ -30,6 +30,7 @@ from geoschikt.scoring import (
     Measured,
     dist_col,
     nearest_col,
+    nearest_id_col,
     note_col,
     points_col,
     score,
@@ -196,17 +197,20 @@ def rescore(src: str | Path, config: Config) -> Rescored:
     per_key = (dist_col, value_col, score_col, points_col, note_col)
     drop = [name(k) for k in stored.meta for name in per_key]
     kept = {c.key for c in config.criteria}
-    drop += [nearest_col(k) for k in stored.meta if k not in kept]  # criteria now disabled
+    drop += [  # criteria now disabled
+        col(k) for k in stored.meta if k not in kept for col in (nearest_col, nearest_id_col)
+    ]
     base = cands.drop(columns=[c for c in (*drop, *SCORE_COLUMNS) if c in cands.columns])
     measured = remeasured(config, stored)
     nearest = []
     for m in measured:
-        col = nearest_col(m.criterion.key)
-        if col in base and np.isinf(m.distance).any():
-            base.loc[np.isinf(m.distance), col] = None
-            nearest.append(col)
+        for col in (nearest_col(m.criterion.key), nearest_id_col(m.criterion.key)):
+            if col in base and np.isinf(m.distance).any():
+                base.loc[np.isinf(m.distance), col] = None
+                nearest.append(col)
 
-    scores = score(measured, lang=config.lang)
+    outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
+    scores = score(measured, lang=config.lang, outside=outside)
     scores.index = base.index
     geometry = base.geometry
     table = pd.concat([base.drop(columns="geometry"), scores], axis=1)

@@ -10,6 +10,18 @@ import pandas as pd
 from geoschikt.config import Criterion
 from geoschikt.curves import share
 
+NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
+
+
+def not_in_data(crit: Criterion) -> str:
+    """Why a criterion without any feature in the data is not assessed (English; the map and
+    notes in Dutch use ``not_in_data_nl``)."""
+    return f"no {crit.label_en.lower()} in the data"
+
+
+def not_in_data_nl(crit: Criterion) -> str:
+    return f"geen {crit.label_nl.lower()} in de data"
+
 
 def dist_col(key: str) -> str:
     return f"dist_{key}_m"
@@ -33,6 +45,10 @@ def note_col(key: str) -> str:
 
 def nearest_col(key: str) -> str:
     return f"nearest_{key}"
+
+
+def nearest_id_col(key: str) -> str:
+    return f"nearest_{key}_osm_id"
 
 
 def snap_col(mode: str) -> str:
@@ -102,12 +118,19 @@ def criterion_score(m: Measured) -> np.ndarray:
     return s
 
 
-def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
+OUTSIDE_NOTE = "outside the data: not scored"
+
+
+def score(
+    measured: list[Measured], lang: str = "en", outside: np.ndarray | None = None
+) -> pd.DataFrame:
     """Score columns for all candidates (row order as the distance arrays).
 
     Columns per criterion: ``dist_<key>_m``, ``score_<key>``, ``points_<key>`` (its share of the
     total), ``note_<key>``; then ``suitability`` (weighted mean, 0-100), ``passes``, ``fails``
     and ``rank`` (1 = best; candidates that meet all hard limits rank before those that don't).
+    Candidates ``outside`` the data get no distances, scores, suitability or rank (a nullable
+    rank column), and do not fail any hard limit: there is nothing to judge them on.
     """
     n = len(measured[0].distance) if measured else 0
     out: dict[str, object] = {}
@@ -145,7 +168,26 @@ def score(measured: list[Measured], lang: str = "en") -> pd.DataFrame:
     frame["suitability"] = np.round(weighted, 1) if total_w > 0 else np.nan
     frame["passes"] = fails == ""
     frame["fails"] = fails
-    frame["rank"] = rank(frame["suitability"].to_numpy(), frame["passes"].to_numpy())
+    if outside is None or not np.any(outside):
+        frame["rank"] = rank(frame["suitability"].to_numpy(), frame["passes"].to_numpy())
+        return frame
+    outside = np.asarray(outside, dtype=bool)
+    for m in measured:
+        key = m.criterion.key
+        for col in (dist_col(key), score_col(key), points_col(key), value_col(key)):
+            if col in frame:
+                frame.loc[outside, col] = np.nan
+        frame.loc[outside, note_col(key)] = OUTSIDE_NOTE
+    frame.loc[outside, "suitability"] = np.nan
+    frame.loc[outside, "passes"] = False
+    frame.loc[outside, "fails"] = ""
+    ranks = pd.array(np.zeros(n, dtype=np.int64), dtype="Int64")
+    inside = np.flatnonzero(~outside)
+    ranks[inside] = rank(
+        frame["suitability"].to_numpy()[inside], frame["passes"].to_numpy()[inside]
+    )
+    ranks[np.flatnonzero(outside)] = pd.NA
+    frame["rank"] = ranks
     return frame
 
 

@@ -151,7 +151,17 @@ LAYERS = [
     },
     {"provenance", "config", "inputs"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in
-    {"features", "network", "obstacles", "routing", "scoring", "balance"},  # 3: computations
+    # 3: computations
+    {
+        "features",
+        "addresses",
+        "floor_area",
+        "network",
+        "obstacles",
+        "routing",
+        "scoring",
+        "balance",
+    },
     {"measure"},  # 4
     {"pipeline"},  # 5: the data flow of one run
     {"outputs"},  # 6: writers

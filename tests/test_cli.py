@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
 
 from geoschikt.cli import cli
+from geoschikt.config import load_config
 from geoschikt.hashing import file_sha256
 
 from .conftest import assert_one_clear_error
@@ -57,10 +60,19 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
     table = pd.read_csv(delft_out / "candidates.csv")
     assert len(table) == len(cands)
     assert table["rank"].is_monotonic_increasing
-    # no pharmacy anywhere in the extract: empty distance, score 0 and a stated reason
-    assert table["dist_pharmacy_m"].isna().all()
-    assert (table["score_pharmacy"] == 0).all()
-    assert table["note_pharmacy"].str.startswith("no Apotheek within").all()
+    # no pharmacy anywhere in the extract: not assessed (not a score of 0), the note says why,
+    # and the total is the weighted mean of the assessed criteria alone
+    for col in ("dist_pharmacy_m", "score_pharmacy", "points_pharmacy"):
+        assert table[col].isna().all(), col
+    assert (table["note_pharmacy"] == "not assessed: no pharmacy in the data").all()
+    config = load_config()
+    assessed = [c for c in config.criteria if c.key not in ("pharmacy", "reception")]
+    total = sum(c.weight * table[f"score_{c.key}"] for c in assessed) / sum(
+        c.weight for c in assessed
+    )
+    np.testing.assert_allclose(table["suitability"], total, atol=0.06)
+    run = json.loads((delft_out / "run.json").read_text())
+    assert run["criteria_not_assessed"]["pharmacy"] == "no pharmacy in the data"
 
 
 def test_run_json_records_inputs_and_config(delft_out, delft_pbf):
@@ -191,14 +203,38 @@ def test_config_show_prints_effective_toml(tmp_path):
     assert "[criteria.gp]" in res.output and "weight = 9" in res.output
 
 
-def test_demo_runs_offline_on_the_bundled_helsinki_extract(tmp_path):
+def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
     out = tmp_path / "demo"
     res = run("demo", "--out", out)
     assert res.exit_code == 0, res.output
-    assert "Top candidates" in res.output
+    assert "TU Delft" in res.output and "Top candidates" in res.output
+    assert ", 2628 " in res.output  # the top list names Delft addresses, not OSM ids
     assert (out / "map.html").is_file()
+    table = pd.read_csv(out / "candidates.csv")
+    assert table["rank"].nunique() > 20  # ranks that differ
+    assert table["address"].notna().mean() > 0.9
     again = run("demo", "--out", out)  # replacing an earlier demo is allowed
     assert again.exit_code == 0, again.output
+
+
+def test_shipped_demo_extract_is_small_attributed_and_packaged():
+    from geoschikt.datasets import example_osm
+
+    path = example_osm()
+    assert path.stat().st_size <= 2_000_000
+    readme = (
+        (path.parent / "README.md").read_text() if (path.parent / "README.md").is_file() else ""
+    )
+    root = Path(__file__).resolve().parents[1]
+    readme += (root / "data" / "README.md").read_text()
+    assert "ODbL" in readme and "© OpenStreetMap contributors" in readme
+    assert '"data/delft-tu-zuid.osm.pbf"' in (root / "pyproject.toml").read_text()
+
+
+def test_demo_helsinki_is_still_available(tmp_path):
+    res = run("-q", "demo", "--helsinki", "--out", tmp_path / "hel")
+    assert res.exit_code == 0, res.output
+    assert "Helsinki" in res.output
 
 
 def test_console_script_entry_point():

@@ -16,7 +16,7 @@ def write(tmp_path, text: str):
 
 def test_defaults_have_the_required_criteria(config):
     keys = [c.key for c in config.criteria]
-    assert keys == ["transit", "school", "supermarket", "gp", "pharmacy", "reception"]
+    assert keys == ["transit", "school", "supermarket", "gp", "pharmacy", "water", "reception"]
     assert config.criterion("transit").max_m == 500  # COA: stop within 500 m
     assert config.criterion("school").max_m == 3000
     assert config.criterion("supermarket").max_m == 3000

@@ -171,7 +171,8 @@ def test_cli_writes_outputs_and_leaves_the_run_alone(delft_run_dir, tmp_path):
     page = (out / "map.html").read_text()
     assert "in de top 5 bij" in page and "% van 200 wegingen" in page
     sens = pd.read_csv(out / "sensitivity.csv")
-    assert list(sens["criterion"]) == ["transit", "school", "supermarket", "gp", "pharmacy"]
+    # pharmacy: not assessed on the extract (none in the data); water: COA "not near open water"
+    assert list(sens["criterion"]) == ["transit", "school", "supermarket", "gp", "water"]
 
 
 def test_english_map(delft_run_dir, tmp_path):

@@ -205,7 +205,10 @@ def test_delft_zones_per_zone(delft_run_dir, delft_csv, tmp_path):
     [
         (["--k", 5000, "--min-spacing-m", 0], "only {passing} candidates pass"),
         (["--k", 30, "--min-spacing-m", 500], "sites can be --min-spacing-m 500 apart, fewer than"),
-        (["--places", 100, "--min-spacing-m", 0], "no places_est column"),
+        (
+            ["--places", 100, "--places-column", "no_such", "--min-spacing-m", 0],
+            "the run has no column 'no_such'",
+        ),
         (["--k", 3, "--include", "way/0"], "is not a candidate of this run"),
         (["--k", 3, "--places", 10], "give either"),
     ],
@@ -214,6 +217,18 @@ def test_infeasible_or_bad_requests(delft_run_dir, delft_csv, tmp_path, extra, f
     out = tmp_path / "sel"
     fragment = fragment.format(passing=int(delft_csv["passes"].sum()))
     assert_one_clear_error(invoke("select", delft_run_dir, *extra, "--out", out), fragment, out=out)
+
+
+def test_delft_places_from_places_est(delft_run_dir, delft_csv, tmp_path):
+    """Runs carry places_est now: --places uses it; the chosen sites' places, summed from the
+    run's own candidates.csv (not from the selection output), reach the places asked for."""
+    out = tmp_path / "sel"
+    result = invoke("select", delft_run_dir, "--places", 100, "--min-spacing-m", 0, "--out", out)
+    assert result.exit_code == 0, result.output
+    chosen = pd.read_csv(out / "selection.csv")["candidate_id"]
+    rows = delft_csv.set_index("candidate_id").loc[chosen]
+    assert rows["passes"].all()
+    assert rows["places_est"].sum() >= 100
 
 
 def test_included_sites_too_close(delft_run_dir, delft_csv, tmp_path):

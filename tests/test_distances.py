@@ -38,7 +38,7 @@ def test_delft_network_distances_match_networkx(delft_result, delft_xml, key):
         str(delft_xml), res.crs, cands[["lon", "lat"]].to_numpy(), sources, crit.reach_m
     )
     ours = cands[f"dist_{key}_m"].to_numpy(dtype=float)
-    assert len(ours) == len(cands) > 1000
+    assert len(ours) == len(cands) > 100  # default candidates: no dwellings, so fewer
     # the same candidates are out of reach in both
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
     assert np.isfinite(ours).sum() > 0.5 * len(ours)

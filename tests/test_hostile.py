@@ -576,11 +576,12 @@ def test_out_dot_with_overwrite_is_one_line(delft_pbf, tmp_path, monkeypatch):
 
 @pytest.fixture()
 def tiny_disk(tmp_path):
-    """A real 1 MB tmpfs (needs root); skipped where mounting is not allowed."""
+    """A real 128 kB tmpfs, smaller than any run's outputs (the map alone holds Leaflet, ~165 kB;
+    needs root); skipped where mounting is not allowed."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mnt)], capture_output=True
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")

@@ -39,10 +39,14 @@ def browser():
 
 
 def hostile(result: ScoreResult) -> ScoreResult:
-    """``result`` with script payloads as the names of the two best candidates, as the nearest
-    stop of the best one and as the name of a feature."""
+    """``result`` with script payloads as the names (the panel heading) and addresses of the
+    two best candidates, as the nearest stop of the best one and as the name of a feature."""
     cands = result.candidates.sort_values(["rank", "candidate_id"]).copy()
-    for column, values in (("name", [HOSTILE, BREAKOUT]), ("nearest_transit", [HOSTILE])):
+    for column, values in (
+        ("name", [HOSTILE, BREAKOUT]),
+        ("address", [BREAKOUT, HOSTILE]),
+        ("nearest_transit", [HOSTILE]),
+    ):
         cands[column] = cands[column].astype(object)
         for i, value in enumerate(values):
             cands.iloc[i, cands.columns.get_loc(column)] = value
@@ -150,7 +154,7 @@ def test_click_shows_the_breakdown(open_map, delft_out, delft_result):
         if crit.max_m is not None:
             failed = f"{crit.key}:" in str(row["fails"])
             assert limit.endswith("voldoet niet" if failed else "voldoet")
-    assert "geen binnen 3.000 m" in detail  # no pharmacy in the extract, said in words
+    assert "niet beoordeeld: geen apotheek in de data" in detail  # no pharmacy in the extract
 
 
 def test_hostile_names_are_shown_as_text_and_run_nothing(open_map, delft_out):
@@ -281,7 +285,8 @@ def test_extra_columns_and_highlight_layer_show_in_the_page(open_map, delft_resu
 
 # --- live weights, top list ---------------------------------------------------------------------
 
-NEW_WEIGHTS = {"transit": 1.0, "school": 4.5, "supermarket": 0.5, "gp": 2.0, "pharmacy": 0.0}
+# pharmacy is not assessed on the extract (none in the data): the page refuses a weight for it
+NEW_WEIGHTS = {"transit": 1.0, "school": 4.5, "supermarket": 0.5, "gp": 2.0, "water": 0.0}
 
 
 @pytest.fixture(scope="module")

@@ -273,16 +273,24 @@ def test_report_shows_the_robustness_run(delft_run, tmp_path):
     text = pdf_text(out / "report.pdf")
     table = pd.read_csv(rob / "robustness.csv").sort_values(["rank", "candidate_id"])
     assert "200 wegingen" in text and "in de beste 10" in text
-    rows = {
-        ln.split()[0]: ln.replace(" ", "")
+    rows = {  # the table's lines: number, address or id, shares and the rank range
+        m.group(1): ln.replace(" ", "")
         for ln in text.splitlines()
-        if "%" in ln and re.match(r"\s*\d+ way/", ln)
+        if "%" in ln
+        and (m := re.match(r"\s*(\d+) \S", ln))
+        and re.search(r"\d+–\d+–\d+$", ln.replace(" ", ""))
     }
     assert len(rows) == 20
+    cands = pd.read_csv(delft_run / "candidates.csv").set_index("candidate_id")
     varied = 0
     for nr, r in enumerate(table.head(20).itertuples(), start=1):
         line = rows[str(nr)]
-        assert r.candidate_id in line
+        label = r.candidate_id  # the address, else the name, else the id
+        for col in ("name", "address"):
+            value = cands[col].get(r.candidate_id) if col in cands else None
+            if isinstance(value, str) and value:
+                label = value
+        assert label.replace(" ", "")[:12] in line, (label, line)
         pct = r.p_top * 100
         assert (f"{pct:.1f}".replace(".", ",") if 0 < pct < 1 else f"{pct:.0f}") + "%" in line
         assert f"{r.rank_p05}–{r.rank_median}–{r.rank_p95}" in line, line

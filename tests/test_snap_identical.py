@@ -14,7 +14,7 @@ import shapely
 
 from geoschikt.boxgrid import BoxGrid
 from geoschikt.config import load_config
-from geoschikt.features import area_frame, default_extent, select_candidates, select_pois
+from geoschikt.features import area_frame, default_extent, select_pois
 from geoschikt.geo import choose_metric_crs, to_crs
 from geoschikt.network import build_network
 from geoschikt.obstacles import Obstacles, snap_clear
@@ -36,8 +36,10 @@ def _inputs(path):
     c = area.geometry.iat[0].centroid
     crs = choose_metric_crs(c.x, c.y, cfg.crs)
     footprints = to_crs(osm.buildings, crs)
-    cands = select_candidates(footprints, area, cfg.candidates, crs)
-    pts = shapely.point_on_surface(cands.geometry.values)
+    geoms = footprints.geometry.values  # every building snaps, not only the candidates
+    pts = shapely.point_on_surface(
+        np.where(shapely.is_valid(geoms), geoms, shapely.make_valid(geoms))
+    )
     pois = select_pois(osm.features, cfg.criteria, crs)
     net = build_network(osm.ways, "walk", crs, cfg.network)
     feats = {}

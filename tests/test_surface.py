@@ -16,9 +16,15 @@ from geoschikt.scoring import decay
 
 @pytest.fixture(scope="module")
 def delft_run(delft_pbf, tmp_path_factory):
+    """Houses included on purpose: many small buildings, each close to its cell's centre."""
     out = tmp_path_factory.mktemp("surface") / "out"
-    res = CliRunner().invoke(cli, ["-q", "score", "--osm", str(delft_pbf), "--out", str(out)])
+    homes = out.parent / "homes.toml"
+    homes.write_text('[candidates]\nbuilding_types = ["yes", "house", "apartments", "office"]\n')
+    res = CliRunner().invoke(
+        cli, ["-q", "score", "--osm", str(delft_pbf), "--config", str(homes), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
+    assert "Private homes shown" in res.output  # the CLI says so when dwellings are candidates
     return out
 
 
@@ -33,9 +39,9 @@ def test_geotiff_bands_crs_and_transform_read_back(delft_run, config):
             "score_school",
             "score_supermarket",
             "score_gp",
-            "score_pharmacy",
+            "score_water",
             "suitability",
-        )
+        )  # no pharmacy in the extract: not assessed, no band
         data = src.read(masked=True)
         assert data.count() > 1000
         assert data.min() >= 0 and data.max() <= 100

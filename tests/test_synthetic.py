@@ -77,12 +77,15 @@ def test_same_seed_same_file(town, tmp_path):
 
 def test_score_area_runs_on_it(town, config):
     path, summary = town
+    homes = {"building_types": ["house", "apartments", "yes"], "min_floor_area_m2": 0}
+    config = config.with_overrides({"candidates": homes})  # a SYNTHETIC town of dwellings
     result = score_area(path, config=config, area_name="Synthetica 2")
     assert 0 < len(result.candidates) < summary["buildings"]
     assert result.crs == "EPSG:28992"
     assert result.provenance["counts"]["networks"]["walk"]["candidates_off_network"] == 0
-    # every criterion is assessed, reception included (a tagged shelter is in the data)
-    assert result.provenance["criteria_not_assessed"] == {}
+    # every criterion is assessed, reception included (a tagged shelter is in the data), except
+    # open water: the SYNTHETIC town has none
+    assert result.provenance["criteria_not_assessed"] == {"water": "no open water in the data"}
     assert result.candidates["dist_transit_m"].notna().any()
 
 

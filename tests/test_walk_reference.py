@@ -11,6 +11,14 @@ from benchmarks import walk_reference as wr
 
 
 @pytest.fixture(scope="module")
+def delft_result():
+    """Every building of the extract, not only those fit for reception."""
+    if not wr.DELFT_PBF.is_file():
+        pytest.skip(f"needs the shared Delft extract {wr.DELFT_PBF}")
+    return wr.score_delft()
+
+
+@pytest.fixture(scope="module")
 def tables(delft_result):
     """{config: reference table}, each made on first use (cached on disk by its inputs)."""
     py = wr.python312()

@@ -16,6 +16,7 @@ import pyproj
 import pytest
 import shapely
 
+from benchmarks.walk_reference import EVERY_BUILDING  # houses too: the former default set
 from geoschikt.acquire import BARRIER_TAGS, NETWORK_TAGS, NetworkWays
 from geoschikt.config import load_config
 from geoschikt.network import (
@@ -273,36 +274,43 @@ def test_synthetic_bikes_keep_off_footways_unless_signed():
 # named Delft cases (real data); the numbers in brackets are Valhalla's pedestrian distances
 
 
+@pytest.fixture(scope="module")
+def delft_every(delft_pbf):
+    from geoschikt.pipeline import score_area
+
+    return score_area(delft_pbf, config=load_config(overrides=EVERY_BUILDING))
+
+
 def _cand(result, cid):
     return result.candidates.set_index("candidate_id").loc[cid]
 
 
-def test_delft_campus_building_on_a_private_road(delft_result):
+def test_delft_campus_building_on_a_private_road(delft_every):
     # a building on the TU campus's Van den Broekweg (access=private): it walks out along its
     # own road (Valhalla 334 m); with private roads dropped it got 572 m
-    c = _cand(delft_result, "way/615886521")
+    c = _cand(delft_every, "way/615886521")
     assert 300 < c["dist_transit_m"] < 370
     assert c["snap_walk_m"] < 40
 
 
-def test_delft_canal_snap_stays_on_its_own_side(delft_result):
+def test_delft_canal_snap_stays_on_its_own_side(delft_every):
     # the nearest edge (28.6 m) lies across a canal; the building snaps to its own bank (52.5 m)
-    c = _cand(delft_result, "way/253724635")
+    c = _cand(delft_every, "way/253724635")
     assert c["snap_walk_m"] == pytest.approx(52.5, abs=1.0)
 
 
-def test_delft_building_on_a_square_walks_across(delft_result):
+def test_delft_building_on_a_square_walks_across(delft_every):
     # a building on a pedestrian square: 67 m to the supermarket across it (around it: 140 m)
-    c = _cand(delft_result, "way/478272029")
+    c = _cand(delft_every, "way/478272029")
     assert c["dist_supermarket_m"] < 80
 
 
-def test_delft_locked_gate(delft_result, delft_pbf, monkeypatch):
+def test_delft_locked_gate(delft_every, delft_pbf, monkeypatch):
     # access=private gates on the way out: 89 m longer to the bus stop than through them
     import geoschikt.network as network_module
     from geoschikt.pipeline import score_area
 
-    c = _cand(delft_result, "way/974424027")
+    c = _cand(delft_every, "way/974424027")
     monkeypatch.setattr(network_module, "blocked_nodes", lambda b, m: np.zeros(0, np.int64))
-    o = _cand(score_area(delft_pbf, config=load_config()), "way/974424027")
+    o = _cand(score_area(delft_pbf, config=load_config(overrides=EVERY_BUILDING)), "way/974424027")
     assert c["dist_transit_m"] - o["dist_transit_m"] == pytest.approx(89, abs=3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,7 +33,9 @@ BUILDING_TAGS = (
     "addr:housenumber",
     "addr:postcode",
     "addr:city",
+    "building:levels",
 )
+ADDRESS_TAGS = ("addr:street", "addr:housenumber", "addr:postcode", "addr:city")
 BOUNDARY_TAGS = ("name", "admin_level", "boundary", "ref:gemeentecode", "ref")
 
 
@@ -51,6 +53,20 @@ class NetworkWays:
     barriers: pd.DataFrame | None = None
 
 
+def empty_addresses() -> gpd.GeoDataFrame:
+    """An address-point frame without rows (osm_id, ADDRESS_TAGS, point geometry)."""
+    return _address_frame([], [])
+
+
+def _address_frame(rows: list[tuple], xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    coords = np.asarray(xy, dtype=float).reshape(-1, 2)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["osm_id", *ADDRESS_TAGS]),
+        geometry=shapely.points(coords) if len(coords) else [],
+        crs="EPSG:4326",
+    )
+
+
 @dataclass(frozen=True)
 class OsmData:
     """What geoschikt needs from one OSM file, in EPSG:4326."""
@@ -64,6 +80,8 @@ class OsmData:
     header_bounds: tuple[float, float, float, float] | None  # (left, bottom, right, top)
     timestamp: str | None  # ISO 8601: replication timestamp, else the newest object read
     timestamp_source: str
+    # nodes with addr:housenumber (Dutch OSM: BAG addresses as points inside buildings)
+    addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
     water: gpd.GeoDataFrame | None = None  # water areas (osm_id, geometry), for snapping
 
 
@@ -88,6 +106,7 @@ def read_osm(
         buildings=data.buildings,
         features=data.features,
         boundaries=data.boundaries,
+        addresses=data.addresses,
         water=data.water,
         **meta,
     )
@@ -101,10 +120,11 @@ class OsmChunk:
     buildings: gpd.GeoDataFrame
     features: gpd.GeoDataFrame
     boundaries: gpd.GeoDataFrame
+    addresses: gpd.GeoDataFrame = field(default_factory=empty_addresses)
     water: gpd.GeoDataFrame | None = None
 
     def __len__(self) -> int:
-        return len(self.ways.tags) + len(self.buildings) + len(self.features)
+        return len(self.ways.tags) + len(self.buildings) + len(self.features) + len(self.addresses)
 
 
 def stream_osm(
@@ -201,7 +221,8 @@ def concat_chunks(chunks: list[OsmChunk]) -> OsmChunk:
         frames("buildings"),
         frames("features"),
         frames("boundaries"),
-        gpd.GeoDataFrame(pd.concat(water, ignore_index=True), crs="EPSG:4326")
+        addresses=frames("addresses"),
+        water=gpd.GeoDataFrame(pd.concat(water, ignore_index=True), crs="EPSG:4326")
         if water
         else _empty_water(),
     )
@@ -272,12 +293,14 @@ class _Rows:
         self.feat_geom: list = []
         self.bnd_rows: list[tuple] = []
         self.bnd_geom: list[str] = []
+        self.addr_rows: list[tuple] = []
+        self.addr_xy: list[tuple[float, float]] = []
         self.barrier_rows: list[tuple] = []
         self.water_ids: list[int] = []
         self.water_geom: list[str] = []
 
     def __len__(self) -> int:
-        return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows)
+        return len(self.hw_count) + len(self.bld_rows) + len(self.feat_rows) + len(self.addr_rows)
 
     def chunk(self) -> OsmChunk:
         return OsmChunk(
@@ -297,6 +320,7 @@ class _Rows:
                 geometry=_from_hex_wkb(self.bnd_geom),
                 crs="EPSG:4326",
             ),
+            addresses=_address_frame(self.addr_rows, self.addr_xy),
             water=gpd.GeoDataFrame(
                 {"osm_id": np.array(self.water_ids, dtype=np.int64)},
                 geometry=_from_hex_wkb(self.water_geom),
@@ -343,7 +367,7 @@ def _scan(
     """
     wkb = osmium.geom.WKBFactory()
     area_keys = ("building", "boundary", *WATER_KEYS, *feature_keys)
-    wanted = ("highway", "route", "barrier", *area_keys)
+    wanted = ("highway", "route", "barrier", "addr:housenumber", *area_keys)
     proc = (
         osmium.FileProcessor(str(path))
         .with_locations(node_store)
@@ -418,11 +442,14 @@ def _scan(
                     rows.feat_geom.append(line)
         elif isinstance(obj, Node) and "barrier" in tags and _has_access_tag(tags):
             rows.barrier_rows.append((obj.id, *(tags.get(k) for k in BARRIER_TAGS)))
-        if isinstance(obj, Node) and keep(tags):
+        if isinstance(obj, Node) and obj.location.valid():
             loc = obj.location
-            if loc.valid():
+            if keep(tags):
                 rows.feat_rows.append(("node", obj.id, tags.get("name"), dict(tags)))
                 rows.feat_geom.append(shapely.Point(loc.lon, loc.lat))
+            if "addr:housenumber" in tags:  # an address point (BAG addresses in Dutch OSM)
+                rows.addr_rows.append((obj.id, *(tags.get(k) for k in ADDRESS_TAGS)))
+                rows.addr_xy.append((loc.lon, loc.lat))
         if chunk_objects and len(rows) >= chunk_objects:
             on_chunk(rows.chunk())
             rows = _Rows()

@@ -134,13 +134,16 @@ def cut_chunk(
     features = _by_box(
         *tree.query(chunk.features.geometry.values, predicate="intersects"), len(boxes)
     )
+    addresses = _by_box(
+        *tree.query(chunk.addresses.geometry.values, predicate="intersects"), len(boxes)
+    )
     water = chunk.water
     in_water = None
     if water is not None:
         in_water = _by_box(*tree.query(water.geometry.values, predicate="intersects"), len(boxes))
     empty = chunk.boundaries.iloc[0:0]
     for i, (left, bottom, right, top) in enumerate(bounds):
-        if not (len(ways[i]) or len(buildings[i]) or len(features[i])):
+        if not (len(ways[i]) or len(buildings[i]) or len(features[i]) or len(addresses[i])):
             continue
         size = end[ways[i]] - start[ways[i]]
         rows = np.repeat(start[ways[i]] - np.cumsum(np.r_[0, size[:-1]]), size) + np.arange(
@@ -155,6 +158,7 @@ def cut_chunk(
                 buildings=chunk.buildings.iloc[buildings[i]].reset_index(drop=True),
                 features=chunk.features.iloc[features[i]].reset_index(drop=True),
                 boundaries=empty,
+                addresses=chunk.addresses.iloc[addresses[i]].reset_index(drop=True),
                 water=None if in_water is None else water.iloc[in_water[i]].reset_index(drop=True),
             ),
         )
@@ -231,6 +235,7 @@ def read_region_input(path: str | Path) -> tuple[OsmData, gpd.GeoDataFrame]:
         buildings=data.buildings,
         features=data.features,
         boundaries=data.boundaries,
+        addresses=data.addresses,
         water=data.water,
         **record.meta,
     )

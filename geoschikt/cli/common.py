@@ -91,6 +91,12 @@ def report(result, out: Path) -> None:
     )
     for key, why in result.provenance.get("criteria_not_assessed", {}).items():
         click.echo(f"Not assessed: {key} ({why}).")
+    homes = result.provenance.get("counts", {}).get("dwellings", 0)
+    if homes:
+        click.echo(
+            f"Private homes shown: {homes} candidates are dwellings ([candidates] building_types "
+            "includes dwelling types); do not publish their map."
+        )
     top = result.top(10)
     if len(top):
         click.echo("\nTop candidates:")

@@ -33,15 +33,20 @@ import pandas as pd
 import shapely
 
 from geoschikt import __version__
+from geoschikt.floor_area import coa_size_label
 from geoschikt.geo import WGS84, to_crs, transform_xy
 from geoschikt.outputs.assets import csp_hash, leaflet, own
 from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
+    NOT_ASSESSED_RECEPTION,
     criterion_score,
     dist_col,
     fail_matrix,
     failed_keys,
     nearest_col,
+    nearest_id_col,
+    not_in_data,
+    not_in_data_nl,
     note_col,
     score_col,
     value_col,
@@ -87,7 +92,7 @@ TEXT: dict[str, dict[str, str]] = {
         "distance_euclidean": "Afstanden zijn hemelsbreed gemeten.",
         "blurred": "Locaties zijn vergroofd tot vakken van {m} m. Adressen, namen, "
         "gebouwcontouren en exacte afstanden staan niet op deze kaart.",
-        "not_assessed": "Niet beoordeeld (geen gegevens): {list}.",
+        "not_assessed": "Niet beoordeeld, telt niet mee in het totaal: {list}.",
         "legend": "Geschiktheid (0–100)",
         "legend_note": "Gewogen gemiddelde van de criteriumscores.",
         "failing": "voldoet niet aan een harde eis",
@@ -138,7 +143,20 @@ TEXT: dict[str, dict[str, str]] = {
         "made_with": "Gemaakt met geoschikt {version}",
         "noscript": "Deze kaart heeft JavaScript nodig.",
         "close": "Sluiten",
+        "floor_area": "{m2} m² vloeroppervlak{est}",
+        "estimated": " (geschat)",
+        "places_est": "ca. {n} plaatsen",
+        "on_osm": "bekijk op openstreetmap.org",
+        "dwellings": "Let op: deze kaart toont {n} woonhuizen (gebouwtypen {types}). Dit zijn "
+        "privéwoningen; deel deze kaart niet openbaar.",
         "in_set": "Nr. {k} in ‘{set}’",
+        "extent_layer": "Grens van de OSM-gegevens",
+        "outside_data": "Ligt buiten de OSM-gegevens: niet gescoord, geen rang.",
+        "partial_data": "Let op: de dichtstbijzijnde voorziening ligt verder weg dan de rand van "
+        "de gegevens (of er is er geen gevonden); een dichterbij gelegen voorziening kan buiten "
+        "de gegevens liggen.",
+        "outside_share": "{p}% van het gebied ligt buiten de OSM-gegevens (rode stippellijn); "
+        "daar is niets gescoord.",
         "top_title": "De beste {n}",
         "search": "Zoek adres of naam",
         "no_match": "Niets gevonden.",
@@ -172,7 +190,7 @@ TEXT: dict[str, dict[str, str]] = {
         "distance_euclidean": "Distances are straight lines.",
         "blurred": "Locations are blurred to squares of {m} m. Addresses, names, footprints "
         "and exact distances are left out of this map.",
-        "not_assessed": "Not assessed (no data): {list}.",
+        "not_assessed": "Not assessed, left out of the total: {list}.",
         "legend": "Suitability (0–100)",
         "legend_note": "Weighted mean of the criterion scores.",
         "failing": "fails a hard limit",
@@ -223,7 +241,19 @@ TEXT: dict[str, dict[str, str]] = {
         "made_with": "Made with geoschikt {version}",
         "noscript": "This map needs JavaScript.",
         "close": "Close",
+        "floor_area": "{m2} m² floor area{est}",
+        "estimated": " (estimated)",
+        "places_est": "about {n} places",
+        "on_osm": "view on openstreetmap.org",
+        "dwellings": "Note: this map shows {n} dwellings (building types {types}). These are "
+        "private homes; do not share this map publicly.",
         "in_set": "No. {k} in ‘{set}’",
+        "extent_layer": "Edge of the OSM data",
+        "outside_data": "Lies outside the OSM data: not scored, no rank.",
+        "partial_data": "Note: the nearest facility lies farther away than the edge of the data "
+        "(or none was found); a closer one may lie outside the data.",
+        "outside_share": "{p}% of the area lies outside the OSM data (red dotted line); nothing "
+        "is scored there.",
         "top_title": "The best {n}",
         "search": "Search address or name",
         "no_match": "Nothing found.",
@@ -347,6 +377,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "curve": _curve(c, lang),
                 "shape": CATEGORY_SHAPES[i % len(CATEGORY_SHAPES)],
                 "assessed": c.key not in not_assessed,
+                "why": _why_not(c, result.provenance.get("criteria_not_assessed", {}), lang),
             }
             for i, c in enumerate(criteria)
         ],
@@ -357,6 +388,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
         "pois": _pois(result.pois, criteria, area.total_bounds),
         "reception": _reception(result.reception, options, result.crs),
         "area": encode_polygons(area.geometry.simplify(1e-5).values, OUTLINE_SCALE),
+        "extent": _extent(result),
         "balance": _balance(balance),
         "attribution": _attribution(result, lang, balance),
         "tiles": TILE_URL,
@@ -403,8 +435,47 @@ def _meta(result, options: MapOptions, balance) -> dict[str, Any]:
         "distance": result.config.distance,
         "n": len(cands),
         "n_pass": int(cands["passes"].sum()) if len(cands) else 0,
-        "not_assessed": [c.label(options.lang) for c in criteria if c.key in not_assessed],
+        "not_assessed": [
+            f"{c.label(options.lang)} ({_why_not(c, not_assessed, options.lang)})"
+            for c in criteria
+            if c.key in not_assessed
+        ],
+        "dwellings": _dwellings(cands, result.config),
+        "outside_share": round(
+            100 * float((prov.get("data_extent") or {}).get("area_outside_share") or 0)
+        ),
     }
+
+
+def _dwellings(cands: pd.DataFrame, config) -> dict | None:
+    """How many candidates are dwellings (private homes), and of which types; None if none."""
+    if "building" not in cands:
+        return None
+    kinds = set(config.candidates.dwelling_types)
+    homes = cands["building"].isin(kinds)
+    if not homes.any():
+        return None
+    return {"n": int(homes.sum()), "types": sorted(set(cands.loc[homes, "building"]))}
+
+
+def _extent(result) -> list | None:
+    """The data extent's outline when part of the area lies outside it (else None)."""
+    info = result.provenance.get("data_extent") or {}
+    if not info.get("area_outside_share") or not info.get("bounds_wgs84"):
+        return None
+    return encode_polygons([shapely.box(*info["bounds_wgs84"])], OUTLINE_SCALE)
+
+
+def _why_not(c, not_assessed: dict, lang: str) -> str | None:
+    """Why criterion ``c`` was not assessed, in the map's language (None if it was)."""
+    why = not_assessed.get(c.key)
+    if why is None:
+        return None
+    if why == not_in_data(c):
+        return not_in_data_nl(c) if lang == "nl" else why
+    if why == NOT_ASSESSED_RECEPTION and lang == "nl":
+        return "geen bestaande opvang opgegeven (--reception) of in OSM gelabeld"
+    return str(why)
 
 
 def _input_name(inputs: list[dict], role: str) -> str | None:
@@ -466,10 +537,16 @@ def _candidates(
         out["label"] = _strings(label)
         if address.notna().any():
             out["addr"] = _strings(address)
+        out.update(_info(cands, options.lang))
         near = [_lookup(cands, nearest_col(c.key)) for c in criteria]
         out["near"] = [codes for codes, _ in near]
         out["near_t"] = [table for _, table in near]
+        near_id = [_lookup(cands, nearest_id_col(c.key)) for c in criteria]
+        out["near_id"] = [codes for codes, _ in near_id]
+        out["near_id_t"] = [table for _, table in near_id]
         out["fp"] = _footprints(cands.geometry.iloc[: max(options.footprints, 0)])
+    if "coverage" in cands:
+        out["cov"], out["cov_t"] = _lookup(cands, "coverage")
     return out
 
 
@@ -583,7 +660,10 @@ def _fail_matrix(result) -> pd.DataFrame | None:
     measured = tuple(getattr(result, "measured", ()) or ())
     if not measured or len(measured[0].distance) != len(result.candidates):
         return None
-    return fail_matrix(measured).set_axis(result.candidates.index)
+    failed = fail_matrix(measured).set_axis(result.candidates.index)
+    if "coverage" in result.candidates:  # outside the data: nothing judged, nothing failed
+        failed.loc[(result.candidates["coverage"] == "none").to_numpy()] = False
+    return failed
 
 
 def _fail_bits(cands: pd.DataFrame, criteria, failed: pd.DataFrame | None) -> list[int]:
@@ -624,6 +704,25 @@ def _labels(cands: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         address = street if number is None else (street + " " + number.fillna("")).str.strip()
     label = name.fillna(address)
     return label, address.where(name.notna(), None)
+
+
+def _info(cands: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Per-candidate facts for the panel line under the heading: building type, floor area (and
+    whether it is estimated), estimated places and COA size class, as codes into small tables
+    and integers (the page composes the line)."""
+    out: dict[str, Any] = {}
+    if "building" in cands:
+        out["bt"], out["bt_t"] = _lookup(cands, "building")
+    if "floor_area_m2" in cands:
+        out["floor"] = _ints(_col(cands, "floor_area_m2"))
+        source = cands.get("floor_area_source", pd.Series("", index=cands.index))
+        out["floor_est"] = source.astype(str).str.startswith("estimate").astype(int).tolist()
+    if "places_est" in cands:
+        out["places"] = _ints(_col(cands, "places_est"))
+    if "coa_size_class" in cands:
+        codes, table = _lookup(cands, "coa_size_class")
+        out["coa"], out["coa_t"] = codes, [coa_size_label(c, lang) or c for c in table]
+    return out
 
 
 def _clean(series: pd.Series) -> pd.Series:

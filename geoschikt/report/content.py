@@ -558,9 +558,9 @@ def provenance_section(
     rows.append((t["prov_candidates"], ", ".join(config.candidates.building_types)))
     rows.append(
         (
-            t["prov_footprint"],
-            f"{number(config.candidates.min_area_m2, lang)} – "
-            f"{number(config.candidates.max_area_m2, lang)} m²",
+            t["prov_floor_area"],
+            f"{number(config.candidates.min_floor_area_m2, lang)} – "
+            f"{number(config.candidates.max_floor_area_m2, lang)} m²",
         )
     )
     if record.get("crs"):

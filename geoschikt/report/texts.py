@@ -207,7 +207,7 @@ TEXT: dict[str, dict[str, str]] = {
         "prov_outputs": "Uitvoer ({name})",
         "prov_libraries": "Bibliotheken",
         "prov_candidates": "Gebouwtypen (OSM building=*)",
-        "prov_footprint": "Oppervlak van een gebouw",
+        "prov_floor_area": "Vloeroppervlak van een gebouw (grondvlak x bouwlagen)",
         "distance_network": "loopafstand over het netwerk",
         "distance_euclidean": "hemelsbreed",
         "data_attribution": (
@@ -430,7 +430,7 @@ TEXT: dict[str, dict[str, str]] = {
         "prov_outputs": "Output ({name})",
         "prov_libraries": "Libraries",
         "prov_candidates": "Building types (OSM building=*)",
-        "prov_footprint": "Footprint of a building",
+        "prov_floor_area": "Floor area of a building (footprint x levels)",
         "distance_network": "walking distance over the network",
         "distance_euclidean": "straight line",
         "data_attribution": (

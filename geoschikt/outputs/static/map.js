@@ -17,6 +17,8 @@
   const W = RUN_W.slice();
   let SUIT = C.suit;
   let RANK = C.rank;
+  // candidates outside the data: never scored or ranked, whatever the weights
+  const OUTSIDE = Array.from({ length: C.rank.length }, (_, i) => !!(C.cov && C.cov_t[C.cov[i]] === "none"));
   let ORDER = null; // candidate indices best first; null = the data's own order (the run's)
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -102,6 +104,26 @@
     const e = el("span", "gs-tip", text);
     return e;
   }
+  function osmLink(id, text) {
+    // a link to the object on openstreetmap.org for ids like "way/123"; plain text otherwise
+    if (!/^(node|way|relation)\/\d+$/.test(id)) return document.createTextNode("");
+    const a = el("a", "gs-osm", text);
+    a.href = "https://www.openstreetmap.org/" + id;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+  function infoLine(i) {
+    // building type, floor area, places, COA size class
+    const parts = [];
+    if (C.bt && C.bt[i] >= 0) parts.push("building=" + C.bt_t[C.bt[i]]);
+    if (C.floor && C.floor[i] !== null) {
+      parts.push(fill(T.floor_area, { m2: num(C.floor[i]), est: C.floor_est[i] ? T.estimated : "" }));
+    }
+    if (C.places && C.places[i] !== null) parts.push(fill(T.places_est, { n: num(C.places[i]) }));
+    if (C.coa && C.coa[i] >= 0) parts.push("COA: " + C.coa_t[C.coa[i]]);
+    return parts.join(" · ");
+  }
   function candidateName(i) {
     if (C.label && C.label[i]) return C.label[i];
     if (C.id && C.id[i]) return C.id[i];
@@ -144,7 +166,7 @@
       const s = S[j];
       for (let i = 0; i < n; i++) acc[i] += share * (s[i] || 0);
     });
-    for (let i = 0; i < n; i++) out[i] = rint(acc[i] * 10) / 10;
+    for (let i = 0; i < n; i++) out[i] = OUTSIDE[i] ? NaN : rint(acc[i] * 10) / 10;
     return out;
   }
   let idOrder = null; // each candidate's place in candidate_id order: the table's tie-break
@@ -161,7 +183,7 @@
     makeIdOrder();
     const key = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      key[i] = (C.pass[i] === 1 ? 0 : 1000) - (Number.isNaN(suit[i]) ? -1 : suit[i]);
+      key[i] = OUTSIDE[i] ? 2000 : (C.pass[i] === 1 ? 0 : 1000) - (Number.isNaN(suit[i]) ? -1 : suit[i]);
     }
     // sort (key, id order) as one number: keys are whole tenths in [-100, 1001]
     const M = 2 ** Math.ceil(Math.log2(n + 1));
@@ -172,10 +194,11 @@
     for (let i = 0; i < n; i++) byId[idOrder[i]] = i;
     const order = new Uint32Array(n);
     for (let k = 0; k < n; k++) order[k] = byId[packed[k] % M];
-    const rank = new Int32Array(n);
+    const rank = new Array(n);
     for (let k = 0; k < n; k++) {
       const i = order[k];
       rank[i] = k > 0 && key[i] === key[order[k - 1]] ? rank[order[k - 1]] : k + 1;
+      if (OUTSIDE[i]) rank[i] = null; // outside the data: no rank (scoring.score)
     }
     return { rank: rank, order: order };
   }
@@ -213,6 +236,10 @@
       + (m.distance === "euclidean" ? T.distance_euclidean : T.distance_network)));
     if (m.not_assessed.length) {
       box.appendChild(el("p", null, fill(T.not_assessed, { list: m.not_assessed.join(", ") })));
+    }
+    if (m.outside_share) box.appendChild(el("p", "gs-blurred", fill(T.outside_share, { p: num(m.outside_share) })));
+    if (m.dwellings) {
+      box.appendChild(el("p", "gs-blurred", fill(T.dwellings, { n: num(m.dwellings.n), types: m.dwellings.types.join(", ") })));
     }
     if (D.blur_m > 0) {
       box.appendChild(el("p", "gs-blurred", fill(T.blurred, { m: num(D.blur_m) })));
@@ -726,6 +753,18 @@
   }
   area.addTo(map);
   overlays[swatchHtml("transparent", "gs-line") + escapeHtml(T.area_layer)] = area;
+  if (D.extent && D.extent.length) {
+    // where the OSM data ends: outside it nothing is scored
+    const extent = L.featureGroup();
+    for (const polys of D.extent) {
+      if (!polys.length) continue;
+      L.polygon(polygons(polys, OS), {
+        pane: "gs-area", fill: false, color: "#b2182b", weight: 2, dashArray: "2 6", interactive: false,
+      }).addTo(extent);
+    }
+    extent.addTo(map);
+    overlays[swatchHtml("transparent", "gs-line") + escapeHtml(T.extent_layer)] = extent;
+  }
 
   function balanceColour(v) {
     const B = D.balance;
@@ -816,7 +855,7 @@
       return d === null ? text : text + "; " + fill(T.at_distance, { d: distanceOnly(d) });
     }
     if (d !== null) return distanceOnly(d);
-    if (!c.assessed) return T.not_assessed_cell;
+    if (!c.assessed) return c.why ? T.not_assessed_cell + ": " + c.why : T.not_assessed_cell;
     const note = noteOf(j, i) || "";
     const off = /^more than (\d+) m from the \w+ network/.exec(note);
     if (off) return fill(T.off_network, { m: num(Number(off[1])) });
@@ -841,7 +880,12 @@
       name.appendChild(symbol(c.shape));
       name.appendChild(document.createTextNode(c.label));
       const nearCode = C.near ? C.near[j][i] : -1;
-      if (nearCode >= 0) name.appendChild(el("small", null, fill(T.nearest, { name: C.near_t[j][nearCode] })));
+      if (nearCode >= 0) {
+        const near = el("small", null, fill(T.nearest, { name: C.near_t[j][nearCode] }));
+        const idCode = C.near_id ? C.near_id[j][i] : -1;
+        if (idCode >= 0) near.appendChild(osmLink(C.near_id_t[j][idCode], " ↗"));
+        name.appendChild(near);
+      }
       tr.appendChild(name);
       tr.appendChild(el("td", "gs-num", distanceText(c, j, i)));
       const s = S[j][i];
@@ -894,7 +938,13 @@
     });
     detail.appendChild(close);
     detail.appendChild(el("h2", "gs-name", candidateName(i)));
-    if (C.id && C.label && C.label[i]) detail.appendChild(el("p", "gs-id", C.id[i]));
+    const info = infoLine(i);
+    if (info) detail.appendChild(el("p", "gs-info", info));
+    if (C.id && C.label && C.label[i]) {
+      const idLine = el("p", "gs-id", C.id[i] + " ");
+      idLine.appendChild(osmLink(C.id[i], T.on_osm));
+      detail.appendChild(idLine);
+    }
     const s = SUIT[i];
     const cls = classOf(s);
     const head = el("p", "gs-score");
@@ -905,9 +955,12 @@
     ));
     detail.appendChild(head);
     const failed = D.crit.filter((c, j) => (C.fail[i] >> j) & 1).map((c) => c.label);
-    detail.appendChild(C.pass[i]
+    const outside = C.cov && C.cov_t[C.cov[i]] === "none";
+    if (outside) detail.appendChild(el("p", "gs-status gs-bad", T.outside_data));
+    else detail.appendChild(C.pass[i]
       ? el("p", "gs-status gs-ok", T.passes_all)
       : el("p", "gs-status gs-bad", fill(T.fails_list, { list: failed.join(", ") || "?" })));
+    if (C.cov && C.cov_t[C.cov[i]] === "partial") detail.appendChild(el("p", "gs-note", T.partial_data));
     if (setRank.has(i)) {
       detail.appendChild(el("p", "gs-inset", fill(T.in_set, { k: setRank.get(i), set: D.highlight.label })));
     }
