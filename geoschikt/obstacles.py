@@ -132,8 +132,8 @@ class _Kind:
         if start_outside:
             keep = np.arange(len(li))
         else:
-            keep = np.flatnonzero(~shapely.contains_xy(self.geoms[oi], sx[li], sy[li]))
-        foot_in = shapely.intersects_xy(self.geoms[oi[keep]], fx[li[keep]], fy[li[keep]])
+            keep = np.flatnonzero(~self._holds(oi, sx[li], sy[li], shapely.contains_xy))
+        foot_in = self._holds(oi[keep], fx[li[keep]], fy[li[keep]], shapely.intersects_xy)
         if not self.water:
             keep, foot_in = keep[~foot_in], foot_in[~foot_in]
         self.look_up(oi[keep])
@@ -142,6 +142,15 @@ class _Kind:
         if len(keep):
             k = li[keep]
             out[keep] = self._crosses(oi[keep], sx[k], sy[k], fx[k], fy[k], ~foot_in)
+        return out
+
+    def _holds(self, oi, x, y, predicate) -> np.ndarray:
+        """``predicate(obstacle, x, y)`` per pair, asked of GEOS only for points inside the
+        obstacle's box (outside it, neither ``contains_xy`` nor ``intersects_xy`` holds)."""
+        minx, miny, maxx, maxy = self.grid.box_bounds(oi)
+        inside = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+        out = np.zeros(len(oi), dtype=bool)
+        out[inside] = predicate(self.geoms[oi[inside]], x[inside], y[inside])
         return out
 
     def _crosses(self, oi, sx, sy, fx, fy, foot_out) -> np.ndarray:
