@@ -51,7 +51,7 @@ def prepare(name: str) -> None:
 
     from geoschikt.config import load_config
     from geoschikt.features import area_frame, default_extent, select_candidates, select_pois
-    from geoschikt.geo import choose_metric_crs
+    from geoschikt.geo import choose_metric_crs, to_crs
     from geoschikt.pipeline import load_osm
 
     path, _ = ensure_input(name)
@@ -77,7 +77,9 @@ def prepare(name: str) -> None:
         "cx": shapely.get_x(pts),
         "cy": shapely.get_y(pts),
         "features": feats,
-        "buildings": osm.buildings[["building", "geometry"]],  # snapping obstacles
+        # snapping obstacles: the footprints projected once, as the pipeline does for the
+        # candidates and the obstacles (so that projection is not part of the distance stage)
+        "buildings": to_crs(osm.buildings[["building", "geometry"]], crs),
         "water": osm.water,
     }
     DATA.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,11 @@
 Runs under Python 3.12+ with ``pyvalhalla`` (its wheels ship the graph builders), NOT under the
 project's own interpreter: nothing here imports geoschikt.
 
-    python3.12 benchmarks/valhalla_reference.py build OSM_FILE WORKDIR
+    python3.12 benchmarks/valhalla_reference.py build OSM_FILE WORKDIR [--walkers]
     python3.12 benchmarks/valhalla_reference.py matrix WORKDIR POINTS.json OUT.csv
 
-``build`` writes a Dutch country boundary (one polygon around the data, tagged as the
+``build`` (with ``--walkers``: from the walkers' view of the extract, see ``walkers_view``)
+writes a Dutch country boundary (one polygon around the data, tagged as the
 Netherlands: Valhalla takes its per-country access defaults only from an admin database, which
 a small extract lacks), builds the admin database and the routing tiles in WORKDIR.
 
@@ -20,6 +21,12 @@ Quirks handled (Valhalla 3.9): the full matrix output (the short one reports 0 m
 no path); the exact one-to-many method (``matrix_type`` is not left to a size threshold); a
 search that starts on a tiny fragment returns no path, so a missing pair is asked again in the
 other direction.
+
+The points file may also give ``costing_options`` (pedestrian costing options; default
+``shortest=true``) and, per candidate and feature, a location to route from instead of the point
+and the metres to add for it (``[id, lon, lat, route_lon, route_lat, add_m]`` and ``[lon, lat,
+route_lon, route_lat, add_m]``): e.g. where geoschikt snapped the point, and its snapping
+distance. ``walk_reference.py`` describes the configurations it uses.
 """
 
 from __future__ import annotations
@@ -62,8 +69,69 @@ def write_admin(path: Path) -> None:
         w.add_relation(osmium.osm.mutable.Relation(id=-1, members=[("w", -1, "outer")], tags=tags))
 
 
-def build(osm: Path, work: Path) -> None:
+DESTINATION_ONLY = {"private", "destination", "customers", "delivery", "permit", "residents"}
+FOOT_OPEN = {"yes", "designated", "permissive"}
+
+
+def walkers_view(osm: Path, out: Path) -> dict:
+    """The extract with the tags through which Valhalla applies car rules to walkers taken
+    off the ways: it makes a way destination-only for every mode when it is a parking aisle or a
+    driveway (``service=parking_aisle|driveway``), when ``motor_vehicle``, ``motorcar`` or
+    ``vehicle`` is private/destination/..., and when ``access`` is even though ``foot=yes``.
+    For walkers none of these restricts anything (the OSM access rules; geoschikt's rules too).
+    Returns how many ways lost which tag."""
+    import osmium
+
+    changed: dict[str, int] = {}
+
+    class Writer(osmium.SimpleHandler):
+        def __init__(self, writer):
+            super().__init__()
+            self.writer = writer
+
+        def node(self, n):
+            self.writer.add_node(n)
+
+        def relation(self, r):
+            self.writer.add_relation(r)
+
+        def way(self, w):
+            tags = dict(w.tags)
+            drop = []
+            if "highway" in tags:
+                if tags.get("service") in ("parking_aisle", "driveway"):
+                    drop.append("service")
+                drop += [
+                    k
+                    for k in ("motor_vehicle", "motorcar", "vehicle")
+                    if tags.get(k) in DESTINATION_ONLY
+                ]
+                if tags.get("access") in DESTINATION_ONLY and tags.get("foot") in FOOT_OPEN:
+                    drop.append("access")
+            if not drop:
+                self.writer.add_way(w)
+                return
+            for k in drop:
+                key = f"{k}={tags[k]}"
+                changed[key] = changed.get(key, 0) + 1
+                del tags[k]
+            self.writer.add_way(w.replace(tags=tags))
+
+    if out.exists():
+        out.unlink()
+    with osmium.SimpleWriter(str(out)) as writer:
+        Writer(writer).apply_file(str(osm))
+    return changed
+
+
+def build(osm: Path, work: Path, walkers: bool = False) -> None:
     work.mkdir(parents=True, exist_ok=True)
+    if walkers:
+        view = work / "walkers.osm.pbf"
+        changed = walkers_view(osm, view)
+        (work / "walkers-changed.json").write_text(json.dumps(changed, indent=1, sort_keys=True))
+        print(f"walkers' view: tags taken off {changed}")
+        osm = view
     admin_pbf = work / "nl_admin.osm.pbf"
     if admin_pbf.exists():
         admin_pbf.unlink()
@@ -91,13 +159,14 @@ def _metres(lon1, lat1, lon2, lat2) -> float:
     return math.hypot((lon2 - lon1) * kx, (lat2 - lat1) * 110_574)
 
 
-def _one_to_many(actor, origin, targets, reach_m: float) -> list[float | None]:
-    """Path lengths (m) from origin to each target (None = no path)."""
+def _one_to_many(actor, origin, targets, options: dict) -> list[float | None]:
+    """Path lengths (m) from origin to each target (None = no path); each location is
+    ``(lon, lat, metres to add)``."""
     req = {
         "sources": [{"lon": origin[0], "lat": origin[1]}],
         "targets": [{"lon": t[0], "lat": t[1]} for t in targets],
         "costing": "pedestrian",
-        "costing_options": {"pedestrian": {"shortest": True}},
+        "costing_options": {"pedestrian": options},
         "units": "kilometers",
         "matrix_locations": 10_000,
     }
@@ -114,8 +183,16 @@ def _one_to_many(actor, origin, targets, reach_m: float) -> list[float | None]:
         if d is None:
             res.append(None)
         else:  # plus the straight lines from the points to where Valhalla snapped them
-            res.append(d * 1000 + off_o + _metres(t[0], t[1], st["lon"], st["lat"]))
+            off_t = _metres(t[0], t[1], st["lon"], st["lat"])
+            res.append(d * 1000 + off_o + off_t + origin[2] + t[2])
     return res
+
+
+def _routed(lon: float, lat: float, routed: list) -> tuple[float, float, float]:
+    """(lon, lat, metres to add) of the location to route from."""
+    if routed:
+        return float(routed[0]), float(routed[1]), float(routed[2])
+    return lon, lat, 0.0
 
 
 def matrix(work: Path, points: Path, out: Path) -> None:
@@ -123,20 +200,22 @@ def matrix(work: Path, points: Path, out: Path) -> None:
 
     actor = Actor(str(work / "valhalla.json"))
     data = json.loads(points.read_text())
+    options = data.get("costing_options", {"shortest": True})
     rows = []
     cands = data["candidates"]
     for cat, feats in data["features"].items():
         reach = float(data["reach_m"][cat])
-        for cid, lon, lat in cands:
+        for cid, lon, lat, *routed in cands:
+            here = _routed(lon, lat, routed)
             near = sorted(feats, key=lambda f: _metres(lon, lat, f[0], f[1]))
             near = [f for f in near[:K_NEAREST] if _metres(lon, lat, f[0], f[1]) <= reach]
             best = None
             if near:
-                ds = _one_to_many(actor, (lon, lat), near, reach)
+                there = [_routed(f[0], f[1], f[2:]) for f in near]
+                ds = _one_to_many(actor, here, there, options)
                 for j, d in enumerate(ds):
                     if d is None:  # started on a tiny fragment? ask the other way round
-                        back = _one_to_many(actor, near[j], [(lon, lat)], reach)[0]
-                        d = back
+                        d = _one_to_many(actor, there[j], [here], options)[0]
                     if d is not None and (best is None or d < best):
                         best = d
             rows.append((cid, cat, "" if best is None or best > reach else f"{best:.1f}"))
@@ -150,7 +229,7 @@ def matrix(work: Path, points: Path, out: Path) -> None:
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "build":
-        build(Path(sys.argv[2]), Path(sys.argv[3]))
+        build(Path(sys.argv[2]), Path(sys.argv[3]), walkers="--walkers" in sys.argv[4:])
     elif cmd == "matrix":
         matrix(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
     else:

@@ -217,16 +217,19 @@ def select_candidates(
     rules: CandidateRules,
     crs: str,
     addresses: gpd.GeoDataFrame | None = None,
+    *,
+    footprints: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """OSM buildings of the allowed types and floor area whose inside point lies in ``area``,
     with their address (address points inside the footprint and the building's own ``addr:*``
-    tags), floor area, estimated places and COA size class."""
+    tags), floor area, estimated places and COA size class. ``footprints``: ``buildings``
+    already projected to ``crs`` (else projected here)."""
     if buildings.empty:
         raise NoCandidatesError(
             "the OSM data holds no buildings (is the extract complete?); with `geoschikt "
             "score` you can give your own sites with --candidates FILE"
         )
-    footprints = to_crs(buildings, crs)
+    footprints = to_crs(buildings, crs) if footprints is None else footprints
     area_m = to_crs(area, crs).geometry.union_all()
     valid = footprints.geometry.is_valid
     geom = footprints.geometry.values

@@ -67,9 +67,19 @@ class Measurer:
     """Measures the configured criteria for points in the metric ``crs``."""
 
     def __init__(
-        self, osm: OsmData, pois: gpd.GeoDataFrame, config: Config, crs: str, timings: Timer
+        self,
+        osm: OsmData,
+        pois: gpd.GeoDataFrame,
+        config: Config,
+        crs: str,
+        timings: Timer,
+        *,
+        footprints: gpd.GeoDataFrame | None = None,
     ):
+        """``footprints``: ``osm.buildings`` already projected to ``crs`` (else projected when
+        the snapping obstacles are first needed)."""
         self.osm, self.pois, self.config, self.crs, self.timings = osm, pois, config, crs, timings
+        self.footprints = footprints
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[tuple[str, str], Snapped] = {}
         self.buildings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -84,7 +94,8 @@ class Measurer:
     def obstacles(self) -> Obstacles | None:
         """Water and buildings that snapping lines may not cross (built on first use)."""
         with self.timings.stage("snapping obstacles"):
-            return Obstacles.from_frames(self.osm.buildings, self.osm.water, self.crs)
+            buildings = self.osm.buildings if self.footprints is None else self.footprints
+            return Obstacles.from_frames(buildings, self.osm.water, self.crs)
 
     def mode(self, crit: Criterion) -> str:
         return "straight" if self.config.distance == "euclidean" else crit.mode

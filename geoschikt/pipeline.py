@@ -162,6 +162,7 @@ def score_osm(
         }
     ]
 
+    footprints = None  # the OSM buildings in the metric CRS, when projected already
     with timings.stage("selecting area and candidates"):
         area, area_given = _resolve_area(osm, area, area_name, admin_level, area_file)
         if area_file:
@@ -183,9 +184,10 @@ def score_osm(
             )
         if candidates_file is not None or candidates_frame is not None:
             candidates = describe_user_candidates(candidates, osm.addresses, config.candidates, crs)
-        else:
+        else:  # the footprints are projected once, for the candidates and snapping obstacles
+            footprints = to_crs(osm.buildings, crs)
             candidates = select_candidates(
-                osm.buildings, area, config.candidates, crs, osm.addresses
+                osm.buildings, area, config.candidates, crs, osm.addresses, footprints=footprints
             )
         reception = None
         if reception_file is not None:
@@ -213,7 +215,7 @@ def score_osm(
             100 * outside_share,
             extent_source,
         )
-    measurer = Measurer(osm, pois, config, crs, timings)
+    measurer = Measurer(osm, pois, config, crs, timings, footprints=footprints)
     with timings.stage("measuring distances"):
         pts = shapely.point_on_surface(candidates.geometry.values)
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)

@@ -152,6 +152,7 @@ LAYERS = [
         "workers",
         "notes",
         "schema",
+        "boxgrid",
     },
     # 1: the config (and its documentation), user files, run records
     {"provenance", "config", "config_docs", "inputs", "regions"},
