@@ -395,7 +395,8 @@ def cli_score(name: str) -> None:
 def distance_criteria(name: str, which: str) -> None:
     """The whole distance stage (``Measurer.measure``: networks, snapping, every criterion)
     for the five COA criteria (``five``: the others disabled) or for every default criterion
-    (``all``: walk-or-bike, busy roads, counts, embedding included). The OSM file is read
+    (``all``: walk-or-bike, busy roads, counts, embedding included; ``straight``: the same
+    with the residential share in a straight line instead of walking). The OSM file is read
     first, untimed."""
     import shapely
 
@@ -406,6 +407,8 @@ def distance_criteria(name: str, which: str) -> None:
     from geoschikt.pipeline import Timings, load_osm
 
     cfg = load_config(overrides={"surface": {"resolution_m": 0}})
+    if which == "straight":
+        cfg = cfg.with_overrides({"criteria": {"residential": {"mode": "straight"}}})
     if which == "five":
         cfg = cfg.with_overrides(
             {
@@ -466,7 +469,7 @@ def main() -> None:
         prepare(a.input)
     elif a.case == "geoschikt":
         distance_geoschikt(a.input)
-    elif a.case in ("criteria-five", "criteria-all"):
+    elif a.case in ("criteria-five", "criteria-all", "criteria-straight"):
         distance_criteria(a.input, a.case.split("-")[1])
     elif a.case == "pandana":
         distance_pandana(a.input)

@@ -772,12 +772,17 @@ def _criterion(key: str, spec: Any, problems: list[str], base_dir: Path) -> Crit
             f"{where}.measure = {measure!r} does not go with source = {source!r}; "
             f"allowed: {', '.join(allowed_measure)}"
         )
-    straight_only = source in ("raster", "osm_ways", "buildings")
+    straight_only = source in ("raster", "osm_ways")
     mode = choice("mode", MODES, "straight" if straight_only else "walk")
     if straight_only and mode != "straight":
         problems.append(
             f"{where}.mode = {mode!r}: source = {source!r} is measured in a straight line; "
             "use mode = 'straight'"
+        )
+    if source == "buildings" and mode not in ("walk", "straight"):
+        problems.append(
+            f"{where}.mode = {mode!r}: buildings are counted walking or in a straight line; "
+            "use mode = 'walk' or 'straight'"
         )
     if mode == "walk_or_bike" and measure != "distance":
         problems.append(f"{where}.mode = 'walk_or_bike' needs measure = 'distance'")
