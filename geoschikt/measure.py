@@ -274,8 +274,9 @@ class Measurer:
         extra: dict[str, np.ndarray],
         candidates: bool,
     ) -> Measured:
-        """Share of the buildings within ``within_m`` that are residential: walking (the
-        buildings snapped onto the walk network as candidates are) or in a straight line."""
+        """Share of the buildings within ``within_m`` that are residential: walking (each
+        building's centroid snapped onto the walk network past water, as facilities are) or
+        in a straight line."""
         if self.buildings is None:
             self.buildings = building_points(self.osm.buildings, self.crs)
         bx, by, kind = self.buildings
@@ -287,9 +288,11 @@ class Measurer:
         max_snap = self.config.network.max_snap_m
         net = self.network("walk")
         snap = self._snap_points("walk", x, y, snaps, extra, candidates, check=True)
-        if self.building_snap is None:
+        if self.building_snap is None:  # like facilities: only water blocks their snapping
             with self.timings.stage("snapping buildings"):
-                self.building_snap = snap_clear(net, bx, by, max_snap, self.obstacles)
+                self.building_snap = snap_clear(
+                    net, bx, by, max_snap, self.obstacles, buildings=False
+                )
         with self.timings.stage("buildings within walking distance"):
             every, homes = count_reached(
                 net, snap, self.building_snap, crit.within_m, [np.ones(len(bx), bool), home]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -63,6 +64,12 @@ class Obstacles:
         shapely.prepare(geoms)
         return cls(geoms, np.concatenate(kinds), shapely.STRtree(geoms))
 
+    @cached_property
+    def water_tree(self) -> tuple[np.ndarray, shapely.STRtree]:
+        """(positions of the water polygons, an STRtree of them alone)."""
+        which = np.flatnonzero(self.water)
+        return which, shapely.STRtree(self.geoms[which])
+
     def blocked(self, sx, sy, fx, fy, *, buildings: bool = True) -> np.ndarray:
         """Per line from (sx, sy) to (fx, fy): does it cross water or (with ``buildings``)
         another building?"""
@@ -73,7 +80,12 @@ class Obstacles:
         lines = shapely.linestrings(
             np.stack([np.column_stack([sx, sy]), np.column_stack([fx, fy])], axis=1)
         )
-        li, oi = self.tree.query(lines, predicate="intersects")
+        if buildings:
+            li, oi = self.tree.query(lines, predicate="intersects")
+        else:  # water only: a tree of the water polygons alone (far fewer hits)
+            which, tree = self.water_tree
+            li, oi = tree.query(lines, predicate="intersects")
+            oi = which[oi]
         if len(li) == 0:
             return out
         g = self.geoms[oi]

@@ -16,10 +16,14 @@ features and candidates do there).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geoschikt.network import Network, Snapped
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 _BLOCK_LABELS = 4_000_000  # aim for about this many (source, node) labels per block
 
@@ -61,7 +65,8 @@ def pairs_within(
         pairs.append(_same_edge(network, src, dst, sel, by_edge, bound_m))
         si = np.concatenate([p[0] for p in pairs])
         ti = np.concatenate([p[1] for p in pairs])
-        key = np.unique(si * np.int64(len(dst.edge)) + ti)
+        key = np.sort(si * np.int64(len(dst.edge)) + ti)  # np.unique, without its slow path
+        key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
         yield key // len(dst.edge), key % len(dst.edge)
 
 
@@ -94,7 +99,7 @@ def _entry(
 
 
 def _node_distances(
-    network: Network, graph, src: Snapped, sel: np.ndarray, bound_m: float
+    network: Network, graph: sp.csr_matrix, src: Snapped, sel: np.ndarray, bound_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(source, node, shortest distance) of every node within ``bound_m`` of the sources
     ``sel``, by rounds of label correction over the CSR arrays."""
@@ -134,10 +139,12 @@ def _node_distances(
 
 def _min_per_key(key: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique keys and the smallest distance of each."""
-    order = np.lexsort((d, key))
+    if len(key) == 0:
+        return key, d
+    order = np.argsort(key)
     key, d = key[order], d[order]
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
-    return key[first], d[first].copy()
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return key[start], np.minimum.reduceat(d, start)
 
 
 def _join_nodes(
@@ -185,7 +192,7 @@ def _same_edge(
 
 
 def _labels_per_source(
-    network: Network, graph, src: Snapped, s_on: np.ndarray, bound_m: float
+    network: Network, graph: sp.csr_matrix, src: Snapped, s_on: np.ndarray, bound_m: float
 ) -> int:
     """Nodes within the bound of a few sources (spread over the list), on average."""
     sample = s_on[np.linspace(0, len(s_on) - 1, min(32, len(s_on))).astype(np.int64)]

@@ -162,6 +162,7 @@ LAYERS = [
         "network",
         "obstacles",
         "routing",
+        "reach",
         "scoring",
         "balance",
         "ways",
