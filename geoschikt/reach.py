@@ -25,7 +25,7 @@ from geoschikt.network import Network, Snapped
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-_BLOCK_LABELS = 4_000_000  # aim for about this many (source, node) labels per block
+_BLOCK_ROWS = 4_000_000  # aim for about this many (source, node) labels and pairs per block
 
 
 def pairs_within(
@@ -55,9 +55,9 @@ def pairs_within(
     t_order = np.argsort(te, kind="stable")
     by_edge = (te[t_order], t_on[t_order])
 
-    # block size from the labels one source makes: the nodes within the bound of a sample
-    per_source = _labels_per_source(network, graph, src, s_on, bound_m)
-    block = int(max(64, min(len(s_on), _BLOCK_LABELS // max(per_source, 1))))
+    # block size from the rows one source makes (nodes and targets within the bound), sampled
+    per_source = _rows_per_source(network, graph, src, s_on, by_node, bound_m)
+    block = int(max(16, min(len(s_on), _BLOCK_ROWS // max(per_source, 1))))
     for lo in range(0, len(s_on), block):
         sel = s_on[lo : lo + block]
         s, nd, d = _node_distances(network, graph, src, sel, bound_m)
@@ -191,10 +191,16 @@ def _same_edge(
     return s[ok], t[ok]
 
 
-def _labels_per_source(
-    network: Network, graph: sp.csr_matrix, src: Snapped, s_on: np.ndarray, bound_m: float
+def _rows_per_source(
+    network: Network,
+    graph: sp.csr_matrix,
+    src: Snapped,
+    s_on: np.ndarray,
+    by_node: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bound_m: float,
 ) -> int:
-    """Nodes within the bound of a few sources (spread over the list), on average."""
+    """Labels plus reached targets of a few sources (spread over the list), on average."""
     sample = s_on[np.linspace(0, len(s_on) - 1, min(32, len(s_on))).astype(np.int64)]
-    s, _, _ = _node_distances(network, graph, src, sample, bound_m)
-    return int(np.ceil(len(s) / len(sample)))
+    s, node, d = _node_distances(network, graph, src, sample, bound_m)
+    reached, _ = _join_nodes(s, node, d, by_node, bound_m)
+    return int(np.ceil((len(s) + len(reached)) / len(sample)))

@@ -129,7 +129,7 @@ def _nx_counts(net: Network, cand: Snapped, bsnap: Snapped, sample, groups, boun
     return lo, hi
 
 
-def test_random_grid_against_networkx():
+def test_random_grid_against_networkx(monkeypatch):
     """SYNTHETIC: a 12 x 12 grid with missing and destination-only streets."""
     rng = np.random.default_rng(1)
     n = 12
@@ -149,6 +149,9 @@ def test_random_grid_against_networkx():
     for gi in range(2):
         assert ((lo[gi] <= got[gi][sample]) & (got[gi][sample] <= hi[gi])).all()
     assert (got[0][~cand.on_network] == 0).all()
+    monkeypatch.setattr("geoschikt.reach._BLOCK_ROWS", 500)  # many small blocks: the same
+    again = count_reached(net, cand, bsnap, 150.0, groups)
+    assert all((a == b).all() for a, b in zip(got, again, strict=True))
     assert got[0][sample].mean() > 100 and (got[1][sample] < got[0][sample]).all()  # not vacuous
 
 
