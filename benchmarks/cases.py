@@ -394,11 +394,12 @@ def cli_score(name: str) -> None:
     emit({"ok": ok})
 
 
-def distance_criteria(name: str, which: str) -> None:
+def distance_criteria(name: str, which: str, min_floor_area: float | None = None) -> None:
     """The whole distance stage (``Measurer.measure``: networks, snapping, every criterion)
     for the five COA criteria (``five``: the others disabled) or for every default criterion
-    (``all``: walk-or-bike, busy roads, counts, embedding included). The OSM file is read
-    first, untimed."""
+    (``all``: walk-or-bike, busy roads, counts, embedding included; ``straight``: the same
+    with the residential share in a straight line instead of walking). The OSM file is read
+    first, untimed. ``min_floor_area``: another candidate floor-area minimum (m2)."""
     import shapely
 
     from geoschikt.config import load_config
@@ -408,6 +409,10 @@ def distance_criteria(name: str, which: str) -> None:
     from geoschikt.pipeline import Timings, load_osm
 
     cfg = load_config(overrides={"surface": {"resolution_m": 0}})
+    if min_floor_area is not None:
+        cfg = cfg.with_overrides({"candidates": {"min_floor_area_m2": min_floor_area}})
+    if which == "straight":
+        cfg = cfg.with_overrides({"criteria": {"residential": {"mode": "straight"}}})
     if which == "five":
         cfg = cfg.with_overrides(
             {
@@ -461,6 +466,7 @@ def main() -> None:
     ap.add_argument("input")
     ap.add_argument("--sample", type=int, default=300)
     ap.add_argument("--map", action="store_true")
+    ap.add_argument("--min-floor-area", type=float, default=None)
     a = ap.parse_args()
     if a.case == "generate":
         generate(a.input)
@@ -468,8 +474,8 @@ def main() -> None:
         prepare(a.input)
     elif a.case == "geoschikt":
         distance_geoschikt(a.input)
-    elif a.case in ("criteria-five", "criteria-all"):
-        distance_criteria(a.input, a.case.split("-")[1])
+    elif a.case in ("criteria-five", "criteria-all", "criteria-straight"):
+        distance_criteria(a.input, a.case.split("-")[1], a.min_floor_area)
     elif a.case == "pandana":
         distance_pandana(a.input)
     elif a.case == "networkx":

@@ -137,7 +137,7 @@ MAX_DISTANCE_M = 100_000.0  # 100 km: far beyond any walk/cycle reach, and a bou
 
 _DISTANCE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on == "distance")
 _VALUE_SCORED = tuple(k.name for k in MEASURE_KINDS.values() if k.scored_on == "value")
-_STRAIGHT_ONLY = ("raster", "osm_ways", "buildings")  # sources measured in a straight line
+_STRAIGHT_ONLY = ("raster", "osm_ways")  # sources measured in a straight line
 _QUOTED = "{name} = {value!r}; allowed: {quoted}"
 _DISTANCE = {"unit": "m", "positive": True, "maximum": MAX_DISTANCE_M}
 
@@ -873,6 +873,11 @@ def _mode_fits(where: str, v: Values, problems: list[str]) -> None:
         problems.append(
             f"{where}.mode = {mode!r}: source = {source!r} is measured in a straight line; "
             "use mode = 'straight'"
+        )
+    if source == "buildings" and mode not in ("walk", "straight"):
+        problems.append(
+            f"{where}.mode = {mode!r}: buildings are counted walking or in a straight line; "
+            "use mode = 'walk' or 'straight'"
         )
     if mode == "walk_or_bike" and v["measure"] != "distance":
         problems.append(f"{where}.mode = 'walk_or_bike' needs measure = 'distance'")

@@ -3,7 +3,8 @@
 - ``walk_or_bike``: walking distance within walking reach, else discounted cycling distance;
 - ``count_within``: how many of a list of facility kinds lie within a distance (from the
   per-kind multi-source sweeps that are run anyway, so no extra search);
-- ``residential_share``: the share of nearby buildings that are homes (embedding).
+- ``residential_share``: the share of nearby buildings that are homes (embedding), in a
+  straight line (the walking version counts with ``reach.count_reached``; ``share_of``).
 """
 
 from __future__ import annotations
@@ -113,5 +114,9 @@ def residential_share(
         )
     else:
         homes = np.zeros(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(every > 0, homes / np.maximum(every, 1), np.nan)
+    return share_of(np.asarray(homes), np.asarray(every))
+
+
+def share_of(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole`` as floats (0-1); NaN where ``whole`` is 0 (no buildings around)."""
+    return np.where(whole > 0, part / np.maximum(whole, 1), np.nan)

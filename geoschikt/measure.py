@@ -20,6 +20,7 @@ from geoschikt.criteria import (
     building_points,
     count_within,
     residential_share,
+    share_of,
     walk_or_bike,
 )
 from geoschikt.errors import AreaError
@@ -36,6 +37,7 @@ from geoschikt.notes import (
     render,
 )
 from geoschikt.obstacles import Obstacles, snap_clear
+from geoschikt.reach import count_reached
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.routing import Nearest, nearest_network, nearest_straight
 from geoschikt.scoring import (
@@ -83,6 +85,7 @@ class Measurer:
         self.networks: dict[str, Network] = {}
         self.feature_snaps: dict[tuple[str, str], Snapped] = {}
         self.buildings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.building_snap: Snapped | None = None  # the buildings on the walk network
         self.network_info: dict[str, dict[str, Any]] = {}
         self.way_segments: dict[str, WaySegments] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
@@ -167,7 +170,7 @@ class Measurer:
                 measured.append(None)  # filled in below, from the criteria it counts
                 continue
             if crit.measure == "share":
-                measured.append(self._share(crit, x, y))
+                measured.append(self._share(crit, x, y, snaps, extra, candidates))
                 continue
             if len(sel) == 0:  # nothing in the data: not assessed, never a score of 0
                 reason = not_in_data(crit)
@@ -241,28 +244,73 @@ class Measurer:
         candidates: bool,
     ) -> tuple[np.ndarray, Nearest]:
         """(distance, Nearest) over the ``mode`` network within ``reach``; NaN off the network."""
-        max_snap = self.config.network.max_snap_m
         net = self.network(mode)
+        self._snap_points(mode, x, y, snaps, extra, candidates, check=mode == self.mode(crit))
+        fsnap = self._feature_snap(crit, mode, net, sel, fx, fy)
+        near = nearest_network(net, snaps[mode], fsnap, reach)
+        return np.where(snaps[mode].on_network, near.distance, np.nan), near
+
+    def _snap_points(
+        self,
+        mode: str,
+        x: np.ndarray,
+        y: np.ndarray,
+        snaps: dict[str, Snapped],
+        extra: dict[str, np.ndarray],
+        candidates: bool,
+        *,
+        check: bool,
+    ) -> Snapped:
+        """The points snapped onto the ``mode`` network (once per point set); with ``check``,
+        candidates all off it are an error (the fallback network of walk_or_bike may miss
+        some)."""
         if mode not in snaps:
-            snaps[mode] = snap_clear(net, x, y, max_snap, self.obstacles)
+            max_snap = self.config.network.max_snap_m
+            snaps[mode] = snap_clear(self.network(mode), x, y, max_snap, self.obstacles)
             if candidates:
                 extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
                 self.network_info[mode]["candidates_off_network"] = int(
                     (~snaps[mode].on_network).sum()
                 )
-                if mode == self.mode(crit):  # the fallback network of walk_or_bike may miss some
+                if check:
                     _check_reachable(snaps[mode], max_snap, mode)
-        fsnap = self._feature_snap(crit, mode, net, sel, fx, fy)
-        near = nearest_network(net, snaps[mode], fsnap, reach)
-        return np.where(snaps[mode].on_network, near.distance, np.nan), near
+        return snaps[mode]
 
-    def _share(self, crit: Criterion, x: np.ndarray, y: np.ndarray) -> Measured:
-        """Share of the buildings within ``within_m`` (straight) that are residential."""
+    def _share(
+        self,
+        crit: Criterion,
+        x: np.ndarray,
+        y: np.ndarray,
+        snaps: dict[str, Snapped],
+        extra: dict[str, np.ndarray],
+        candidates: bool,
+    ) -> Measured:
+        """Share of the buildings within ``within_m`` that are residential: walking (each
+        building's centroid snapped onto the walk network past water, as facilities are) or
+        in a straight line."""
         if self.buildings is None:
             self.buildings = building_points(self.osm.buildings, self.crs)
         bx, by, kind = self.buildings
-        value = residential_share(x, y, bx, by, np.isin(kind, crit.residential), crit.within_m)
-        why = note("no_buildings", m=metres(crit.within_m))
+        home = np.isin(kind, crit.residential)
+        if self.mode(crit) == "straight":
+            value = residential_share(x, y, bx, by, home, crit.within_m)
+            why = note("no_buildings", m=metres(crit.within_m))
+            return Measured(crit, np.full(len(x), np.nan), why_unknown=why, value=value)
+        max_snap = self.config.network.max_snap_m
+        net = self.network("walk")
+        snap = self._snap_points("walk", x, y, snaps, extra, candidates, check=True)
+        if self.building_snap is None:  # like facilities: only water blocks their snapping
+            with self.timings.stage("snapping buildings"):
+                self.building_snap = snap_clear(
+                    net, bx, by, max_snap, self.obstacles, buildings=False
+                )
+        with self.timings.stage("buildings within walking distance"):
+            every, homes = count_reached(
+                net, snap, self.building_snap, crit.within_m, [np.ones(len(bx), bool), home]
+            )
+        value = share_of(homes, every)
+        value[~snap.on_network] = np.nan
+        why = note("no_buildings_walk", m=metres(crit.within_m), s=metres(max_snap))
         return Measured(crit, np.full(len(x), np.nan), why_unknown=why, value=value)
 
     def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

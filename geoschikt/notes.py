@@ -34,6 +34,10 @@ NOTES: dict[str, dict[str, str]] = {
     },
     "off_network_any": {"en": "off the network", "nl": "niet bij het netwerk"},
     "no_buildings": {"en": "no buildings within {m} m", "nl": "geen gebouwen binnen {m} m"},
+    "no_buildings_walk": {
+        "en": "no buildings within {m} m walking, or more than {s} m from the walking network",
+        "nl": "geen gebouwen binnen {m} m lopen, of meer dan {s} m van het loopnetwerk",
+    },
     "raster_nodata": {
         "en": "outside the raster or on nodata",
         "nl": "buiten het raster of zonder waarde (nodata)",

@@ -165,6 +165,7 @@ LAYERS = [
         "network",
         "obstacles",
         "routing",
+        "reach",
         "scoring",
         "balance",
         "ways",

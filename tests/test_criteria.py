@@ -182,7 +182,7 @@ def test_names_pattern_finds_ggd_and_child_health_clinics():
     assert not any(crit.matches(t) for t in no)
 
 
-# ---- walk, else cycle; counts; residential embedding ----------------------------------------
+# ---- walk, else cycle; counts (residential share: test_residential_walk.py) ------------
 
 
 def test_walk_or_bike_effective_distance_by_hand():
@@ -309,30 +309,3 @@ def test_count_of_facility_kinds_within_a_walking_distance(delft_result):
     np.testing.assert_allclose(
         cands["score_daily_facilities"], np.round(100 * np.minimum(expect / 5, 1), 1)
     )
-
-
-def test_residential_share_against_osmnx_buildings(delft_result, delft_xml):
-    """Share of buildings (>= 25 m2) within 200 m that are homes, from osmnx's own reading of
-    the buildings and brute-force distances."""
-    import osmnx as ox
-    import shapely
-
-    res = delft_result
-    crit = res.config.criterion("residential")
-    b = ox.features_from_xml(str(delft_xml), tags={"building": True})
-    b = b[b.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(res.crs)
-    b = b[b.geometry.area >= 25]
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", res.crs, always_xy=True)
-    centre = shapely.centroid(b.to_crs("EPSG:4326").geometry.values)  # taken in lon/lat
-    bx, by = to_m.transform(shapely.get_x(centre), shapely.get_y(centre))
-    home = b["building"].isin(crit.residential).to_numpy()
-    px, py = to_m.transform(res.candidates["lon"].to_numpy(), res.candidates["lat"].to_numpy())
-    got = res.candidates["value_residential"].to_numpy()
-    expect = np.full(len(px), np.nan)
-    for i in range(len(px)):
-        near = np.hypot(bx - px[i], by - py[i]) <= crit.within_m
-        expect[i] = home[near].sum() / near.sum()
-    # buildings right at 200 m may fall either side (the candidate point is rounded to ~1 cm)
-    close = np.abs(got - np.round(expect, 2)) <= 0.011
-    assert close.mean() > 0.99, np.flatnonzero(~close)[:10]
-    assert np.nanstd(got) > 0.05
