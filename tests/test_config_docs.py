@@ -89,7 +89,8 @@ CASES = {  # criterion of the shipped defaults (+ a mode) -> its measure and mod
     ("water", None): ("distance", "straight"),
     ("reception", None): ("pressure", "straight"),
     ("daily_facilities", None): ("count", "walk"),
-    ("residential", None): ("share", "straight"),
+    ("residential", None): ("share", "walk"),
+    ("residential", "straight"): ("share", "straight"),
 }
 
 
