@@ -125,7 +125,6 @@ class Measurer:
         measured: list[Measured | None] = []
         counts: list[Criterion] = []  # count criteria, measured from the others' distances
         counted: dict[str, np.ndarray] = {}  # each criterion's scored distance, for counts
-        max_snap = self.config.network.max_snap_m
         for crit in self.config.criteria:
             sel = np.flatnonzero((self.pois["category"] == crit.key).to_numpy())
             geoms = self.pois.geometry.values[sel]
@@ -145,17 +144,7 @@ class Measurer:
                     extra[nearest_col(crit.key)] = labels
                 continue
             if crit.source == "reception" and len(sel) == 0:
-                measured.append(
-                    Measured(
-                        crit,
-                        np.full(n, np.nan),
-                        assessed=False,
-                        why_not_assessed=NO_RECEPTION_DATA,
-                    )
-                )
-                if candidates:
-                    extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
-                    extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
+                measured.append(self._not_assessed(crit, n, NO_RECEPTION_DATA, extra, candidates))
                 continue
             if crit.measure == "pressure":
                 m, near, within = self._pressure(crit, sel, x, y, fx, fy)
@@ -174,49 +163,15 @@ class Measurer:
                 continue
             if len(sel) == 0:  # nothing in the data: not assessed, never a score of 0
                 reason = not_in_data(crit)
-                measured.append(
-                    Measured(crit, np.full(n, np.nan), assessed=False, why_not_assessed=reason)
-                )
                 if candidates:
                     log.warning(
                         "not assessed: %s (%s); left out of the total",
                         crit.key,
                         render(reason, "en"),
                     )
-                    extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
-                    extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
+                measured.append(self._not_assessed(crit, n, reason, extra, candidates))
                 continue
-            mode = self.mode(crit)
-            if crit.distance_to == "outline" and mode == "straight":
-                near = self._nearest_outline(crit, sel, x, y)
-                dist = near.distance
-                why: Note | None = None
-            elif mode == "straight":
-                near = nearest_straight(x, y, fx, fy, crit.reach_m)
-                dist = near.distance
-                why = None
-            elif mode == "walk_or_bike":
-                walk, wnear = self._network_distance(
-                    crit, "walk", crit.walk_search_m, x, y, sel, fx, fy, snaps, extra, candidates
-                )
-                bike, bnear = self._network_distance(
-                    crit, "bike", crit.bike_reach_m, x, y, sel, fx, fy, snaps, extra, candidates
-                )
-                dist, by_bike = walk_or_bike(walk, bike, crit)
-                near = Nearest(dist, np.where(by_bike, bnear.feature, wnear.feature))
-                near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
-                why = note("off_networks", m=metres(max_snap))
-                if candidates:
-                    by = np.where(by_bike, "bike", "walk").astype(object)
-                    by[~np.isfinite(dist)] = None
-                    extra[mode_col(crit.key)] = by
-                    extra[dist_mode_col(crit.key, "walk")] = _metres(walk)
-                    extra[dist_mode_col(crit.key, "bike")] = _metres(bike)
-            else:
-                dist, near = self._network_distance(
-                    crit, mode, crit.reach_m, x, y, sel, fx, fy, snaps, extra, candidates
-                )
-                why = off_network(max_snap, mode)
+            dist, near, why = self._distance(crit, x, y, sel, fx, fy, snaps, extra, candidates)
             counted[crit.key] = dist
             measured.append(Measured(crit, dist, why_unknown=why))
             if candidates:
@@ -228,6 +183,62 @@ class Measurer:
         if len(done) != len(measured):
             raise RuntimeError("a count criterion was not measured")
         return done, extra
+
+    def _not_assessed(
+        self, crit: Criterion, n: int, reason: Note, extra: dict[str, Any], candidates: bool
+    ) -> Measured:
+        """A criterion with nothing to measure: no distances, no nearest feature."""
+        if candidates:
+            extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
+            extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
+        return Measured(crit, np.full(n, np.nan), assessed=False, why_not_assessed=reason)
+
+    def _distance(
+        self,
+        crit: Criterion,
+        x: np.ndarray,
+        y: np.ndarray,
+        sel: np.ndarray,
+        fx: np.ndarray,
+        fy: np.ndarray,
+        snaps: dict[str, Snapped],
+        extra: dict[str, Any],
+        candidates: bool,
+    ) -> tuple[np.ndarray, Nearest, Note | None]:
+        """(distance, nearest feature, why unknown) of a distance criterion in its mode."""
+        max_snap = self.config.network.max_snap_m
+        mode = self.mode(crit)
+        if crit.distance_to == "outline" and mode == "straight":
+            near = self._nearest_outline(crit, sel, x, y)
+            dist = near.distance
+            why: Note | None = None
+        elif mode == "straight":
+            near = nearest_straight(x, y, fx, fy, crit.reach_m)
+            dist = near.distance
+            why = None
+        elif mode == "walk_or_bike":
+            walk, wnear = self._network_distance(
+                crit, "walk", crit.walk_search_m, x, y, sel, fx, fy, snaps, extra, candidates
+            )
+            bike, bnear = self._network_distance(
+                crit, "bike", crit.bike_reach_m, x, y, sel, fx, fy, snaps, extra, candidates
+            )
+            dist, by_bike = walk_or_bike(walk, bike, crit)
+            near = Nearest(dist, np.where(by_bike, bnear.feature, wnear.feature))
+            near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
+            why = note("off_networks", m=metres(max_snap))
+            if candidates:
+                by = np.where(by_bike, "bike", "walk").astype(object)
+                by[~np.isfinite(dist)] = None
+                extra[mode_col(crit.key)] = by
+                extra[dist_mode_col(crit.key, "walk")] = _metres(walk)
+                extra[dist_mode_col(crit.key, "bike")] = _metres(bike)
+        else:
+            dist, near = self._network_distance(
+                crit, mode, crit.reach_m, x, y, sel, fx, fy, snaps, extra, candidates
+            )
+            why = off_network(max_snap, mode)
+        return dist, near, why
 
     def _network_distance(
         self,
