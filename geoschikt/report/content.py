@@ -214,7 +214,7 @@ def _distance_cell(
         text = (
             t["places"].format(v=number(value, lang))
             if c.measure == "pressure"
-            else number(value, lang, 2 if c.measure == "share" else 1)
+            else number(value, lang, {"share": 2, "count": 0}.get(c.measure, 1))
         )
         if not math.isfinite(value):
             text = t["unknown"]

@@ -38,7 +38,7 @@ MARKERS = {
     "pharmacy": "X",
     "reception": "o",
 }
-OTHER_MARKERS = ("v", "h", "p", "*", "<", ">")
+OTHER_MARKERS = ("v", "h", "p", "*", "<", ">", "8", "H", "d", "1", "2", "3", "4", "+", "x", "|")
 NICE = (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000)
 
 
@@ -391,9 +391,13 @@ def site_map(
 
 
 def legend_strip(criteria: list[Criterion], t: dict[str, str], lang: str) -> tuple[bytes, float]:
-    """The symbols of the site maps, once above them."""
-    fig = Figure(figsize=(7.0, 0.6))
+    """The symbols of the site maps, once above them (criteria with facilities on the map:
+    those scored on a distance); as tall as its rows need."""
     keys = [c.key for c in criteria]
+    criteria = [c for c in criteria if c.scored_on == "distance"]
+    rows = math.ceil((len(criteria) + 3) / 3)
+    height = 0.2 + 0.17 * rows
+    fig = Figure(figsize=(7.0, height))
     handles = [
         Line2D(
             [],
@@ -440,7 +444,7 @@ def legend_strip(criteria: list[Criterion], t: dict[str, str], lang: str) -> tup
         columnspacing=1.5,
         handletextpad=0.4,
     )
-    return _png(fig), 0.6 / 7.0
+    return _png(fig), height / 7.0
 
 
 def histograms(
