@@ -28,6 +28,7 @@ def _points(frame):
     return np.column_stack([wgs.geometry.x, wgs.geometry.y])
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 @pytest.mark.parametrize("key", ["transit", "school", "supermarket", "gp"])
 def test_delft_network_distances_match_networkx(delft_result, delft_xml, key):
     res = delft_result
@@ -100,6 +101,7 @@ def test_helsinki_network_distances_match_networkx(helsinki_result, helsinki_xml
     assert diff.max() < 10.0
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 def test_node_snapping_would_be_off_by_tens_of_metres(delft_result, delft_xml):
     """Why we snap to edges: nearest-node snapping differs by the snapping offsets."""
     res = delft_result

@@ -9,6 +9,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -975,18 +976,22 @@ def test_empty_population_file_is_one_line(delft_pbf, tmp_path):
     assert_one_clear_error(res, str(empty), "empty")
 
 
-def test_deleted_region_geopackage_and_corrupt_status_are_redone(delft_pbf, tmp_path):
+def test_deleted_region_geopackage_and_corrupt_status_are_redone(
+    delft_tiles_batch, delft_pbf, tmp_path
+):
+    batch, tiles = delft_tiles_batch
     out = tmp_path / "batch"
-    tiles = _tiles(tmp_path, ["T0", "T1"])
-    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
-    reference = pd.read_csv(out / "regions" / "T0" / "candidates.csv")
-    (out / "regions" / "T0" / "candidates.gpkg").unlink()
-    (out / "status" / "T1.json").write_bytes(b"\xff{not json")
+    shutil.copytree(batch, out)  # a finished batch (its copy counts as finished: test_batch)
+    reference = pd.read_csv(out / "regions" / "T00" / "candidates.csv")
+    (out / "regions" / "T00" / "candidates.gpkg").unlink()
+    (out / "status" / "T01.json").write_bytes(b"\xff{not json")
     res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
     assert res.exit_code == 0, res.output
     assert "0 finished earlier" in res.output
-    assert (out / "regions" / "T0" / "candidates.gpkg").is_file()
-    pd.testing.assert_frame_equal(pd.read_csv(out / "regions" / "T0" / "candidates.csv"), reference)
+    assert (out / "regions" / "T00" / "candidates.gpkg").is_file()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "regions" / "T00" / "candidates.csv"), reference
+    )
 
 
 def test_osm_tag_value_over_1024_characters_is_one_line(tmp_path):

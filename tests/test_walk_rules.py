@@ -275,10 +275,8 @@ def test_synthetic_bikes_keep_off_footways_unless_signed():
 
 
 @pytest.fixture(scope="module")
-def delft_every(delft_pbf):
-    from geoschikt.pipeline import score_area
-
-    return score_area(delft_pbf, config=load_config(overrides=EVERY_BUILDING))
+def delft_every(delft_every_result):
+    return delft_every_result  # score_area with EVERY_BUILDING, shared (tests/conftest.py)
 
 
 def _cand(result, cid):
