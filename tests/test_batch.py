@@ -111,6 +111,7 @@ def test_delft_and_pijnacker_batch_finishes_and_reports_the_empty_region(two_reg
     assert not (out / ".work").exists()  # inputs cut from the extract are removed when done
 
 
+@pytest.mark.slow  # a second full run to compare against
 def test_batch_result_for_delft_equals_a_single_score_run(two_region_batch, delft_pbf, tmp_path):
     out, _ = two_region_batch
     regions = gpd.read_file(regions_file())
@@ -137,6 +138,7 @@ def test_rerun_skips_finished_regions(two_region_batch, delft_pbf):
     assert (out / "regions" / "GM0503" / "run.json").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow  # redoes both regions of a batch
 def test_changed_config_makes_regions_stale(delft_tiles_batch, delft_pbf, tmp_path):
     batch, tiles = delft_tiles_batch
     out = tmp_path / "out"
@@ -250,6 +252,7 @@ def test_unreachable_scheduler_is_one_clear_line(delft_pbf, tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
 
 
+@pytest.mark.slow  # a second batch to compare against
 def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_pbf, tmp_path):
     out, _ = two_region_batch
     cfg = tmp_path / "new.toml"
@@ -294,6 +297,7 @@ def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
     assert outputs_of(one).keys() >= {"T00", "T01", "T02"}
 
 
+@pytest.mark.slow  # two full runs to compare
 def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     first = tmp_path / "first"
     assert (
@@ -337,6 +341,7 @@ def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow  # a second batch to compare against
 def test_rescore_with_other_columns_and_a_failed_write(
     delft_tiles_batch, delft_pbf, tmp_path, monkeypatch
 ):

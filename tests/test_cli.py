@@ -183,6 +183,7 @@ def test_user_candidates_keep_their_columns(delft_pbf, tmp_path):
     assert table["dist_transit_m"].notna().all()
 
 
+@pytest.mark.slow  # its own Delft run
 def test_user_candidates_in_rd_new_geopackage(delft_pbf, tmp_path):
     pts = gpd.GeoDataFrame(
         {"id": ["x"]}, geometry=gpd.points_from_xy([4.3695], [51.9985]), crs=4326

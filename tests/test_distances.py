@@ -80,6 +80,7 @@ def helsinki_xml(helsinki_pbf, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow  # osmnx reads the Helsinki XML; networkx routes every candidate
 @pytest.mark.parametrize("key", ["transit", "supermarket", "gp", "pharmacy"])
 def test_helsinki_network_distances_match_networkx(helsinki_result, helsinki_xml, key):
     """The same independent check on the demo data (runs without ../shared)."""

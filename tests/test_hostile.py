@@ -317,6 +317,7 @@ def test_arrow_and_pandas_neutralisers_agree():
     assert by_arrow["n"].tolist() == list(range(len(raw)))
 
 
+@pytest.mark.slow  # its own Delft run
 def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path):
     sites = tmp_path / "sites.csv"
     (lon1, lat1), (lon2, lat2) = DELFT_LONLAT
@@ -362,6 +363,7 @@ def _formula_cells(path) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # its own Delft runs
 def test_decide_csvs_neutralise_formula_cells(delft_pbf, tmp_path):
     """robustness, select and compare write their CSVs like every other CSV: a candidate whose
     id and name would run as formulas reads as text; their GeoPackages keep the values."""
@@ -902,6 +904,7 @@ def _tiles(tmp_path, ids):
     return path
 
 
+@pytest.mark.slow  # a four-region batch
 def test_batch_with_hostile_region_ids_keeps_every_region_apart(delft_pbf, tmp_path):
     from geoschikt.outputs.folders import folder_name
 
@@ -976,6 +979,7 @@ def test_empty_population_file_is_one_line(delft_pbf, tmp_path):
     assert_one_clear_error(res, str(empty), "empty")
 
 
+@pytest.mark.slow  # redoes both regions of a batch
 def test_deleted_region_geopackage_and_corrupt_status_are_redone(
     delft_tiles_batch, delft_pbf, tmp_path
 ):
