@@ -17,6 +17,9 @@ def invoke(*args):
     return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
 
 
+pytestmark = pytest.mark.slow  # a multi-region batch (shared with other slow tests)
+
+
 @pytest.fixture(scope="module")
 def batch_dir(delft_tiles_batch):
     return delft_tiles_batch[0]  # only read: robustness, select and compare write elsewhere

@@ -217,6 +217,7 @@ def test_english_report(delft_run, tmp_path):
     assert "Basisschool" not in text
 
 
+@pytest.mark.slow  # the shared multi-region batch
 def test_batch_report_has_an_overview_and_a_section_per_region(delft_tiles_batch, tmp_path):
     batch, _ = delft_tiles_batch  # only read
     rob = tmp_path / "rob"

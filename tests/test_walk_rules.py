@@ -303,6 +303,7 @@ def test_delft_building_on_a_square_walks_across(delft_every):
     assert c["dist_supermarket_m"] < 80
 
 
+@pytest.mark.slow  # a second every-building Delft run to compare against
 def test_delft_locked_gate(delft_every, delft_pbf, monkeypatch):
     # access=private gates on the way out: 89 m longer to the bus stop than through them
     import geoschikt.network as network_module
