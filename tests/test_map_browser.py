@@ -21,6 +21,7 @@ from tests.test_map import BREAKOUT, HOSTILE, with_balance
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a headless Chromium per module, pages rendered and scripted
     pytest.mark.skipif(
         chromium_path() is None,
         reason="needs Chromium at /usr/bin/chromium (apt-get install chromium) "
