@@ -103,6 +103,7 @@ def make_raster(path, crs, bounds, values, nodata=None):
     return transform
 
 
+@pytest.mark.slow  # its own full run
 def test_raster_criterion_in_another_crs_is_sampled_at_candidates(delft_pbf, tmp_path):
     # a made-up "noise" raster in EPSG:4326 (not real noise data): value = 40 + 10 * column
     bounds = (4.35, 51.99, 4.40, 52.01)
