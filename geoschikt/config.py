@@ -191,6 +191,11 @@ class Criterion:
         """Whether the criterion selects OSM features (points/areas) by their tags."""
         return self.source in ("osm", "reception")
 
+    @property
+    def scored_on(self) -> str:
+        """``"distance"`` or ``"value"`` (pressure, raster, count, share): what the curve reads."""
+        return MEASURE_KINDS[self.measure].scored_on
+
     def label(self, lang: str) -> str:
         return self.label_nl if lang == "nl" else self.label_en
 

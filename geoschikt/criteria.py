@@ -14,6 +14,7 @@ import shapely
 
 from geoschikt.config import Criterion
 from geoschikt.geo import WGS84, transform_xy
+from geoschikt.notes import OFF_NETWORK_ANY
 from geoschikt.scoring import Measured
 
 # footprints smaller than this are sheds, garages and kiosks: not counted for embedding
@@ -63,7 +64,7 @@ def count_within(crit: Criterion, distances: dict[str, np.ndarray], n: int) -> M
         value += np.isfinite(d) & (d <= crit.within_m)
         unknown |= np.isnan(d)
     value[unknown] = np.nan
-    return Measured(crit, np.full(n, np.nan), why_unknown="off the network", value=value)
+    return Measured(crit, np.full(n, np.nan), why_unknown=OFF_NETWORK_ANY, value=value)
 
 
 def building_points(

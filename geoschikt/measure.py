@@ -26,11 +26,19 @@ from geoschikt.errors import AreaError
 from geoschikt.features import poi_labels
 from geoschikt.geo import to_crs
 from geoschikt.network import Network, Snapped, build_network
+from geoschikt.notes import (
+    NO_RECEPTION_DATA,
+    RASTER_NODATA,
+    Note,
+    metres,
+    note,
+    off_network,
+    render,
+)
 from geoschikt.obstacles import Obstacles, snap_clear
 from geoschikt.reception import nearest_site, places_within, reception_pressure
 from geoschikt.routing import Nearest, nearest_network, nearest_straight
 from geoschikt.scoring import (
-    NOT_ASSESSED_RECEPTION,
     Measured,
     dist_mode_col,
     mode_col,
@@ -114,11 +122,7 @@ class Measurer:
                 if crit.raster is None:  # the config requires it for source = "raster"
                     raise AreaError(f"criterion {crit.key} has no raster file")
                 value = sample_raster(crit.raster, crit.band, x, y, self.crs)
-                measured.append(
-                    Measured(
-                        crit, np.full(n, np.nan), "outside the raster or on nodata", value=value
-                    )
-                )
+                measured.append(Measured(crit, np.full(n, np.nan), RASTER_NODATA, value=value))
                 continue
             if crit.source == "osm_ways":
                 dist, labels = self._ways(crit, x, y)
@@ -132,7 +136,7 @@ class Measurer:
                         crit,
                         np.full(n, np.nan),
                         assessed=False,
-                        why_not_assessed=NOT_ASSESSED_RECEPTION,
+                        why_not_assessed=NO_RECEPTION_DATA,
                     )
                 )
                 if candidates:
@@ -155,12 +159,16 @@ class Measurer:
                 measured.append(self._share(crit, x, y))
                 continue
             if len(sel) == 0:  # nothing in the data: not assessed, never a score of 0
-                why = not_in_data(crit)
+                reason = not_in_data(crit)
                 measured.append(
-                    Measured(crit, np.full(n, np.nan), assessed=False, why_not_assessed=why)
+                    Measured(crit, np.full(n, np.nan), assessed=False, why_not_assessed=reason)
                 )
                 if candidates:
-                    log.warning("not assessed: %s (%s); left out of the total", crit.key, why)
+                    log.warning(
+                        "not assessed: %s (%s); left out of the total",
+                        crit.key,
+                        render(reason, "en"),
+                    )
                     extra[nearest_col(crit.key)] = np.full(n, None, dtype=object)
                     extra[nearest_id_col(crit.key)] = np.full(n, None, dtype=object)
                 continue
@@ -168,11 +176,11 @@ class Measurer:
             if crit.distance_to == "outline" and mode == "straight":
                 near = self._nearest_outline(crit, sel, x, y)
                 dist = near.distance
-                why = ""
+                why: Note | None = None
             elif mode == "straight":
                 near = nearest_straight(x, y, fx, fy, crit.reach_m)
                 dist = near.distance
-                why = ""
+                why = None
             elif mode == "walk_or_bike":
                 walk, wnear = self._network_distance(
                     crit, "walk", crit.walk_search_m, x, y, sel, fx, fy, snaps, extra, candidates
@@ -183,7 +191,7 @@ class Measurer:
                 dist, by_bike = walk_or_bike(walk, bike, crit)
                 near = Nearest(dist, np.where(by_bike, bnear.feature, wnear.feature))
                 near = Nearest(dist, np.where(np.isfinite(dist), near.feature, -1))
-                why = f"more than {max_snap:.0f} m from the walk and bike networks"
+                why = note("off_networks", m=metres(max_snap))
                 if candidates:
                     by = np.where(by_bike, "bike", "walk").astype(object)
                     by[~np.isfinite(dist)] = None
@@ -194,7 +202,7 @@ class Measurer:
                 dist, near = self._network_distance(
                     crit, mode, crit.reach_m, x, y, sel, fx, fy, snaps, extra, candidates
                 )
-                why = f"more than {max_snap:.0f} m from the {mode} network"
+                why = off_network(max_snap, mode)
             counted[crit.key] = dist
             measured.append(Measured(crit, dist, why_unknown=why))
             if candidates:
@@ -243,7 +251,7 @@ class Measurer:
             self.buildings = building_points(self.osm.buildings, self.crs)
         bx, by, kind = self.buildings
         value = residential_share(x, y, bx, by, np.isin(kind, crit.residential), crit.within_m)
-        why = f"no buildings within {crit.within_m:.0f} m"
+        why = note("no_buildings", m=metres(crit.within_m))
         return Measured(crit, np.full(len(x), np.nan), why_unknown=why, value=value)
 
     def _ways(self, crit: Criterion, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +345,7 @@ class Measurer:
             kernel=crit.kernel,
         )
         within = places_within(pts, sites[known], cap[known], crit.within_m)
-        return Measured(crit, dist, why_unknown="", value=pressure), Nearest(dist, idx), within
+        return Measured(crit, dist, why_unknown=None, value=pressure), Nearest(dist, idx), within
 
 
 def _metres(d: np.ndarray) -> np.ndarray:

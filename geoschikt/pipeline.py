@@ -42,10 +42,11 @@ from geoschikt.inputs import (
     read_reception,
 )
 from geoschikt.measure import Measurer
+from geoschikt.notes import OUTSIDE_EXTENT, metres, note, render
 from geoschikt.profiles import profile_scores
 from geoschikt.provenance import frame_record, input_record, run_record
 from geoschikt.rasters import Surface, make_grid
-from geoschikt.scoring import Measured, score, score_col
+from geoschikt.scoring import Measured, not_assessed_record, score, score_col
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ def score_osm(
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)
         lon, lat = transform_xy(cx, cy, crs, WGS84)
         measured, extra = measurer.measure(cx, cy)
-        cover = coverage(measured, extent_m, cx, cy)
+        cover = coverage(measured, extent_m, cx, cy, config.lang)
         extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **cover, **extra}
     n_outside = int((cover["coverage"] == "none").sum())
     if n_outside:
@@ -267,9 +268,7 @@ def score_osm(
             "features": {k: int(v) for k, v in pois["category"].value_counts().items()},
             "networks": network_info,
         },
-        "criteria_not_assessed": {
-            m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
-        },
+        **not_assessed_record(measured),
         "timings_s": timings.seconds,
     }
     provenance = run_record(
@@ -377,16 +376,14 @@ def _share_outside(area: shapely.Geometry, extent: shapely.Geometry) -> float:
     return float(max(0.0, total - area.intersection(extent).area) / total)
 
 
-COVERAGE_NOTE = (
-    "the nearest {keys} found lies farther than the edge of the data ({edge:.0f} m away), or "
-    "none was found: a closer one may lie outside the data"
-)
-
-
 def coverage(
-    measured: list[Measured], extent: shapely.Geometry, x: np.ndarray, y: np.ndarray
+    measured: list[Measured],
+    extent: shapely.Geometry,
+    x: np.ndarray,
+    y: np.ndarray,
+    lang: str = "en",
 ) -> dict[str, np.ndarray]:
-    """``coverage`` and ``coverage_note`` per point.
+    """``coverage`` and ``coverage_note`` (in ``lang``) per point.
 
     ``none``: the point lies outside the data extent. ``partial``: for some assessed distance
     criterion on OSM features, the search reached the edge of the data before it found a
@@ -410,13 +407,14 @@ def coverage(
         keys[where] = np.where(keys[where] == "", key, keys[where] + ", " + key)
         hit |= where
     kind = np.where(~inside, "none", np.where(hit, "partial", "full")).astype(object)
-    note = np.full(len(x), "", dtype=object)
-    note[~inside] = "outside the data extent: not scored"
+    text = np.full(len(x), "", dtype=object)
+    text[~inside] = render(OUTSIDE_EXTENT, lang)
     rows = np.flatnonzero(hit)
-    note[rows] = [
-        COVERAGE_NOTE.format(keys=k, edge=e) for k, e in zip(keys[rows], edge[rows], strict=True)
+    text[rows] = [
+        render(note("partial_coverage", keys=k, m=metres(e)), lang)
+        for k, e in zip(keys[rows], edge[rows], strict=True)
     ]
-    return {"coverage": kind, "coverage_note": note}
+    return {"coverage": kind, "coverage_note": text}
 
 
 def _resolve_area(osm: OsmData, area, area_name, admin_level, area_file):

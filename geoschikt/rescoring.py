@@ -11,12 +11,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geoschikt.config import Config, config_from_dict, measurement_changes, read_toml
 from geoschikt.criteria import count_within
 from geoschikt.errors import ConfigError, InputFileError
-from geoschikt.geo import WGS84, to_crs
+from geoschikt.geo import WGS84, to_crs, transform_xy
 from geoschikt.hashing import file_sha256
+from geoschikt.notes import optional_from_json
 from geoschikt.outputs.distances import (
     DISTANCES,
     SURFACE_STORE,
@@ -25,13 +27,14 @@ from geoschikt.outputs.distances import (
     load_surface,
 )
 from geoschikt.outputs.write import Reuse, write_outputs
-from geoschikt.pipeline import ScoreResult, score_surface
+from geoschikt.pipeline import ScoreResult, coverage, score_surface
 from geoschikt.profiles import profile_scores
 from geoschikt.scoring import (
     Measured,
     dist_col,
     nearest_col,
     nearest_id_col,
+    not_assessed_record,
     note_col,
     points_col,
     score,
@@ -117,24 +120,47 @@ def remeasured(config: Config, stored) -> tuple[Measured, ...]:
     """The stored measurements (of candidates or surface cells) as ``config``'s criteria see
     them: a distance beyond a criterion's (possibly shorter) reach is 'nothing in reach'."""
     out = []
+    assessed = {  # what a count criterion counts: the kinds with features in the data
+        k: d for k, d in stored.distance.items() if stored.meta.get(k, {}).get("assessed", True)
+    }
     for c in config.criteria:
         meta = stored.meta[c.key]
         d = stored.distance[c.key].copy()
         d[d > c.reach_m] = np.inf
         value = stored.value.get(c.key)
         if c.measure == "count":  # counted again: `of` or within_m may have changed
-            value = count_within(c, stored.distance, len(d)).value
+            value = count_within(c, assessed, len(d)).value
         out.append(
             Measured(
                 c,
                 d,
-                meta["why_unknown"],
+                optional_from_json(meta["why_unknown"]),
                 meta["assessed"],
-                meta["why_not_assessed"],
+                optional_from_json(meta["why_not_assessed"]),
                 value,
             )
         )
     return tuple(out)
+
+
+def coverage_notes(
+    cands: pd.DataFrame, measured: tuple[Measured, ...], record: dict, lang: str
+) -> np.ndarray | None:
+    """The run's ``coverage_note`` made again in ``lang`` from its measurements (as first
+    measured) and data extent; None when the run lacks what that needs. Where the points
+    rounded in the table would give another ``coverage`` than the run's, the old note stays."""
+    bounds = (record.get("data_extent") or {}).get("bounds_wgs84")
+    needed = {"coverage", "coverage_note", "lon", "lat"}
+    if not bounds or "crs" not in record or not needed <= set(cands.columns):
+        return None
+    crs = record["crs"]
+    x, y = transform_xy(
+        cands["lon"].to_numpy(dtype=float), cands["lat"].to_numpy(dtype=float), WGS84, crs
+    )
+    extent = to_crs(gpd.GeoSeries([shapely.box(*bounds)], crs=WGS84), crs).iat[0]
+    again = coverage(list(measured), extent, x, y, lang)
+    same = again["coverage"] == cands["coverage"].to_numpy(dtype=object)
+    return np.where(same, again["coverage_note"], cands["coverage_note"].to_numpy(dtype=object))
 
 
 def rescore_run(src: str | Path, config: Config) -> ScoreResult:
@@ -208,6 +234,10 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             if col in base and np.isinf(m.distance).any():
                 base.loc[np.isinf(m.distance), col] = None
 
+    if config.lang != old.lang:  # the coverage notes too in the new language
+        notes = coverage_notes(base, remeasured(old, stored), old_prov, config.lang)
+        if notes is not None:
+            base["coverage_note"] = notes
     outside = (base["coverage"] == "none").to_numpy() if "coverage" in base else None
     scores = score(measured, lang=config.lang, outside=outside)
     if config.profiles:
@@ -226,9 +256,7 @@ def rescore(src: str | Path, config: Config) -> Rescored:
             "config_sources": list(config.sources),
             "rescored_from": {"path": str(src), "run_json_sha256": file_sha256(src / "run.json")},
             "timings_s": {"re-scoring": round(time.perf_counter() - start, 3)},
-            "criteria_not_assessed": {
-                m.criterion.key: m.why_not_assessed for m in measured if not m.assessed
-            },
+            **not_assessed_record(measured),
         }
     )
     prov["counts"] = dict(

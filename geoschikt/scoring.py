@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geoschikt.config import Criterion
 from geoschikt.curves import share
+from geoschikt.notes import (
+    NO_RECEPTION_DATA,
+    NOT_MEASURABLE,
+    OUTSIDE_DATA,
+    Note,
+    Words,
+    from_json,
+    metres,
+    note,
+    render,
+    to_json,
+)
 
-NOT_ASSESSED_RECEPTION = "no reception locations given (--reception) or tagged in the OSM data"
+
+def not_in_data(crit: Criterion) -> Note:
+    """Why a criterion without any feature in the data is not assessed."""
+    return note("not_in_data", label=Words(nl=crit.label_nl.lower(), en=crit.label_en.lower()))
 
 
-def not_in_data(crit: Criterion) -> str:
-    """Why a criterion without any feature in the data is not assessed (English; the map and
-    notes in Dutch use ``not_in_data_nl``)."""
-    return f"no {crit.label_en.lower()} in the data"
-
-
-def not_in_data_nl(crit: Criterion) -> str:
-    return f"geen {crit.label_nl.lower()} in de data"
+def beyond_reach(crit: Criterion) -> Note:
+    """Nothing of the criterion within its reach."""
+    return note(
+        "beyond_reach", label=Words(nl=crit.label_nl, en=crit.label_en), m=metres(crit.reach_m)
+    )
 
 
 def dist_col(key: str) -> str:
@@ -99,13 +113,14 @@ def value_score(value: np.ndarray, crit: Criterion) -> np.ndarray:
 @dataclass(frozen=True)
 class Measured:
     """Distances of one criterion: finite = measured, inf = nothing within reach,
-    nan = not measurable for that candidate (``why_unknown`` says why)."""
+    nan = not measurable for that candidate (``why_unknown`` says why, as a note code of
+    :mod:`geoschikt.notes`; None: such candidates get no note)."""
 
     criterion: Criterion
     distance: np.ndarray
-    why_unknown: str = "not measurable"
+    why_unknown: Note | None = NOT_MEASURABLE
     assessed: bool = True
-    why_not_assessed: str = ""
+    why_not_assessed: Note | None = None
     value: np.ndarray | None = None  # for pressure/raster criteria: what the score is made of
 
 
@@ -128,7 +143,71 @@ def criterion_score(m: Measured) -> np.ndarray:
     return s
 
 
-OUTSIDE_NOTE = "outside the data: not scored"
+def why_not_assessed(crit: Criterion, record: Mapping[str, Any], lang: str) -> str | None:
+    """Why ``crit`` was not assessed according to a run record (run.json), in ``lang``; None
+    if it was. From the note's code, or for a record without codes (an older version) its
+    English text, translated when it is one of the known reasons."""
+    coded = (record.get("criteria_not_assessed_codes") or {}).get(crit.key)
+    if coded is not None:
+        return render(from_json(coded), lang)
+    why = (record.get("criteria_not_assessed") or {}).get(crit.key)
+    if why is None:
+        return None
+    for known in (not_in_data(crit), NO_RECEPTION_DATA):
+        if why == render(known, "en"):
+            return render(known, lang)
+    return str(why)
+
+
+def criterion_notes(
+    m: Measured, outside: np.ndarray | None = None
+) -> tuple[np.ndarray, list[Note]]:
+    """Which note each candidate gets for one criterion: (index into the notes or -1 for none,
+    the notes). Not assessed: every candidate; nothing within reach or not measurable: those
+    candidates; ``outside`` the data: those, whatever else holds."""
+    c, d = m.criterion, np.asarray(m.distance, dtype=float)
+    index = np.full(len(d), -1, dtype=np.int64)
+    notes: list[Note] = []
+
+    def put(where: np.ndarray, why: Note | None) -> None:
+        if why is not None and where.any():
+            notes.append(why)
+            index[where] = len(notes) - 1
+
+    if not m.assessed:
+        put(
+            np.ones(len(d), dtype=bool),
+            note("not_assessed", why=m.why_not_assessed or NOT_MEASURABLE),
+        )
+    elif m.value is None:
+        put(np.isinf(d), beyond_reach(c))
+        put(np.isnan(d), m.why_unknown)
+    else:  # scored on a value (reception pressure, raster); distance only for hard limits
+        put(~np.isfinite(np.asarray(m.value, dtype=float)), m.why_unknown)
+    if outside is not None:
+        put(np.asarray(outside, dtype=bool), OUTSIDE_DATA)
+    return index, notes
+
+
+def render_notes(index: np.ndarray, notes: list[Note], lang: str) -> np.ndarray:
+    """The texts of :func:`criterion_notes` in ``lang`` ("" where there is no note)."""
+    texts = np.array([render(n, lang) for n in notes] + [""], dtype=object)
+    out: np.ndarray = texts[index]
+    return out
+
+
+def not_assessed_record(
+    measured: list[Measured] | tuple[Measured, ...],
+) -> dict[str, dict[str, Any]]:
+    """run.json's record of the criteria not assessed: ``criteria_not_assessed`` (key ->
+    English text) and ``criteria_not_assessed_codes`` (key -> the note as code + parameters)."""
+    why = {
+        m.criterion.key: m.why_not_assessed or NOT_MEASURABLE for m in measured if not m.assessed
+    }
+    return {
+        "criteria_not_assessed": {k: render(n, "en") for k, n in why.items()},
+        "criteria_not_assessed_codes": {k: to_json(n) for k, n in why.items()},
+    }
 
 
 def score(
@@ -140,7 +219,8 @@ def score(
     total), ``note_<key>``; then ``suitability`` (weighted mean, 0-100), ``passes``, ``fails``
     and ``rank`` (1 = best; candidates that meet all hard limits rank before those that don't).
     Candidates ``outside`` the data get no distances, scores, suitability or rank (a nullable
-    rank column), and do not fail any hard limit: there is nothing to judge them on.
+    rank column), and do not fail any hard limit: there is nothing to judge them on. Notes are
+    written in ``lang`` (see :mod:`geoschikt.notes`).
     """
     n = len(measured[0].distance) if measured else 0
     out: dict[str, object] = {}
@@ -153,18 +233,12 @@ def score(
             out[dist_col(c.key)] = np.full(n, np.nan)
             out[score_col(c.key)] = np.full(n, np.nan)
             out[points_col(c.key)] = np.full(n, np.nan)
-            out[note_col(c.key)] = np.full(n, f"not assessed: {m.why_not_assessed}", dtype=object)
+            out[note_col(c.key)] = render_notes(*criterion_notes(m, outside), lang)
             continue
-        finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
-        notes = np.full(n, "", dtype=object)
+        finite = np.isfinite(d)
         s = criterion_score(m)
-        if m.value is None:
-            notes[beyond] = f"no {c.label(lang)} within {c.reach_m:.0f} m"
-            notes[unknown] = m.why_unknown
-        else:  # scored on a value (reception pressure, raster); distance only for hard limits
-            v = np.asarray(m.value, dtype=float)
-            notes[~np.isfinite(v)] = m.why_unknown
-            out[value_col(c.key)] = np.round(v, 2)
+        if m.value is not None:
+            out[value_col(c.key)] = np.round(np.asarray(m.value, dtype=float), 2)
         for where, text in limit_breaches(m):
             fails = _add(fails, where, text)
         share = c.weight / total_w if total_w > 0 else 0.0
@@ -173,7 +247,7 @@ def score(
             out[dist_col(c.key)] = np.where(finite, np.round(d, 1), np.nan)
         out[score_col(c.key)] = np.round(s, 1)
         out[points_col(c.key)] = np.round(share * s, 2)
-        out[note_col(c.key)] = notes
+        out[note_col(c.key)] = render_notes(*criterion_notes(m, outside), lang)
     frame = pd.DataFrame(out)
     frame["suitability"] = np.round(weighted, 1) if total_w > 0 else np.nan
     frame["passes"] = fails == ""
@@ -187,7 +261,6 @@ def score(
         for col in (dist_col(key), score_col(key), points_col(key), value_col(key)):
             if col in frame:
                 frame.loc[outside, col] = np.nan
-        frame.loc[outside, note_col(key)] = OUTSIDE_NOTE
     frame.loc[outside, "suitability"] = np.nan
     frame.loc[outside, "passes"] = False
     frame.loc[outside, "fails"] = ""
@@ -210,7 +283,8 @@ def limit_breaches(m: Measured) -> list[tuple[np.ndarray, object]]:
     finite, beyond, unknown = np.isfinite(d), np.isinf(d), np.isnan(d)
     if m.value is not None and c.measure != "pressure":
         unknown = np.zeros(len(d), dtype=bool)  # raster, count, share: no distance to limit
-    out: list[tuple[np.ndarray, object]] = [(unknown, f"{c.key}: {m.why_unknown}")]
+    why = render(m.why_unknown or NOT_MEASURABLE, "en")  # the fails text stays English
+    out: list[tuple[np.ndarray, object]] = [(unknown, f"{c.key}: {why}")]
     if c.max_m is not None:
         too_far = finite & (d > c.max_m)
         out.append((too_far, _metres(d, too_far, f"{c.key}: ", f" > {c.max_m:.0f} m")))

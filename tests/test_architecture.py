@@ -150,6 +150,7 @@ LAYERS = [
         "reception",
         "datasets",
         "workers",
+        "notes",
     },
     {"provenance", "config", "inputs", "regions"},  # 1: the config, user files, run records
     {"acquire"},  # 2: OSM in

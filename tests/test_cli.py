@@ -64,7 +64,7 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
     # and the total is the weighted mean of the assessed criteria alone
     for col in ("dist_pharmacy_m", "score_pharmacy", "points_pharmacy"):
         assert table[col].isna().all(), col
-    assert (table["note_pharmacy"] == "not assessed: no pharmacy in the data").all()
+    assert (table["note_pharmacy"] == "niet beoordeeld: geen apotheek in de data").all()  # nl
     config = load_config()
     assessed = [c for c in config.criteria if c.key not in ("pharmacy", "reception")]
     total = sum(c.weight * table[f"score_{c.key}"] for c in assessed) / sum(
@@ -73,6 +73,10 @@ def test_score_writes_all_outputs(delft_out, delft_pbf):
     np.testing.assert_allclose(table["suitability"], total, atol=0.06)
     run = json.loads((delft_out / "run.json").read_text())
     assert run["criteria_not_assessed"]["pharmacy"] == "no pharmacy in the data"
+    assert run["criteria_not_assessed_codes"]["pharmacy"] == {
+        "code": "not_in_data",
+        "params": {"label": {"nl": "apotheek", "en": "pharmacy"}},
+    }
 
 
 def test_run_json_records_inputs_and_config(delft_out, delft_pbf):

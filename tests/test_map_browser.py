@@ -8,11 +8,13 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
 from geoschikt.geo import WGS84
+from geoschikt.notes import off_network
 from geoschikt.outputs import webmap, write_outputs
 from geoschikt.outputs.webmap import MapOptions, write_map
 from geoschikt.pipeline import ScoreResult
@@ -147,7 +149,7 @@ def test_click_shows_the_breakdown(open_map, delft_out, delft_result):
     assert len(cells) == len(criteria)
     for crit, (label, distance, score, weight, limit) in zip(criteria, cells, strict=True):
         assert label.startswith(crit.label_nl)
-        d = row[f"dist_{crit.key}_m"]
+        d = row.get(f"dist_{crit.key}_m")  # counts and shares have no distance
         if pd.notna(d) and crit.measure == "distance":
             assert int(re.sub(r"\D", "", distance)) == round(d)
             assert score == f"{row[f'score_{crit.key}']:.0f}"
@@ -320,7 +322,8 @@ def test_live_weights_equal_geoschikt_rescore_for_every_candidate(open_map, delf
     page = open_map(run / "map.html")
     official = page.evaluate("geoschikt.suitability()")
     assert official == dict(zip(before["candidate_id"], before["suitability"], strict=True))
-    assert page.evaluate(f"geoschikt.setWeights({json.dumps(NEW_WEIGHTS)})") == NEW_WEIGHTS
+    weights = page.evaluate(f"geoschikt.setWeights({json.dumps(NEW_WEIGHTS)})")
+    assert {k: weights[k] for k in NEW_WEIGHTS} == NEW_WEIGHTS  # the others keep the run's
     live = pd.Series(page.evaluate("geoschikt.suitability()"))
     expected = after.set_index("candidate_id")["suitability"]
     assert (
@@ -542,3 +545,48 @@ def test_overview_page_renders_offline(open_map, tmp_path):
         "[...document.querySelectorAll('path.gs-region')].map(p => p.getAttribute('fill'))"
     )
     assert fills == ["#fde725", "#ffffff", "#5ec962"]  # best 92, none, 71.5
+
+
+def off_network_at(result: ScoreResult, i: int) -> ScoreResult:
+    """``result`` with candidate ``i`` (in rank order) made SYNTHETICALLY off the walking
+    network: transit unknown (more than 500 m from the walk network) and the count of daily
+    facilities unknown, in the measurements and in the table alike."""
+    cands = result.candidates.copy()  # in the order of the measurements
+    row = cands.sort_values(["rank", "candidate_id"]).index[i]
+    at = np.flatnonzero(cands.index == row)[0]
+    measured = []
+    for m in result.measured:
+        if m.criterion.key == "transit":
+            d = m.distance.copy()
+            d[at] = np.nan
+            m = dataclasses.replace(m, distance=d, why_unknown=off_network(500.0, "walk"))
+        elif m.criterion.key == "daily_facilities":
+            v = m.value.copy()
+            v[at] = np.nan
+            m = dataclasses.replace(m, value=v)
+        measured.append(m)
+    cands.loc[row, ["dist_transit_m", "value_daily_facilities"]] = np.nan
+    return dataclasses.replace(result, candidates=cands, measured=tuple(measured))
+
+
+def test_a_dutch_page_shows_dutch_notes_by_code(open_map, delft_result, tmp_path):
+    crit = {c.key: c for c in delft_result.config.criteria}
+    assert crit["daily_facilities"].measure == "count"
+    i = 1
+    result = off_network_at(delft_result, i)
+    path = tmp_path / "map.html"
+    write_map(result, path, MapOptions(lang="nl"))
+    page = open_map(path)
+    click_candidate(page, i)
+    cells = {
+        label: distance
+        for label, distance, *_ in page.evaluate(
+            "[...document.querySelectorAll('#gs-detail tbody tr')]"
+            ".map(tr => [...tr.cells].map(td => td.textContent))"
+        )
+    }
+    transit = next(v for k, v in cells.items() if k.startswith(crit["transit"].label_nl))
+    daily = next(v for k, v in cells.items() if k.startswith(crit["daily_facilities"].label_nl))
+    assert transit == "onbekend: meer dan 500 m van het netwerk"
+    assert daily == "niet bij het netwerk"
+    assert not any("network" in v or "within" in v for v in cells.values()), cells

@@ -133,7 +133,7 @@ def test_delft_report_pdf_opens_and_names_the_top_sites_criteria_and_osm(delft_r
     assert f"{best.dist_transit_m:.0f} m" in text
     # the COA source of the transit limit, the not-assessed criterion and the data date
     assert "COA, Vastgoed voor" in text and "OV-halte binnen" in text
-    assert "Bestaande opvang in de buurt: no reception locations given" in text
+    assert "Bestaande opvang in de buurt: geen bestaande opvang opgegeven" in text  # in Dutch
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     assert record["osm_data_timestamp"][:10] in text and "SHA-256" in text
     assert record["inputs"][0]["sha256"] in text

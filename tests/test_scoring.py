@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from geoschikt.notes import NO_RECEPTION_DATA, off_network
 from geoschikt.scoring import Measured, decay, rank, score
 
 
@@ -67,14 +68,11 @@ def test_nothing_in_reach_scores_zero_with_a_reason_and_fails_the_limit(config):
 
 def test_unmeasurable_candidates_are_explained(config):
     c = config.criterion("transit")
-    out = score(
-        [
-            Measured(
-                c, np.array([np.nan, 100.0]), why_unknown="more than 500 m from the walk network"
-            )
-        ]
-    )
+    m = Measured(c, np.array([np.nan, 100.0]), why_unknown=off_network(500.0, "walk"))
+    out = score([m])
     assert out["note_transit"][0] == "more than 500 m from the walk network"
+    assert out["note_transit"][1] == ""
+    assert score([m], lang="nl")["note_transit"][0] == "meer dan 500 m van het loopnetwerk"
     assert out["score_transit"][0] == 0
     assert not out["passes"][0] and out["passes"][1]
 
@@ -100,11 +98,13 @@ def test_unassessed_criterion_is_left_out_of_the_total(config):
     out = score(
         [
             Measured(a, np.array([500.0])),
-            Measured(r, np.array([np.nan]), assessed=False, why_not_assessed="no data"),
+            Measured(r, np.array([np.nan]), assessed=False, why_not_assessed=NO_RECEPTION_DATA),
         ]
     )
     assert out["suitability"][0] == 50.0
-    assert out["note_reception"][0] == "not assessed: no data"
+    assert out["note_reception"][0] == (
+        "not assessed: no reception locations given (--reception) or tagged in the OSM data"
+    )
     assert np.isnan(out["score_reception"][0])
 
 

@@ -22,6 +22,7 @@ from geoschikt import __version__
 from geoschikt.config import Config, config_from_dict
 from geoschikt.errors import InputFileError
 from geoschikt.geo import WGS84, to_crs, transform_xy
+from geoschikt.notes import optional_from_json
 from geoschikt.outputs.distances import DISTANCES, load_distances
 from geoschikt.scoring import Measured, criterion_score, rank, score_col
 
@@ -194,7 +195,8 @@ def _open_one(path: Path, region: str | None = None) -> Run:
             continue
         d = stored.distance[c.key].copy()
         d[d > c.reach_m] = np.inf
-        m = Measured(c, d, meta["why_unknown"], True, "", stored.value.get(c.key))
+        why = optional_from_json(meta["why_unknown"])
+        m = Measured(c, d, why, True, None, stored.value.get(c.key))
         keys.append(c.key)
         weights.append(c.weight)
         scores.append(criterion_score(m))

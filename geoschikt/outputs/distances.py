@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from geoschikt.errors import InputFileError
+from geoschikt.notes import optional_to_json
 
 DISTANCES = "distances.npz"
 
@@ -23,7 +24,9 @@ class StoredDistances:
     candidate_id: np.ndarray
     distance: dict[str, np.ndarray]
     value: dict[str, np.ndarray]
-    meta: dict[str, dict]  # key -> why_unknown, assessed, why_not_assessed, reach_m
+    # key -> why_unknown, assessed, why_not_assessed (notes as JSON, or text from older
+    # versions: read them with notes.optional_from_json), reach_m
+    meta: dict[str, dict]
 
 
 def save_distances(result, path: Path) -> None:
@@ -65,9 +68,9 @@ def measured_arrays(measured) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
         if m.value is not None:
             arrays[f"v_{m.criterion.key}"] = np.asarray(m.value, dtype=float)
         meta[m.criterion.key] = {
-            "why_unknown": m.why_unknown,
+            "why_unknown": optional_to_json(m.why_unknown),
             "assessed": m.assessed,
-            "why_not_assessed": m.why_not_assessed,
+            "why_not_assessed": optional_to_json(m.why_not_assessed),
             "reach_m": m.criterion.reach_m,
         }
     return arrays, meta

@@ -26,7 +26,26 @@ QGIS_VERSION = "3.22.16"  # the QML format written here; later QGIS versions rea
 
 # Marker shapes per facility category (QGIS SimpleMarker names); neutral colours that do not
 # reuse the suitability scale.
-MARKER_SHAPES = ("circle", "square", "triangle", "diamond", "pentagon", "star", "hexagon", "cross2")
+MARKER_SHAPES = (
+    "circle",
+    "square",
+    "triangle",
+    "diamond",
+    "pentagon",
+    "star",
+    "hexagon",
+    "cross_fill",
+    "cross2",
+    "octagon",
+    "semi_circle",
+    "half_square",
+    "filled_arrowhead",
+    "quarter_circle",
+    "diagonal_half_square",
+    "asterisk_fill",
+    "square_with_corners",
+    "right_half_triangle",
+)  # fmt: skip  (18 distinct shapes of QGIS 3.22, one per default criterion)
 FACILITY_FILL = "#f7f7f7"
 FACILITY_OUTLINE = "#252525"
 
@@ -309,6 +328,8 @@ _SLD_MARKS = {
     "triangle": "triangle",
     "star": "star",
     "cross2": "x",
+    "cross_fill": "cross",
+    "asterisk_fill": "x",
     "diamond": "square",
     "pentagon": "circle",
     "hexagon": "circle",
@@ -318,7 +339,7 @@ _SLD_MARKS = {
 def pois_sld(categories: Sequence[tuple[str, str]]) -> str:
     rules = []
     for i, (key, label) in enumerate(categories):
-        mark = _SLD_MARKS[MARKER_SHAPES[i % len(MARKER_SHAPES)]]
+        mark = _SLD_MARKS.get(MARKER_SHAPES[i % len(MARKER_SHAPES)], "circle")
         rules.append(
             f"<se:Rule><se:Name>{escape(label)}</se:Name><ogc:Filter>"
             f"{_prop('PropertyIsEqualTo', 'category', key)}</ogc:Filter>"

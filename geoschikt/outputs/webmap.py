@@ -35,21 +35,21 @@ import shapely
 from geoschikt import __version__
 from geoschikt.floor_area import coa_size_label
 from geoschikt.geo import WGS84, to_crs, transform_xy
+from geoschikt.notes import Note, note, page_table, to_json
 from geoschikt.outputs.assets import csp_hash, leaflet, own
 from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
-    NOT_ASSESSED_RECEPTION,
+    criterion_notes,
     criterion_score,
     dist_col,
     fail_matrix,
     failed_keys,
     nearest_col,
     nearest_id_col,
-    not_in_data,
-    not_in_data_nl,
     note_col,
     score_col,
     value_col,
+    why_not_assessed,
 )
 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -398,11 +398,14 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "curve": _curve(c, lang),
                 "shape": CATEGORY_SHAPES[i % len(CATEGORY_SHAPES)],
                 "assessed": c.key not in not_assessed,
-                "why": _why_not(c, result.provenance.get("criteria_not_assessed", {}), lang),
+                "why": why_not_assessed(c, result.provenance, lang),
             }
             for i, c in enumerate(criteria)
         ],
-        "cand": _candidates(cands, criteria, options, result.crs, _fail_matrix(result)),
+        "cand": _candidates(
+            cands, criteria, options, result.crs, _fail_matrix(result), _notes(result, cands)
+        ),
+        "notes": page_table(lang),
         "scores": _scores(result, cands, options),
         "extra": _extra_columns(cands, options),
         "highlight": _highlight(cands, options),
@@ -458,7 +461,7 @@ def _meta(result, options: MapOptions, balance) -> dict[str, Any]:
         "n": len(cands),
         "n_pass": int(cands["passes"].sum()) if len(cands) else 0,
         "not_assessed": [
-            f"{c.label(options.lang)} ({_why_not(c, not_assessed, options.lang)})"
+            f"{c.label(options.lang)} ({why_not_assessed(c, prov, options.lang)})"
             for c in criteria
             if c.key in not_assessed
         ],
@@ -488,18 +491,6 @@ def _extent(result) -> list | None:
     return encode_polygons([shapely.box(*info["bounds_wgs84"])], OUTLINE_SCALE)
 
 
-def _why_not(c, not_assessed: dict, lang: str) -> str | None:
-    """Why criterion ``c`` was not assessed, in the map's language (None if it was)."""
-    why = not_assessed.get(c.key)
-    if why is None:
-        return None
-    if why == not_in_data(c):
-        return not_in_data_nl(c) if lang == "nl" else why
-    if why == NOT_ASSESSED_RECEPTION and lang == "nl":
-        return "geen bestaande opvang opgegeven (--reception) of in OSM gelabeld"
-    return str(why)
-
-
 def _input_name(inputs: list[dict], role: str) -> str | None:
     for item in inputs:
         if item.get("role") == role and item.get("path"):
@@ -526,6 +517,7 @@ def _candidates(
     options: MapOptions,
     crs: str,
     failed: pd.DataFrame | None = None,
+    notes: list[tuple[np.ndarray, list[Note]]] | None = None,
 ) -> dict:
     blur = options.blur_m > 0
     lon, lat = _points(cands)
@@ -544,12 +536,18 @@ def _candidates(
         "note_t": [],
     }
     step = 50.0 if blur else 1.0
-    for c in criteria:
+    for j, c in enumerate(criteria):
         dist = _col(cands, dist_col(c.key))
         out["d"].append(_ints(np.round(dist / step) * step))
         has_value = value_col(c.key) in cands
         out["v"].append(_rounded(_col(cands, value_col(c.key)), 1) if has_value else None)
-        codes, table = _codes(cands, note_col(c.key), where=np.isnan(dist))
+        if notes is None:  # no measurements to go with the table: its texts as they are
+            codes, texts = _codes(cands, note_col(c.key), where=np.isnan(dist))
+            table = [to_json(note("text", text=t)) for t in texts]
+        else:
+            codes, found = notes[j]
+            codes = np.where(np.isnan(dist), codes, -1)
+            table = [to_json(n) for n in found]
         rows = np.flatnonzero(codes >= 0)
         out["note"].append(np.column_stack([rows, codes[rows]]).tolist())
         out["note_t"].append(table)
@@ -590,6 +588,27 @@ def _scores(result, cands: pd.DataFrame, options: MapOptions) -> dict[str, Any]:
             "s": [base64.b64encode(a.astype("<f8").tobytes()).decode("ascii") for a in exact],
         }
     return {"exact": False, "s": [_rounded(_col(cands, score_col(c.key)), 1) for c in criteria]}
+
+
+def _notes(result, cands: pd.DataFrame) -> list[tuple[np.ndarray, list[Note]]] | None:
+    """Per criterion the notes of :func:`scoring.criterion_notes` (codes and parameters, for
+    the page to translate) in the order of ``cands``; None when the run's measurements are
+    missing or do not match its table."""
+    measured = {m.criterion.key: m for m in result.measured}
+    table = result.candidates
+    n = len(table)
+    if not table.index.is_unique:
+        return None
+    order = table.index.get_indexer(cands.index)
+    outside = (table["coverage"] == "none").to_numpy() if "coverage" in table else None
+    out = []
+    for c in result.config.criteria:
+        m = measured.get(c.key)
+        if m is None or len(m.distance) != n:
+            return None
+        index, found = criterion_notes(m, outside)
+        out.append((index[order], found))
+    return out
 
 
 def _exact_scores(result, cands: pd.DataFrame) -> list[np.ndarray] | None:

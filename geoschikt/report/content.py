@@ -32,7 +32,7 @@ from geoschikt.report.model import (
 )
 from geoschikt.report.runs import Batch, Robustness, Run, open_run
 from geoschikt.report.texts import TEXT, metres, number, percent
-from geoschikt.scoring import dist_col, value_col
+from geoschikt.scoring import dist_col, value_col, why_not_assessed
 
 # Hard limits of the default configuration and the source they follow (config/default.toml):
 # the report names that source only while the run uses the default value.
@@ -193,7 +193,9 @@ def method_section(config: Config, record: dict, t: dict, lang: str) -> list[Blo
         blocks.append(
             Bullets(
                 tuple(
-                    t["not_assessed_item"].format(label=c.label(lang), why=not_assessed[c.key])
+                    t["not_assessed_item"].format(
+                        label=c.label(lang), why=why_not_assessed(c, record, lang)
+                    )
                     for c in config.criteria
                     if c.key in not_assessed
                 )
@@ -207,12 +209,12 @@ def _distance_cell(
 ) -> str:
     if c.key in not_assessed:
         return t["not_assessed_short"]
-    if c.measure in ("pressure", "raster"):
+    if c.scored_on == "value":
         value = pd.to_numeric(row.get(value_col(c.key)), errors="coerce")
         text = (
             t["places"].format(v=number(value, lang))
             if c.measure == "pressure"
-            else number(value, lang, 1)
+            else number(value, lang, 2 if c.measure == "share" else 1)
         )
         if not math.isfinite(value):
             text = t["unknown"]
@@ -275,30 +277,33 @@ def top_section(run: Run, top: pd.DataFrame, t: dict, lang: str, level: int = 1)
             widths=(0.4, 0.5, 2.6, 1.5, 1.1, 1.6),
         )
     )
-    drows = []
-    for i, (_, row) in enumerate(top.iterrows(), start=1):
-        fails = failed_keys(row.get("fails"))
-        drows.append(
-            (
-                str(i),
-                *(
-                    _distance_cell(row, c, fails, not_assessed, t, lang, run.blur_m > 0)
-                    for c in config.criteria
-                ),
+    blocks += [Heading(t["h_distances"], 2), Para(t["distances_intro"])]
+    per_table = 6  # criteria per table, so that every column stays readable on A4
+    crits = list(config.criteria)
+    for part in range(0, len(crits), per_table):
+        chunk = crits[part : part + per_table]
+        drows = []
+        for i, (_, row) in enumerate(top.iterrows(), start=1):
+            fails = failed_keys(row.get("fails"))
+            drows.append(
+                (
+                    str(i),
+                    *(
+                        _distance_cell(row, c, fails, not_assessed, t, lang, run.blur_m > 0)
+                        for c in chunk
+                    ),
+                )
+            )
+        k = len(chunk)
+        blocks.append(
+            Table(
+                (t["col_nr"], *(c.label(lang) for c in chunk)),
+                tuple(drows),
+                numeric=(True,) * (k + 1),
+                widths=(0.4,) + (1.0,) * k,
+                small=True,
             )
         )
-    k = len(config.criteria)
-    blocks += [
-        Heading(t["h_distances"], 2),
-        Para(t["distances_intro"]),
-        Table(
-            (t["col_nr"], *(c.label(lang) for c in config.criteria)),
-            tuple(drows),
-            numeric=(True,) * (k + 1),
-            widths=(0.4,) + (1.0,) * k,
-            small=True,
-        ),
-    ]
     return blocks
 
 
@@ -346,7 +351,7 @@ def distributions_section(run: Run, t: dict, lang: str) -> list[Block]:
     png, aspect = figures.histograms(cands, assessed, t, lang)
     rows = []
     for c in assessed:
-        col = value_col(c.key) if c.measure in ("pressure", "raster") else dist_col(c.key)
+        col = value_col(c.key) if c.scored_on == "value" else dist_col(c.key)
         v = pd.to_numeric(cands.get(col), errors="coerce").to_numpy(dtype=float)
         finite = v[np.isfinite(v)]
         fmt = (
@@ -432,7 +437,7 @@ def coverage_section(run: Run, t: dict, lang: str, level: int = 1) -> list[Block
             )
     for c in config.criteria:
         if c.key in not_assessed:
-            why = not_assessed[c.key]
+            why = why_not_assessed(c, record, lang)
             notes.append(t["not_assessed_item"].format(label=c.label(lang), why=why))
     if not not_assessed:
         notes.append(t["all_assessed"])

@@ -448,15 +448,16 @@ def histograms(
 ) -> tuple[bytes, float]:
     """Small histograms: the measured distance (or value) per criterion, and suitability."""
     panels = len(criteria) + 1
-    cols = 3
+    cols = 3 if panels <= 9 else 4  # many criteria: smaller panels, so it fits on one page
     rows = math.ceil(panels / cols)
-    aspect = rows * 1.9 / 7.0
-    fig = Figure(figsize=(7.0, rows * 1.9))
+    height = min(1.9, 9.0 / rows)
+    aspect = rows * height / 7.0
+    fig = Figure(figsize=(7.0, rows * height))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[panels:]:
         ax.set_visible(False)
     for ax, c in zip(axes.flat, criteria, strict=False):
-        col = value_col(c.key) if c.measure in ("pressure", "raster") else dist_col(c.key)
+        col = value_col(c.key) if c.scored_on == "value" else dist_col(c.key)
         values = pd.to_numeric(cands.get(col), errors="coerce").to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if len(values):

@@ -851,6 +851,17 @@
   legendControl.addTo(map);
 
   // ---- the breakdown of one candidate -------------------------------------------------------
+  // notes come as a code and parameters; D.notes holds their templates in the page's language
+  function noteText(note) {
+    const values = {};
+    for (const [k, v] of Object.entries(note.params || {})) values[k] = noteParam(v);
+    return fill(D.notes[note.code] || note.code, values);
+  }
+  function noteParam(v) {
+    if (v === null || typeof v !== "object") return String(v);
+    if ("code" in v) return noteText(v); // a note inside a note
+    return D.lang in v ? v[D.lang] : v.en; // a word per language (a criterion's label)
+  }
   const noteMaps = [];
   function noteOf(j, i) {
     if (!noteMaps[j]) noteMaps[j] = new Map(C.note[j]);
@@ -882,10 +893,11 @@
     }
     if (d !== null) return distanceOnly(d);
     if (!c.assessed) return c.why ? T.not_assessed_cell + ": " + c.why : T.not_assessed_cell;
-    const note = noteOf(j, i) || "";
-    const off = /^more than (\d+) m from the \w+ network/.exec(note);
-    if (off) return fill(T.off_network, { m: num(Number(off[1])) });
-    if (note && !/^no /.test(note)) return note;
+    const note = noteOf(j, i);
+    if (note && (note.code === "off_network" || note.code === "off_networks")) {
+      return fill(T.off_network, { m: num(note.params.m) });
+    }
+    if (note && note.code !== "beyond_reach") return noteText(note);
     return fill(T.none_within, { m: num(c.reach_m) });
   }
 
