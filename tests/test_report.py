@@ -260,6 +260,7 @@ def test_bad_input_is_one_clear_line(delft_run, tmp_path, inside):
         assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # a 200-sample robustness run, then a PDF
 def test_report_shows_the_robustness_run(delft_run, tmp_path):
     rob = tmp_path / "rob"
     res = run("robustness", delft_run, "--samples", 200, "--top", 10, "--seed", 1, "--out", rob)
