@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
+from click.testing import CliRunner
 
+from geoschikt.cli import cli
 from geoschikt.cli.demo import demo_data_path
 from geoschikt.config import load_config
 from geoschikt.pipeline import score_area
@@ -76,3 +80,44 @@ def delft_run_dir(delft_result, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("delft-run") / "delft"
     write_outputs(delft_result, out, command="geoschikt score (test)")
     return out
+
+
+@pytest.fixture(scope="session")
+def delft_every_result(delft_pbf):
+    """The Delft run with every building a candidate (houses too), shared by the walking-rule
+    tests and the Valhalla comparison."""
+    from benchmarks.walk_reference import EVERY_BUILDING
+
+    return score_area(delft_pbf, config=load_config(overrides=EVERY_BUILDING))
+
+
+def grid_regions(tmp_path: Path, n: int = 3) -> Path:
+    """Made-up rectangular regions (not real municipalities) tiling the real Delft extract,
+    to have several regions of real OSM data."""
+    left, bottom, right, top = 4.355, 51.995, 4.386, 52.005
+    xs = [left + (right - left) * i / n for i in range(n + 1)]
+    rows = [
+        {
+            "statcode": f"T{i:02d}",
+            "statnaam": f"tile {i}",
+            "geometry": shapely.box(xs[i], bottom, xs[i + 1], top),
+        }
+        for i in range(n)
+    ]
+    path = tmp_path / "tiles.geojson"
+    gpd.GeoDataFrame(rows, crs=4326).to_file(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def delft_tiles_batch(delft_pbf, tmp_path_factory) -> tuple[Path, Path]:
+    """(batch directory, regions file) of one `geoschikt batch` with the default config over
+    two made-up tiles of the Delft extract (T00, T01). Read-only: a test that changes the batch
+    works on its own copy (shutil.copytree; the status records hold no paths of the copy)."""
+    base = tmp_path_factory.mktemp("tiles-batch")
+    tiles = grid_regions(base, 2)
+    out = base / "batch"
+    args = ["-q", "batch", "--osm", str(delft_pbf), "--regions", str(tiles), "--out", str(out)]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return out, tiles

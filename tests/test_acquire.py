@@ -71,6 +71,7 @@ def test_boundaries_in_the_extract(delft):
     assert "Pijnacker-Nootdorp" in set(b["name"])
 
 
+@pytest.mark.slow  # parses the Delft extract in three formats
 def test_pbf_xml_bz2_and_gz_give_the_same_data(delft, delft_xml, tmp_path, config):
     gz = tmp_path / "tudelft.osm.gz"
     gz.write_bytes(gzip.compress(bz2.decompress(delft_xml.read_bytes())))

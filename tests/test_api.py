@@ -18,12 +18,15 @@ from geoschikt import api, datasets
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.mark.parametrize("module", [api, datasets, geoschikt])
+@pytest.mark.parametrize(
+    "module", [pytest.param(api, marks=pytest.mark.slow), datasets, geoschikt]
+)  # api: five full runs
 def test_docstring_examples_run(module):
     outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert outcome.failed == 0
 
 
+@pytest.mark.slow  # scores and writes the README example in full
 def test_readme_from_python_example_runs(tmp_path, monkeypatch):
     text = README.read_text(encoding="utf-8")
     section = text.split("## From Python", 1)[1].split("\n## ", 1)[0]
@@ -41,6 +44,7 @@ def test_public_names():
         assert name in geoschikt.__all__
 
 
+@pytest.mark.slow  # two full runs compared
 def test_frames_score_like_files(tmp_path):
     osm = geoschikt.read_osm(geoschikt.example_osm())
     sites = gpd.GeoDataFrame(

@@ -4,6 +4,7 @@ parallel and Dask runs giving the same outputs, and fast re-scoring."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +23,7 @@ from geoschikt.cli import cli
 from geoschikt.outputs import write
 from geoschikt.regions import read_regions
 
-from .conftest import NL
+from .conftest import NL, grid_regions
 
 CODES = "GM0503,GM1926"  # Delft and Pijnacker-Nootdorp: both boundaries are in the extract
 
@@ -31,24 +32,6 @@ def regions_file() -> Path:
     path = NL / "gemeenten_2022.geojson"
     if not path.is_file():
         pytest.skip(f"needs {path} (the project's shared data next to the repo, ../shared)")
-    return path
-
-
-def grid_regions(tmp_path: Path, n: int = 3) -> Path:
-    """Made-up rectangular regions (not real municipalities) tiling the real Delft extract,
-    to have several regions of real OSM data."""
-    left, bottom, right, top = 4.355, 51.995, 4.386, 52.005
-    xs = [left + (right - left) * i / n for i in range(n + 1)]
-    rows = [
-        {
-            "statcode": f"T{i:02d}",
-            "statnaam": f"tile {i}",
-            "geometry": shapely.box(xs[i], bottom, xs[i + 1], top),
-        }
-        for i in range(n)
-    ]
-    path = tmp_path / "tiles.geojson"
-    gpd.GeoDataFrame(rows, crs=4326).to_file(path)
     return path
 
 
@@ -128,6 +111,7 @@ def test_delft_and_pijnacker_batch_finishes_and_reports_the_empty_region(two_reg
     assert not (out / ".work").exists()  # inputs cut from the extract are removed when done
 
 
+@pytest.mark.slow  # a second full run to compare against
 def test_batch_result_for_delft_equals_a_single_score_run(two_region_batch, delft_pbf, tmp_path):
     out, _ = two_region_batch
     regions = gpd.read_file(regions_file())
@@ -154,10 +138,13 @@ def test_rerun_skips_finished_regions(two_region_batch, delft_pbf):
     assert (out / "regions" / "GM0503" / "run.json").stat().st_mtime_ns == before
 
 
-def test_changed_config_makes_regions_stale(delft_pbf, tmp_path):
-    tiles = grid_regions(tmp_path, 2)
+@pytest.mark.slow  # redoes both regions of a batch
+def test_changed_config_makes_regions_stale(delft_tiles_batch, delft_pbf, tmp_path):
+    batch, tiles = delft_tiles_batch
     out = tmp_path / "out"
-    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+    shutil.copytree(batch, out)  # a finished batch with the default config
+    same = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
+    assert "2 finished earlier, 0 to do" in same.output  # the copy counts as finished
     cfg = tmp_path / "w.toml"
     cfg.write_text("[criteria.school]\nweight = 6\n")
     res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--config", cfg, "--out", out)
@@ -184,6 +171,7 @@ main()
 """
 
 
+@pytest.mark.slow  # kill -9 of a child process, then two more batches
 def test_kill_9_mid_batch_then_resume_gives_the_same_outputs(delft_pbf, tmp_path):
     """A batch killed (SIGKILL, no clean-up) while writing its third region resumes with the
     two finished regions kept and gives what an uninterrupted batch gives. The kill comes from
@@ -264,6 +252,7 @@ def test_unreachable_scheduler_is_one_clear_line(delft_pbf, tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
 
 
+@pytest.mark.slow  # a second batch to compare against
 def test_rescore_equals_a_full_run_with_the_new_config(two_region_batch, delft_pbf, tmp_path):
     out, _ = two_region_batch
     cfg = tmp_path / "new.toml"
@@ -308,6 +297,7 @@ def test_rescore_in_parallel_gives_the_same_outputs(delft_pbf, tmp_path):
     assert outputs_of(one).keys() >= {"T00", "T01", "T02"}
 
 
+@pytest.mark.slow  # two full runs to compare
 def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     first = tmp_path / "first"
     assert (
@@ -351,10 +341,11 @@ def test_rescore_of_a_single_run_and_its_limits(delft_pbf, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_rescore_with_other_columns_and_a_failed_write(delft_pbf, tmp_path, monkeypatch):
-    tiles = grid_regions(tmp_path, 2)
-    out = tmp_path / "batch"
-    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
+@pytest.mark.slow  # a second batch to compare against
+def test_rescore_with_other_columns_and_a_failed_write(
+    delft_tiles_batch, delft_pbf, tmp_path, monkeypatch
+):
+    out, tiles = delft_tiles_batch  # only read: the re-scored runs go elsewhere
 
     # a criterion switched off: the candidate columns change
     off = tmp_path / "off.toml"

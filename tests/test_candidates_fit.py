@@ -47,6 +47,7 @@ def test_no_default_candidate_is_a_dwelling(delft_candidates, config):
     assert len(delft_candidates) > 80
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML (independent parser)
 def test_addresses_match_an_independent_point_in_polygon_join(delft_candidates, osmnx_delft):
     ways, nodes = osmnx_delft
     pts = list(
@@ -75,6 +76,7 @@ def test_addresses_match_an_independent_point_in_polygon_join(delft_candidates, 
     assert matched / checked >= 0.90, f"{matched} of {checked} have an address point inside"
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML (independent parser)
 def test_floor_area_is_footprint_times_levels_by_hand(delft_candidates, osmnx_delft, config):
     ways, _ = osmnx_delft
     geod = pyproj.Geod(ellps="WGS84")
@@ -345,6 +347,7 @@ def test_ggd_offices_are_not_gps(delft_result, delft_pbf):
     assert not gps["name"].fillna("").str.contains("GGD").any()  # ... and it is not a GP
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; brute force over every water feature
 def test_open_water_distance_matches_a_brute_force_over_osmnx_features(delft_result, delft_xml):
     """Straight distance to the nearest bank: osmnx reads the water features from the XML,
     and a plain loop over every one of them (no index) finds the nearest."""

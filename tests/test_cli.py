@@ -162,6 +162,7 @@ def test_interrupted_write_leaves_previous_output_intact(delft_pbf, tmp_path, mo
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+@pytest.mark.slow  # its own full run
 def test_user_candidates_keep_their_columns(delft_pbf, tmp_path):
     sites = tmp_path / "sites.csv"
     sites.write_text(
@@ -187,6 +188,7 @@ def test_user_candidates_keep_their_columns(delft_pbf, tmp_path):
     assert table["dist_transit_m"].notna().all()
 
 
+@pytest.mark.slow  # its own Delft run
 def test_user_candidates_in_rd_new_geopackage(delft_pbf, tmp_path):
     pts = gpd.GeoDataFrame(
         {"id": ["x"]}, geometry=gpd.points_from_xy([4.3695], [51.9985]), crs=4326
@@ -207,6 +209,7 @@ def test_config_show_prints_effective_toml(tmp_path):
     assert "[criteria.gp]" in res.output and "weight = 9" in res.output
 
 
+@pytest.mark.slow  # its own full run (the shipped Dutch extract)
 def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
     out = tmp_path / "demo"
     res = run("demo", "--out", out)
@@ -235,6 +238,7 @@ def test_shipped_demo_extract_is_small_attributed_and_packaged():
     assert '"data/delft-tu-zuid.osm.pbf"' in (root / "pyproject.toml").read_text()
 
 
+@pytest.mark.slow  # its own full run (Helsinki)
 def test_demo_helsinki_is_still_available(tmp_path):
     res = run("-q", "demo", "--helsinki", "--out", tmp_path / "hel")
     assert res.exit_code == 0, res.output

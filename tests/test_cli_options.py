@@ -40,6 +40,7 @@ def test_quiet_after_the_command_and_table_options(scored):
     assert run_json["config"]["output"] == {"csv_dialect": "nl", "xlsx": True}
 
 
+@pytest.mark.slow  # two multi-region batches
 def test_batch_takes_the_map_and_table_options(delft_pbf, tmp_path):
     out = tmp_path / "batch"
     res = run(

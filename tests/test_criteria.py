@@ -106,6 +106,7 @@ def test_every_new_criterion_finds_something_in_delft(tagged_objects):
     assert all(tagged_objects[k] for k in NEW_WALKING)
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 @pytest.mark.parametrize("key", NEW_WALKING)
 def test_delft_walking_distances_match_networkx(delft_result, delft_xml, key):
     res = delft_result
@@ -252,6 +253,7 @@ def bike_result(delft_pbf):
     return score_area(delft_pbf, config=cfg)
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 def test_walk_or_bike_on_delft_against_networkx(bike_result, delft_xml):
     """Both distances agree with networkx (walking: osmnx's own graph; cycling: networkx over
     geoschikt's bike network arrays with the reference's brute-force snapping clear of other

@@ -95,6 +95,7 @@ BOXES = {  # made-up boxes (lon/lat) over the real Delft extract, and one far aw
 }
 
 
+@pytest.mark.slow  # cuts the whole Delft extract twice to compare
 def test_streamed_region_cuts_equal_an_in_memory_cut(delft_pbf, delft_whole, keys, tmp_path):
     cuts = [
         RegionCut(tmp_path / f"{name}.osmcut", bounds, area=None) for name, bounds in BOXES.items()

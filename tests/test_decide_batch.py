@@ -1,5 +1,5 @@
 """robustness / select / compare on a batch directory: real Delft OSM data cut into made-up
-rectangular regions (tests.test_batch.grid_regions), all regions together or one."""
+rectangular regions (tests.conftest.grid_regions), all regions together or one."""
 
 from __future__ import annotations
 
@@ -11,28 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from geoschikt.cli import cli
-from tests.test_batch import grid_regions
 
 
 def invoke(*args):
     return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
 
 
+pytestmark = pytest.mark.slow  # a multi-region batch (shared with other slow tests)
+
+
 @pytest.fixture(scope="module")
-def batch_dir(delft_pbf, tmp_path_factory):
-    base = tmp_path_factory.mktemp("decide-batch")
-    out = base / "batch"
-    result = invoke(
-        "batch",
-        "--osm",
-        delft_pbf,
-        "--regions",
-        grid_regions(base, 2),
-        "--out",
-        out,
-    )
-    assert result.exit_code == 0, result.output
-    return out
+def batch_dir(delft_tiles_batch):
+    return delft_tiles_batch[0]  # only read: robustness, select and compare write elsewhere
 
 
 def plain_rank(frame: pd.DataFrame) -> list[int]:

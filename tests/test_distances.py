@@ -28,6 +28,7 @@ def _points(frame):
     return np.column_stack([wgs.geometry.x, wgs.geometry.y])
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 @pytest.mark.parametrize("key", ["transit", "school", "supermarket", "gp"])
 def test_delft_network_distances_match_networkx(delft_result, delft_xml, key):
     res = delft_result
@@ -79,6 +80,7 @@ def helsinki_xml(helsinki_pbf, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow  # osmnx reads the Helsinki XML; networkx routes every candidate
 @pytest.mark.parametrize("key", ["transit", "supermarket", "gp", "pharmacy"])
 def test_helsinki_network_distances_match_networkx(helsinki_result, helsinki_xml, key):
     """The same independent check on the demo data (runs without ../shared)."""
@@ -100,6 +102,7 @@ def test_helsinki_network_distances_match_networkx(helsinki_result, helsinki_xml
     assert diff.max() < 10.0
 
 
+@pytest.mark.slow  # osmnx reads the Delft XML; networkx routes every candidate
 def test_node_snapping_would_be_off_by_tens_of_metres(delft_result, delft_xml):
     """Why we snap to edges: nearest-node snapping differs by the snapping offsets."""
     res = delft_result

@@ -109,6 +109,7 @@ def test_overpass_query_asks_for_xml_with_metadata_for_every_rule(config):
     assert q.rstrip().endswith("out meta;")
 
 
+@pytest.mark.slow  # two full runs (downloaded, then from the cache)
 def test_bbox_download_is_cached_and_reused_offline(tmp_path, monkeypatch, overpass_answer):
     rec = Recorder({OVERPASS_URL: overpass_answer})
     monkeypatch.setattr(acquire_http, "http_transport", rec)
@@ -173,6 +174,7 @@ def test_offline_without_cache_names_the_missing_entry(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # its own full run
 def test_place_is_geocoded_and_its_polygon_is_the_area(
     tmp_path, monkeypatch, overpass_answer, nominatim_answer
 ):

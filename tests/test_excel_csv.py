@@ -105,6 +105,7 @@ def test_missing_coordinates_named(tmp_path):
         read_candidates(empty)
 
 
+@pytest.mark.slow  # three full Delft runs compared
 def test_every_dialect_scores_the_same_sites(tmp_path, sites, delft_pbf, config):
     plain = score_area(delft_pbf, config=config, candidates_file=_plain(tmp_path, sites))
     for path in (_dutch_excel(tmp_path, sites, "cp1252"), _rd(tmp_path, sites)):

@@ -9,6 +9,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -316,6 +317,7 @@ def test_arrow_and_pandas_neutralisers_agree():
     assert by_arrow["n"].tolist() == list(range(len(raw)))
 
 
+@pytest.mark.slow  # its own Delft run
 def test_formula_names_neutralised_in_csv_kept_in_geopackage(delft_pbf, tmp_path):
     sites = tmp_path / "sites.csv"
     (lon1, lat1), (lon2, lat2) = DELFT_LONLAT
@@ -361,6 +363,7 @@ def _formula_cells(path) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # its own Delft runs
 def test_decide_csvs_neutralise_formula_cells(delft_pbf, tmp_path):
     """robustness, select and compare write their CSVs like every other CSV: a candidate whose
     id and name would run as formulas reads as text; their GeoPackages keep the values."""
@@ -901,6 +904,7 @@ def _tiles(tmp_path, ids):
     return path
 
 
+@pytest.mark.slow  # a four-region batch
 def test_batch_with_hostile_region_ids_keeps_every_region_apart(delft_pbf, tmp_path):
     from geoschikt.outputs.folders import folder_name
 
@@ -975,18 +979,23 @@ def test_empty_population_file_is_one_line(delft_pbf, tmp_path):
     assert_one_clear_error(res, str(empty), "empty")
 
 
-def test_deleted_region_geopackage_and_corrupt_status_are_redone(delft_pbf, tmp_path):
+@pytest.mark.slow  # redoes both regions of a batch
+def test_deleted_region_geopackage_and_corrupt_status_are_redone(
+    delft_tiles_batch, delft_pbf, tmp_path
+):
+    batch, tiles = delft_tiles_batch
     out = tmp_path / "batch"
-    tiles = _tiles(tmp_path, ["T0", "T1"])
-    assert run("-q", "batch", "--osm", delft_pbf, "--regions", tiles, "--out", out).exit_code == 0
-    reference = pd.read_csv(out / "regions" / "T0" / "candidates.csv")
-    (out / "regions" / "T0" / "candidates.gpkg").unlink()
-    (out / "status" / "T1.json").write_bytes(b"\xff{not json")
+    shutil.copytree(batch, out)  # a finished batch (its copy counts as finished: test_batch)
+    reference = pd.read_csv(out / "regions" / "T00" / "candidates.csv")
+    (out / "regions" / "T00" / "candidates.gpkg").unlink()
+    (out / "status" / "T01.json").write_bytes(b"\xff{not json")
     res = run("batch", "--osm", delft_pbf, "--regions", tiles, "--out", out)
     assert res.exit_code == 0, res.output
     assert "0 finished earlier" in res.output
-    assert (out / "regions" / "T0" / "candidates.gpkg").is_file()
-    pd.testing.assert_frame_equal(pd.read_csv(out / "regions" / "T0" / "candidates.csv"), reference)
+    assert (out / "regions" / "T00" / "candidates.gpkg").is_file()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "regions" / "T00" / "candidates.csv"), reference
+    )
 
 
 def test_osm_tag_value_over_1024_characters_is_one_line(tmp_path):

@@ -276,6 +276,7 @@ def test_map_settings_are_validated(overrides, message):
         load_config(overrides=overrides)
 
 
+@pytest.mark.slow  # its own full runs for two options
 def test_cli_blur_and_cdn_reach_the_map(delft_pbf, tmp_path):
     out = tmp_path / "out"
     args = ["-q", "score", "--osm", str(delft_pbf), "--distance", "euclidean", "--blur", "250"]
@@ -291,6 +292,7 @@ def test_cli_blur_and_cdn_reach_the_map(delft_pbf, tmp_path):
     assert len(data["cand"]["rank"]) == len(table)
 
 
+@pytest.mark.slow  # its own full run for one option
 def test_reception_file_values_and_sites_reach_the_map(delft_pbf, tmp_path):
     sites = tmp_path / "azc.csv"
     sites.write_text(
@@ -460,6 +462,7 @@ def test_title_and_noscript_note_in_the_map_language(helsinki_result):
     assert data_of(english)["title"] == "Council <proposal> 2027"
 
 
+@pytest.mark.slow  # its own full runs for one option
 def test_title_from_the_command_line_and_the_config(helsinki_pbf, tmp_path):
     out = tmp_path / "run"
     args = ["-q", "score", "--osm", str(helsinki_pbf), "--title", "Kaart voor de raad"]

@@ -23,6 +23,7 @@ from tests.test_map import BREAKOUT, HOSTILE, with_balance
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a headless Chromium per module, pages rendered and scripted
     pytest.mark.skipif(
         chromium_path() is None,
         reason="needs Chromium at /usr/bin/chromium (apt-get install chromium) "
@@ -292,18 +293,16 @@ NEW_WEIGHTS = {"transit": 1.0, "school": 4.5, "supermarket": 0.5, "gp": 2.0, "wa
 
 
 @pytest.fixture(scope="module")
-def delft_runs(delft_pbf, tmp_path_factory):
-    """A real Delft run made with the CLI and the same run re-scored with other weights by
+def delft_runs(delft_run_dir, tmp_path_factory):
+    """A real Delft run (shared, read-only) and the same run re-scored with other weights by
     `geoschikt rescore` (the reference for the page's live weights)."""
     from click.testing import CliRunner
 
     from geoschikt.cli import cli
 
     base = tmp_path_factory.mktemp("weights")
-    run, rescored = base / "run", base / "rescored"
+    run, rescored = delft_run_dir, base / "rescored"
     runner = CliRunner()
-    res = runner.invoke(cli, ["-q", "score", "--osm", str(delft_pbf), "--out", str(run)])
-    assert res.exit_code == 0, res.output
     config = base / "weights.toml"
     config.write_text(
         "".join(f"[criteria.{k}]\nweight = {w}\n" for k, w in NEW_WEIGHTS.items()),

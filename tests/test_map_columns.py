@@ -4,6 +4,7 @@ omschrijving/description/...) are shown under their own names, text left out whe
 from __future__ import annotations
 
 import geopandas as gpd
+import pytest
 import shapely
 
 import geoschikt
@@ -35,6 +36,7 @@ def _panel(result, **over):
     return {e["label"]: dict(zip(order, e["v"], strict=True)) for e in data["extra"]}
 
 
+@pytest.mark.slow  # its own full run
 def test_default_columns_shown_under_their_own_names():
     result = _result()
     panel = _panel(result)
@@ -42,6 +44,7 @@ def test_default_columns_shown_under_their_own_names():
     assert set(result.candidates["name"]) == {"Oude school", "Kantoor"}
 
 
+@pytest.mark.slow  # its own full run
 def test_configured_columns_and_blur():
     result = _result({"map": {"columns": ["eigenaar", "missing"]}})
     assert result.config.map.columns == ("eigenaar", "missing")

@@ -80,6 +80,7 @@ def _check_against_single_runs(osm, names, multi, overrides=NO_SURFACE):
         np.testing.assert_array_equal(m[f"passes_{name}"], s["passes"])
 
 
+@pytest.mark.slow  # one run per profile to compare against
 def test_every_profile_on_a_synthetic_town_equals_its_own_run(synth_town):
     multi = score_area(synth_town, config=load_config(overrides=SYNTH, profile=",".join(PROFILES)))
     _check_against_single_runs(synth_town, PROFILES, multi, SYNTH)
@@ -91,6 +92,7 @@ def test_every_profile_on_a_synthetic_town_equals_its_own_run(synth_town):
     assert ranks.corr(method="spearman").min().min() < 0.95
 
 
+@pytest.mark.slow  # one Delft run per profile to compare against
 def test_profiles_on_delft_in_one_run(delft_pbf, tmp_path):
     names = ["amv", "gezinnen"]
     out = tmp_path / "out"
@@ -133,6 +135,7 @@ def test_config_show_profile_and_unknown_profile():
     assert_one_clear_error(bad, "unknown profile 'amx'", "amv")
 
 
+@pytest.mark.slow  # its own Delft run
 def test_map_switches_between_profiles(delft_pbf, tmp_path):
     """In a real browser: the map shows the first profile's ranks, and another profile's after
     choosing it in the switch (the page reloads with #profile=NAME)."""

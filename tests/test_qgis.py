@@ -156,6 +156,7 @@ def test_qgis_opens_the_layers_styled(run_dir):
     assert surface["colours"] == [c[1].lower() for c in sorted(CLASSES)]
 
 
+@pytest.mark.slow  # a multi-region batch, then QGIS
 def test_combined_geopackage_has_one_crs_and_styles(delft_pbf, tmp_path):
     from click.testing import CliRunner
 

@@ -112,6 +112,7 @@ def test_bad_reception_files(delft_pbf, tmp_path, csv, fragment):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # its own full run for one option
 def test_balance_layer_reaches_the_map(delft_pbf, tmp_path):
     """`score --balance` puts the municipal balance (from `geoschikt balance`) into the result."""
     from .conftest import NL

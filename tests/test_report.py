@@ -18,11 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from geoschikt.cli import cli
-from geoschikt.outputs import write_outputs
 from geoschikt.report.content import address, failed_keys, has_address
 
 from .conftest import assert_one_clear_error
-from .test_batch import grid_regions
 
 HOSTILE = '<script>alert(1)</script> & =HYPERLINK("http://evil.example") "Café"'
 ADDRESS = "Oude Delft 95, 2611 BD Delft — Café ’t Hoekje"
@@ -70,8 +68,8 @@ def digest(directory: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def delft_run(delft_result, tmp_path_factory) -> Path:
-    return write_outputs(delft_result, tmp_path_factory.mktemp("rep") / "delft")
+def delft_run(delft_run_dir) -> Path:
+    return delft_run_dir  # write_outputs(delft_result), shared; the report never writes in it
 
 
 @pytest.fixture(scope="module")
@@ -219,10 +217,9 @@ def test_english_report(delft_run, tmp_path):
     assert "Basisschool" not in text
 
 
-def test_batch_report_has_an_overview_and_a_section_per_region(delft_pbf, tmp_path):
-    batch = tmp_path / "batch"
-    res = run("batch", "--osm", delft_pbf, "--regions", grid_regions(tmp_path, 2), "--out", batch)
-    assert res.exit_code == 0, res.output
+@pytest.mark.slow  # the shared multi-region batch
+def test_batch_report_has_an_overview_and_a_section_per_region(delft_tiles_batch, tmp_path):
+    batch, _ = delft_tiles_batch  # only read
     rob = tmp_path / "rob"
     res = run("robustness", batch, "--samples", 100, "--top", 3, "--out", rob)
     assert res.exit_code == 0, res.output
@@ -263,6 +260,7 @@ def test_bad_input_is_one_clear_line(delft_run, tmp_path, inside):
         assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # a 200-sample robustness run, then a PDF
 def test_report_shows_the_robustness_run(delft_run, tmp_path):
     rob = tmp_path / "rob"
     res = run("robustness", delft_run, "--samples", 200, "--top", 10, "--seed", 1, "--out", rob)

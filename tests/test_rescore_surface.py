@@ -32,6 +32,9 @@ def bands(path):
         return dict(zip(src.descriptions, data, strict=True))
 
 
+pytestmark = pytest.mark.slow  # a full run and a re-scored one to compare
+
+
 @pytest.fixture(scope="module")
 def runs(delft_pbf, tmp_path_factory):
     root = tmp_path_factory.mktemp("surface")

@@ -103,6 +103,7 @@ def make_raster(path, crs, bounds, values, nodata=None):
     return transform
 
 
+@pytest.mark.slow  # its own full run
 def test_raster_criterion_in_another_crs_is_sampled_at_candidates(delft_pbf, tmp_path):
     # a made-up "noise" raster in EPSG:4326 (not real noise data): value = 40 + 10 * column
     bounds = (4.35, 51.99, 4.40, 52.01)
@@ -127,6 +128,7 @@ def test_raster_criterion_in_another_crs_is_sampled_at_candidates(delft_pbf, tmp
     assert any(i["role"] == "raster (noise)" for i in res.provenance["inputs"])
 
 
+@pytest.mark.slow  # its own full run
 def test_raster_that_does_not_cover_the_area(delft_pbf, tmp_path):
     make_raster(tmp_path / "far.tif", "EPSG:28992", (0, 0, 1000, 1000), np.ones((10, 10)))
     cfg_path = tmp_path / "cfg.toml"
@@ -138,6 +140,7 @@ def test_raster_that_does_not_cover_the_area(delft_pbf, tmp_path):
         score_area(delft_pbf, config=load_config(cfg_path))
 
 
+@pytest.mark.slow  # its own full run
 def test_raster_without_crs(delft_pbf, tmp_path):
     make_raster(tmp_path / "nocrs.tif", None, (0, 0, 1, 1), np.ones((2, 2)))
     cfg_path = tmp_path / "cfg.toml"
@@ -152,6 +155,7 @@ def test_raster_without_crs(delft_pbf, tmp_path):
     assert res.exit_code == 2 and "has no CRS; set it" in res.output
 
 
+@pytest.mark.slow  # its own full run
 def test_no_surface_when_resolution_is_zero(delft_pbf, tmp_path):
     cfg = load_config(overrides={"surface": {"resolution_m": 0}})
     assert score_area(delft_pbf, config=cfg).surface is None

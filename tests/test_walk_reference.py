@@ -9,13 +9,13 @@ import pytest
 
 from benchmarks import walk_reference as wr
 
+pytestmark = pytest.mark.slow  # routes every candidate with Valhalla in another interpreter
+
 
 @pytest.fixture(scope="module")
-def delft_result():
-    """Every building of the extract, not only those fit for reception."""
-    if not wr.DELFT_PBF.is_file():
-        pytest.skip(f"needs the shared Delft extract {wr.DELFT_PBF}")
-    return wr.score_delft()
+def delft_result(delft_every_result):
+    """Every building of the extract, not only those fit for reception (wr.score_delft())."""
+    return delft_every_result
 
 
 @pytest.fixture(scope="module")

@@ -275,10 +275,8 @@ def test_synthetic_bikes_keep_off_footways_unless_signed():
 
 
 @pytest.fixture(scope="module")
-def delft_every(delft_pbf):
-    from geoschikt.pipeline import score_area
-
-    return score_area(delft_pbf, config=load_config(overrides=EVERY_BUILDING))
+def delft_every(delft_every_result):
+    return delft_every_result  # score_area with EVERY_BUILDING, shared (tests/conftest.py)
 
 
 def _cand(result, cid):
@@ -305,6 +303,7 @@ def test_delft_building_on_a_square_walks_across(delft_every):
     assert c["dist_supermarket_m"] < 80
 
 
+@pytest.mark.slow  # a second every-building Delft run to compare against
 def test_delft_locked_gate(delft_every, delft_pbf, monkeypatch):
     # access=private gates on the way out: 89 m longer to the bus stop than through them
     import geoschikt.network as network_module
