@@ -117,6 +117,19 @@ def test_map_renders_offline_with_title_legend_layers_and_attribution(
     )
     for label in ("Kandidaten die aan", "Bus-, tram- of treinhalte", "Supermarkt", "Gebiedsgrens"):
         assert any(o.startswith(label) for o in overlays), overlays
+    ticked = dict(
+        page.evaluate(
+            "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+            ".map(l => [l.textContent.trim(), l.querySelector('input').checked])"
+        )
+    )
+    weights = {c.label_nl: c.weight for c in delft_result.config.criteria}
+    for label, on in ticked.items():  # facilities of a criterion weighted 0: listed, not shown
+        crit = next((k for k in weights if label.startswith(k + " (")), None)
+        if crit is not None:
+            assert on == (weights[crit] > 0), (label, on)
+    assert any(label.startswith("Speeltuin (") and not on for label, on in ticked.items())
+    assert not any(label.startswith("Apotheek (") for label in ticked)  # none in the data
     # nothing but the page itself and background tiles was even requested
     external = [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))]
     assert all(u.startswith(TILES) for u in external), external

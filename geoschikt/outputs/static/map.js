@@ -725,7 +725,7 @@
   // ---- features per criterion ---------------------------------------------------------------
   D.pois.forEach((p, j) => {
     const crit = D.crit[j];
-    if (!p.x.length && crit.source === "reception") return; // the reception layer shows them
+    if (!p.x.length) return; // none in the data (the sidebar says so); reception has its own layer
     const icon = L.divIcon({
       className: "gs-poi",
       html: symbolHtml(crit.shape),
@@ -738,7 +738,7 @@
       g.addLayer(mk);
     }
     g.bindTooltip((layer) => textTip(crit.label + (layer.gsName ? ": " + layer.gsName : "")));
-    g.addTo(map);
+    if (crit.weight > 0) g.addTo(map); // criteria weighted 0 are listed, shown when ticked
     overlays[symbolHtml(crit.shape) + escapeHtml(crit.label) + " (" + num(p.x.length) + ")"] = g;
   });
 
@@ -840,7 +840,10 @@
     overlays[swatchHtml(B.colours[3], "gs-box") + escapeHtml(T.balance)] = g; // off by default
   }
 
-  L.control.layers(base, overlays, { collapsed: window.innerWidth < 700, position: "topright" }).addTo(map);
+  const manyLayers = Object.keys(overlays).length > 12; // a long list would cover the map
+  L.control.layers(base, overlays, {
+    collapsed: window.innerWidth < 700 || manyLayers, position: "topright",
+  }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   const legendControl = L.control({ position: "bottomleft" });
   legendControl.onAdd = () => {
