@@ -251,6 +251,14 @@ def test_balance_choropleth_can_be_switched_on(open_map, delft_result, tmp_path)
     assert "CBS" in text(page, ".leaflet-control-attribution")
     assert "Opvangplaatsen per 1000 inwoners" in text(page, "#gs-explain")
     assert page.evaluate("document.querySelectorAll('path.gs-balance').length") == 0  # off
+    # with many criteria the layer list starts collapsed: open it first, as a reader would
+    x, y = page.evaluate(
+        """(() => {
+        const r = document.querySelector('.leaflet-control-layers-toggle').getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2];
+    })()"""
+    )
+    page.click(x, y)
     x, y = page.evaluate(
         """(() => {
         const label = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
