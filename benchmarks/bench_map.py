@@ -196,7 +196,8 @@ def main(quick: bool = False) -> str:
         "## Map: file size and load time",
         "",
         "Method: `write_map` on SYNTHETIC results (10 × 8 m footprints on a jittered 25 m grid "
-        "near Delft, random distances, 6 criteria, 40 synthetic features per criterion; "
+        "near Delft, random distances, the default configuration's "
+        f"{len(load_config().criteria)} criteria, 40 synthetic features per criterion; "
         "default options: Leaflet and data inlined, the best 2,000 candidates with footprints). "
         "Load time is `performance.now()` when the page's first frame after building all layers "
         "is drawn (from the start of navigation: reading and parsing the HTML, parsing the data, "
