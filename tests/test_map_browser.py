@@ -123,11 +123,14 @@ def test_map_renders_offline_with_title_legend_layers_and_attribution(
             ".map(l => [l.textContent.trim(), l.querySelector('input').checked])"
         )
     )
-    weights = {c.label_nl: c.weight for c in delft_result.config.criteria}
-    for label, on in ticked.items():  # facilities of a criterion weighted 0: listed, not shown
-        crit = next((k for k in weights if label.startswith(k + " (")), None)
+    drawn = {  # facilities residents walk to in the total: drawn; the others listed, not drawn
+        c.label_nl: c.weight > 0 and c.direction == "towards" for c in delft_result.config.criteria
+    }
+    for label, on in ticked.items():
+        crit = next((k for k in drawn if label.startswith(k + " (")), None)
         if crit is not None:
-            assert on == (weights[crit] > 0), (label, on)
+            assert on == drawn[crit], (label, on)
+    assert any(label.startswith("Open water (") and not on for label, on in ticked.items())
     assert any(label.startswith("Speeltuin (") and not on for label, on in ticked.items())
     assert not any(label.startswith("Apotheek (") for label in ticked)  # none in the data
     # nothing but the page itself and background tiles was even requested

@@ -397,6 +397,7 @@ def map_data(result, options: MapOptions) -> dict[str, Any]:
                 "source": c.source,
                 "curve": _curve(c, lang),
                 "shape": CATEGORY_SHAPES[i % len(CATEGORY_SHAPES)],
+                "direction": c.direction,
                 "assessed": c.key not in not_assessed,
                 "why": why_not_assessed(c, result.provenance, lang),
             }

@@ -738,7 +738,9 @@
       g.addLayer(mk);
     }
     g.bindTooltip((layer) => textTip(crit.label + (layer.gsName ? ": " + layer.gsName : "")));
-    if (crit.weight > 0) g.addTo(map); // criteria weighted 0 are listed, shown when ticked
+    // drawn: what residents walk to in the total; listed, shown when ticked: criteria weighted 0
+    // and what a site should be away from (open water, busy roads: on the background map too)
+    if (crit.weight > 0 && crit.direction !== "away") g.addTo(map);
     overlays[symbolHtml(crit.shape) + escapeHtml(crit.label) + " (" + num(p.x.length) + ")"] = g;
   });
 
