@@ -39,6 +39,7 @@ from geoschikt.notes import Note, note, page_table, to_json
 from geoschikt.outputs.assets import csp_hash, leaflet, own
 from geoschikt.provenance import OSM_COPYRIGHT
 from geoschikt.scoring import (
+    Measured,
     criterion_notes,
     criterion_score,
     dist_col,
@@ -591,22 +592,31 @@ def _scores(result, cands: pd.DataFrame, options: MapOptions) -> dict[str, Any]:
     return {"exact": False, "s": [_rounded(_col(cands, score_col(c.key)), 1) for c in criteria]}
 
 
+def _measured_in_order(result, cands: pd.DataFrame) -> tuple[list[Measured], np.ndarray] | None:
+    """The run's measurements per criterion (config order) and the positions of ``cands`` in
+    its table, or None when they are missing or do not match the table."""
+    measured = {m.criterion.key: m for m in result.measured}
+    table = result.candidates
+    if not table.index.is_unique:
+        return None
+    found = [measured.get(c.key) for c in result.config.criteria]
+    if any(m is None or len(m.distance) != len(table) for m in found):
+        return None
+    return [m for m in found if m is not None], table.index.get_indexer(cands.index)
+
+
 def _notes(result, cands: pd.DataFrame) -> list[tuple[np.ndarray, list[Note]]] | None:
     """Per criterion the notes of :func:`scoring.criterion_notes` (codes and parameters, for
     the page to translate) in the order of ``cands``; None when the run's measurements are
     missing or do not match its table."""
-    measured = {m.criterion.key: m for m in result.measured}
-    table = result.candidates
-    n = len(table)
-    if not table.index.is_unique:
+    aligned = _measured_in_order(result, cands)
+    if aligned is None:
         return None
-    order = table.index.get_indexer(cands.index)
+    measured, order = aligned
+    table = result.candidates
     outside = (table["coverage"] == "none").to_numpy() if "coverage" in table else None
     out = []
-    for c in result.config.criteria:
-        m = measured.get(c.key)
-        if m is None or len(m.distance) != n:
-            return None
+    for m in measured:
         index, found = criterion_notes(m, outside)
         out.append((index[order], found))
     return out
@@ -615,16 +625,13 @@ def _notes(result, cands: pd.DataFrame) -> list[tuple[np.ndarray, list[Note]]] |
 def _exact_scores(result, cands: pd.DataFrame) -> list[np.ndarray] | None:
     """The unrounded scores per criterion in the order of ``cands``, or None when the run's
     measurements are missing or do not match its table."""
-    measured = {m.criterion.key: m for m in result.measured}
-    table = result.candidates
-    n = len(table)
-    if not table.index.is_unique:
+    aligned = _measured_in_order(result, cands)
+    if aligned is None:
         return None
-    order = table.index.get_indexer(cands.index)
+    measured, order = aligned
     out = []
-    for c in result.config.criteria:
-        m = measured.get(c.key)
-        if m is None or len(m.distance) != n or m.criterion.weight != c.weight:
+    for c, m in zip(result.config.criteria, measured, strict=True):
+        if m.criterion.weight != c.weight:
             return None
         if not m.assessed:
             out.append(np.zeros(len(cands)))
