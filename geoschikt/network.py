@@ -340,7 +340,7 @@ def build_network(ways: NetworkWays, mode: str, crs: str, rules: NetworkRules) -
         psize = np.bincount(plabel[has_pub], minlength=n)
         dest = dest | (psize[plabel[u]] < rules.min_component_nodes)
     if n_blocked or dest.any() or cross is not None:
-        log.info(
+        log.debug(
             "%s network: %d destination-only edges, %d closed barriers, %d edges across squares",
             mode,
             int(dest.sum()),

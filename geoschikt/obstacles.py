@@ -358,8 +358,9 @@ def snap_clear(
     )
     moved = e >= 0
     edge[bad[moved]], t[bad[moved]], offset[bad[moved]] = e[moved], tt[moved], d[moved]
-    log.info(
-        "%d of %d points snapped past water or another building to a clear edge (%d kept)",
+    log.debug(  # detail (-v): the walking rules' effect, not progress
+        "%d of %d points snapped past water or another building to a clear edge (%d with none "
+        "within reach keep their nearest edge)",
         int(moved.sum()),
         len(x),
         int((~moved).sum()),
