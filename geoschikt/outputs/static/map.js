@@ -130,7 +130,7 @@
       parts.push(fill(T.floor_area, { m2: num(C.floor[i]), est: C.floor_est[i] ? T.estimated : "" }));
     }
     if (C.places && C.places[i] !== null) parts.push(fill(T.places_est, { n: num(C.places[i]) }));
-    if (C.coa && C.coa[i] >= 0) parts.push("COA: " + C.coa_t[C.coa[i]]);
+    if (C.coa && C.coa[i] >= 0) parts.push(C.coa_t[C.coa[i]]); // each class text names COA
     return parts.join(" · ");
   }
   function candidateName(i) {
