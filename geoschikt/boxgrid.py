@@ -22,6 +22,10 @@ class _Level:
     ny: int
     start: np.ndarray  # per cell (ix * ny + iy), where its boxes begin in ``box``; then the end
     box: np.ndarray
+    # per entry of ``box``: its bounds (in entry order, for contiguous reads) and whether the
+    # box is listed in more than one cell
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    multi: np.ndarray
 
 
 class BoxGrid:
@@ -60,7 +64,10 @@ class BoxGrid:
             cell_id = ix * ny + iy
             order = np.argsort(cell_id, kind="stable")
             start = np.searchsorted(cell_id[order], np.arange(nx * ny + 1))
-            levels.append(_Level(side, nx, ny, start, idx[row[order]]))
+            box = idx[row[order]]
+            bounds = (self.minx[box], self.miny[box], self.maxx[box], self.maxy[box])
+            multi = ((ix1 > ix0) | (iy1 > iy0))[row[order]]
+            levels.append(_Level(side, nx, ny, start, box, bounds, multi))
         self.levels = levels
 
     def box_bounds(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -89,20 +96,28 @@ class BoxGrid:
             cell_id = ix * lev.ny + iy
             lo, hi = lev.start[cell_id], lev.start[cell_id + 1]
             count = hi - lo
-            row = np.repeat(np.arange(len(cell_id)), count)
-            pos = np.arange(len(row)) + np.repeat(lo - (np.cumsum(count) - count), count)
-            q, b = q[row], lev.box[pos]
-            bminx, bminy = self.minx[b], self.miny[b]
-            cx, cy = np.maximum(qminx[q], bminx), np.maximum(qminy[q], bminy)
+            pos = np.arange(count.sum()) + np.repeat(lo - (np.cumsum(count) - count), count)
+            bminx, bminy, bmaxx, bmaxy = (a[pos] for a in lev.bounds)
             keep = (
-                (cx <= np.minimum(qmaxx[q], self.maxx[b]))
-                & (cy <= np.minimum(qmaxy[q], self.maxy[b]))
-                # report the pair only in the cell of the lower-left corner of the overlap
-                & (self._index(cx, self.x0, lev.size, lev.nx) == ix[row])
-                & (self._index(cy, self.y0, lev.size, lev.ny) == iy[row])
+                (bminx <= np.repeat(qmaxx[q], count))
+                & (np.repeat(qminx[q], count) <= bmaxx)
+                & (bminy <= np.repeat(qmaxy[q], count))
+                & (np.repeat(qminy[q], count) <= bmaxy)
             )
-            qs.append(q[keep])
-            bs.append(b[keep])
+            # a pair can be met in two cells only when both boxes cover more than one: report
+            # it only in the cell of the lower-left corner of the overlap
+            q_multi = ((ix1 > ix0) | (iy1 > iy0))[q]
+            twice = np.flatnonzero(keep & np.repeat(q_multi, count) & lev.multi[pos])
+            if len(twice):
+                row = np.repeat(np.arange(len(cell_id)), count)[twice]
+                qt = q[row]
+                cx = np.maximum(qminx[qt], bminx[twice])
+                cy = np.maximum(qminy[qt], bminy[twice])
+                keep[twice] = (self._index(cx, self.x0, lev.size, lev.nx) == ix[row]) & (
+                    self._index(cy, self.y0, lev.size, lev.ny) == iy[row]
+                )
+            qs.append(np.repeat(q, count)[keep])
+            bs.append(lev.box[pos[keep]])
         return np.concatenate(qs), np.concatenate(bs)
 
 

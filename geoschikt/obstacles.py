@@ -383,7 +383,7 @@ def _nearest_clear(network, px, py, start, max_snap_m, obstacles, buildings, blo
     edge, t, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.nan)
     if n == 0:
         return edge, t, dist
-    xy = shapely.get_coordinates(network.segments).reshape(-1, 2, 2)
+    xy = network.segment_xy
     limit = np.minimum(start + _DETOUR_M, max_snap_m)
     todo = np.arange(n)
     tried = np.zeros(n, dtype=np.int64)  # nearest edges already found blocked
@@ -420,7 +420,9 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
     edge, t, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, np.nan)
     # the edges within ``radius`` (by GEOS's distance): boxes first, then the distance
     reach = radius + _SURE_M
-    pi, ei = network.tree.query(shapely.box(px - reach, py - reach, px + reach, py + reach))
+    pi, ei = network.edge_grid.query(
+        np.column_stack([px - reach, py - reach, px + reach, py + reach])
+    )
     qx, qy = px[pi], py[pi]
     ax, ay = xy[ei, 0, 0], xy[ei, 0, 1]
     dx, dy = xy[ei, 1, 0] - ax, xy[ei, 1, 1] - ay
@@ -432,7 +434,7 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
     within = d <= radius[pi]
     close = np.flatnonzero(np.abs(d - radius[pi]) <= _SURE_M)  # too close to call in numpy
     within[close] = shapely.dwithin(
-        network.segments[ei[close]], shapely.points(qx[close], qy[close]), radius[pi[close]]
+        shapely.linestrings(xy[ei[close]]), shapely.points(qx[close], qy[close]), radius[pi[close]]
     )
     pi, ei, r, fx, fy, d, qx, qy = (a[within] for a in (pi, ei, r, fx, fy, d, qx, qy))
     order = np.lexsort((ei, d, pi))  # per point, nearest first (then by edge number)
@@ -482,7 +484,7 @@ def _metric(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
 
 def _feet(network: Network, edge: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Metric coordinates of the points at fraction ``t`` along ``edge``."""
-    xy = shapely.get_coordinates(network.segments[edge]).reshape(-1, 2, 2)
+    xy = network.segment_xy[edge]
     return (
         xy[:, 0, 0] + t * (xy[:, 1, 0] - xy[:, 0, 0]),
         xy[:, 0, 1] + t * (xy[:, 1, 1] - xy[:, 0, 1]),

@@ -12,7 +12,7 @@ import shapely
 from geoschikt.acquire import NetworkWays
 from geoschikt.config import TagFilter
 from geoschikt.geo import WGS84, transform_xy
-from geoschikt.network import Network, snap_to_edges
+from geoschikt.network import SnapIndex
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,10 @@ def nearest_segment(
     idx = np.full(n, -1, dtype=np.int64)
     if n == 0 or len(found.segments) == 0:
         return dist, idx
-    k = len(found.segments)
-    zeros = np.zeros(k, dtype=np.int64)
-    lines = Network(
-        "ways", "", np.zeros(1), np.zeros(1), zeros, zeros, shapely.length(found.segments),
-        found.segments, shapely.STRtree(found.segments),
-    )  # fmt: skip
-    snapped = snap_to_edges(lines, np.asarray(x, float), np.asarray(y, float), reach_m)
+    xy = shapely.get_coordinates(found.segments).reshape(-1, 2, 2)
+    index = SnapIndex.build(xy)
+    assert index is not None  # there are segments
+    snapped = index.snap(np.asarray(x, float), np.asarray(y, float), reach_m)
     hit = snapped.on_network
     dist[hit] = snapped.offset_m[hit]
     idx[hit] = snapped.edge[hit]

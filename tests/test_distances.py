@@ -172,10 +172,7 @@ def synthetic_network(seed: int, n: int = 12):
                 edges.append((k, k + n))
     u, v = np.array(edges).T
     length = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.3, len(u))  # curvy streets
-    segs = shapely.linestrings(
-        np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], 1)
-    )
-    return Network("walk", "EPSG:28992", x, y, u, v, length, segs, shapely.STRtree(segs))
+    return Network("walk", "EPSG:28992", x, y, u, v, length)
 
 
 def networkx_reference(net, cx, cy, fx, fy, reach):

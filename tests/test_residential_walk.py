@@ -30,11 +30,8 @@ from .reference_network import _insert_snaps, _phase_graph
 def _network(x, y, u, v, dest=None) -> Network:
     x, y = np.asarray(x, float), np.asarray(y, float)
     u, v = np.asarray(u), np.asarray(v)
-    seg = shapely.linestrings(
-        np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], axis=1)
-    )
     length = np.hypot(x[u] - x[v], y[u] - y[v])
-    return Network("walk", "EPSG:28992", x, y, u, v, length, seg, shapely.STRtree(seg), dest)
+    return Network("walk", "EPSG:28992", x, y, u, v, length, dest)
 
 
 def _hand_network(dest_only_branch: bool) -> Network:
