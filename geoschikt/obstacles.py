@@ -437,7 +437,7 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
         shapely.linestrings(xy[ei[close]]), shapely.points(qx[close], qy[close]), radius[pi[close]]
     )
     pi, ei, r, fx, fy, d, qx, qy = (a[within] for a in (pi, ei, r, fx, fy, d, qx, qy))
-    order = np.lexsort((ei, d, pi))  # per point, nearest first (then by edge number)
+    order = _by_point_distance_edge(pi, d, ei)  # per point, nearest first
     pi, ei, r, fx, fy, d, qx, qy = (a[order] for a in (pi, ei, r, fx, fy, d, qx, qy))
     rank = np.arange(len(pi)) - np.searchsorted(pi, pi, side="left")
     # the edges whose rank is the same as in a search of the whole detour: a prefix per point
@@ -469,6 +469,24 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
     blocked_ranks = np.minimum(n_sure, _MAX_TRIES)
     settled = done | whole | (n_sure >= _MAX_TRIES)
     return settled, edge, t, dist, blocked_ranks
+
+
+def _by_point_distance_edge(pi: np.ndarray, d: np.ndarray, ei: np.ndarray) -> np.ndarray:
+    """``np.lexsort((ei, d, pi))``, about twice as fast: a stable sort by distance, then a
+    stable (radix, for fewer than 65,536 points) sort by point; the rare runs of equal point
+    and distance are then ordered by edge number."""
+    order = np.argsort(d, kind="stable")
+    key = pi[order]
+    if len(key) and key.max() < 65536:
+        key = key.astype(np.uint16)
+    order = order[np.argsort(key, kind="stable")]
+    ps, ds = pi[order], d[order]
+    tie = np.flatnonzero((ps[1:] == ps[:-1]) & (ds[1:] == ds[:-1]))
+    if len(tie):  # their places, in (point, distance) order, get the run sorted by edge too
+        at = np.unique(np.concatenate([tie, tie + 1]))
+        run = order[at]
+        order[at] = run[np.lexsort((ei[run], d[run], pi[run]))]
+    return order
 
 
 def _metric(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:

@@ -144,3 +144,60 @@ def test_crossing_test_agrees_with_geos_on_awkward_lines():
     assert np.array_equal(want, got)
     want = ref.blocked(fx, fy, sx, sy)  # and the other way round
     assert np.array_equal(want, new.blocked(fx, fy, sx, sy))
+
+
+def test_point_distance_edge_order_equals_lexsort():
+    """The two-sort ordering of the clear-edge search against ``np.lexsort``, with many exact
+    ties (SYNTHETIC numbers) and with more points than a 16-bit radix sort holds."""
+    from geoschikt.obstacles import _by_point_distance_edge
+
+    rng = np.random.default_rng(3)
+    for n_points, n in ((4000, 50_000), (100_000, 200_000)):
+        pi = rng.integers(0, n_points, n)
+        d = rng.integers(0, 200, n) / 4.0  # a quarter-metre lattice: many equal distances
+        ei = rng.permutation(n)
+        assert np.array_equal(_by_point_distance_edge(pi, d, ei), np.lexsort((ei, d, pi)))
+
+
+def test_snap_index_fallback_against_the_strtree(monkeypatch):
+    """With 2 samples per query the KD answer is rarely provably exact, so nearly every point
+    takes the ball-query fallback: it must still give GEOS's nearest segment and distance
+    (SYNTHETIC segments: a street grid with diagonals; points near and far, on nodes)."""
+    import geoschikt.network as network
+
+    rng = np.random.default_rng(5)
+    g = np.arange(0, 501, 50.0)
+    xy = [[(x, y), (x + 50, y)] for x in g[:-1] for y in g]
+    xy += [[(x, y), (x, y + 50)] for x in g for y in g[:-1]]
+    xy += [[(x, y), (x + 50, y + 37)] for x in g[:-1:3] for y in g[:-1:2]]
+    xy = np.array(xy, dtype=float)
+    index = network.SnapIndex.build(xy)
+    px = np.concatenate([rng.uniform(-100, 600, 3000), g])
+    py = np.concatenate([rng.uniform(-100, 600, 3000), g])
+    monkeypatch.setattr(network, "_SNAP_K", 2)
+    slow = []
+    fallback = network.SnapIndex._nearest_of_all
+
+    def counted(self, x, y, within):
+        slow.append(len(x))
+        return fallback(self, x, y, within)
+
+    monkeypatch.setattr(network.SnapIndex, "_nearest_of_all", counted)
+    got = index.snap(px, py, 80.0)
+    assert sum(slow) > len(px) / 2  # the fallback is what is tested
+    segs = shapely.linestrings(xy)
+    (ip, ie), dist = shapely.STRtree(segs).query_nearest(
+        shapely.points(px, py), max_distance=80.0, return_distance=True, all_matches=False
+    )
+    want = np.full(len(px), np.nan)
+    want[ip] = dist
+    np.testing.assert_allclose(got.offset_m, want, rtol=0, atol=1e-9)
+    assert np.array_equal(got.edge >= 0, np.isfinite(want))
+    on = got.edge >= 0
+    # the chosen segment is that near (an equally near one may be chosen at a shared node)
+    mine = shapely.distance(segs[got.edge[on]], shapely.points(px[on], py[on]))
+    np.testing.assert_allclose(mine, want[on], rtol=0, atol=1e-9)
+    foot = shapely.line_interpolate_point(segs[got.edge[on]], got.t[on], normalized=True)
+    np.testing.assert_allclose(
+        shapely.distance(foot, shapely.points(px[on], py[on])), want[on], atol=1e-9
+    )
