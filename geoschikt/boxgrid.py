@@ -65,9 +65,9 @@ class BoxGrid:
             order = np.argsort(cell_id, kind="stable")
             start = np.searchsorted(cell_id[order], np.arange(nx * ny + 1))
             box = idx[row[order]]
-            bounds = (self.minx[box], self.miny[box], self.maxx[box], self.maxy[box])
+            in_order = (self.minx[box], self.miny[box], self.maxx[box], self.maxy[box])
             multi = ((ix1 > ix0) | (iy1 > iy0))[row[order]]
-            levels.append(_Level(side, nx, ny, start, box, bounds, multi))
+            levels.append(_Level(side, nx, ny, start, box, in_order, multi))
         self.levels = levels
 
     def box_bounds(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

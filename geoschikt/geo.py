@@ -97,7 +97,7 @@ def geodesic_lengths(
     n = _A / np.sqrt(w2)  # prime vertical radius
     m = n * (1 - _E2) / w2  # meridian radius
     dlon = (lon2 - lon1 + 180.0) % 360.0 - 180.0  # across the antimeridian the short way
-    length = np.hypot(m * np.radians(lat2 - lat1), n * np.cos(phi) * np.radians(dlon))
+    length: np.ndarray = np.hypot(m * np.radians(lat2 - lat1), n * np.cos(phi) * np.radians(dlon))
     far = np.flatnonzero(~(length <= _SHORT_M) | (np.abs(phi) > np.radians(_SHORT_LAT)))
     if len(far):
         geod = pyproj.Geod(ellps="WGS84")

@@ -124,16 +124,18 @@ class Network:
     def segment_xy(self) -> np.ndarray:
         """(edges, 2, 2): the metric coordinates of each edge's ends, u then v."""
         u, v = np.asarray(self.u), np.asarray(self.v)
-        return np.stack(
+        xy: np.ndarray = np.stack(
             [np.column_stack([self.x[u], self.y[u]]), np.column_stack([self.x[v], self.y[v]])],
             axis=1,
         )
+        return xy
 
     @cached_property
     def segments(self) -> np.ndarray:
         """The edges as shapely LineStrings (metric CRS), built on first use: snapping and
         routing work on ``segment_xy``; GEOS geometries are for checks and drawing."""
-        return shapely.linestrings(self.segment_xy)
+        lines: np.ndarray = shapely.linestrings(self.segment_xy)
+        return lines
 
     @cached_property
     def tree(self) -> shapely.STRtree:
@@ -564,7 +566,9 @@ class SnapIndex:
         e_best[~(d_best <= max_dist)] = -1
         return e_best, t_best, np.where(e_best >= 0, d_best, np.nan)
 
-    def _project(self, px, py, e) -> tuple[np.ndarray, np.ndarray]:
+    def _project(
+        self, px: np.ndarray, py: np.ndarray, e: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """GEOS's point-to-segment projection factor (clipped to the segment) and distance."""
         ax, ay, dx, dy, len2 = (a[e] for a in self.seg)
         wx, wy = px - ax, py - ay
@@ -576,7 +580,9 @@ class SnapIndex:
         wy -= r * dy
         return r, np.hypot(wx, wy, out=wx)
 
-    def _nearest_of_all(self, px, py, within) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _nearest_of_all(
+        self, px: np.ndarray, py: np.ndarray, within: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(segment, t, distance) per point among every segment with a sample within
         ``within + half``: all that can lie within ``within``."""
         pi, ei, sample_d = self.near(px, py, within)
