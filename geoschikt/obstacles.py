@@ -76,7 +76,8 @@ class _Kind:
         if not present.any():
             return None
         geoms = geoms[present]
-        shapely.prepare(geoms)
+        if water:  # a canal is asked about by many points; a building by a few (preparing
+            shapely.prepare(geoms)  # 100,000 footprints costs more than it saves)
         return cls(geoms, bounds[present], water=water)
 
     def look_up(self, idx: np.ndarray) -> None:
