@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -216,6 +217,9 @@ def test_demo_runs_offline_on_the_shipped_dutch_extract(tmp_path):
     assert res.exit_code == 0, res.output
     assert "TU Delft" in res.output and "Top candidates" in res.output
     assert ", 2628 " in res.output  # the top list names Delft addresses, not OSM ids
+    # places are a whole number (then suitability, passes): "44", not "44.0"
+    assert re.search(r" \d+ +\d+\.\d +(True|False)\n", res.output)
+    assert not re.search(r"\d\.0 +\d+\.\d +(True|False)\n", res.output)
     assert (out / "map.html").is_file()
     table = pd.read_csv(out / "candidates.csv")
     assert table["rank"].nunique() > 20  # ranks that differ

@@ -110,7 +110,8 @@ def report(result, out: Path) -> None:
     top = result.top(10)
     if len(top):
         click.echo("\nTop candidates:")
-        click.echo(top.to_string(index=False, na_rep="", max_colwidth=48))
+        whole = {"places": lambda v: "" if v != v else f"{v:.0f}"}  # a count, not 44.0 (NaN: "")
+        click.echo(top.to_string(index=False, na_rep="", max_colwidth=48, formatters=whole))
     names = "candidates.gpkg, candidates.csv, map.html, run.json"
     if result.surface is not None:
         names += ", suitability.tif (+ suitability.qml, its QGIS style)"
