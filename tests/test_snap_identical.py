@@ -10,6 +10,7 @@ distance for every candidate and feature, and the same network distances.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 
 from geoschikt.boxgrid import BoxGrid
@@ -159,10 +160,12 @@ def test_point_distance_edge_order_equals_lexsort():
         assert np.array_equal(_by_point_distance_edge(pi, d, ei), np.lexsort((ei, d, pi)))
 
 
-def test_snap_index_fallback_against_the_strtree(monkeypatch):
-    """With 2 samples per query the KD answer is rarely provably exact, so nearly every point
-    takes the ball-query fallback: it must still give GEOS's nearest segment and distance
-    (SYNTHETIC segments: a street grid with diagonals; points near and far, on nodes)."""
+@pytest.mark.parametrize("ks", [(2,), (1, 2)])
+def test_snap_index_fallback_against_the_strtree(monkeypatch, ks):
+    """With 1-3 samples per query the KD answer is rarely provably exact, so most points are
+    asked again (``ks``: samples per stage) and then take the ball-query fallback: they must
+    still get GEOS's nearest segment and distance (SYNTHETIC segments: a street grid with
+    diagonals; points near and far, on nodes)."""
     import geoschikt.network as network
 
     rng = np.random.default_rng(5)
@@ -174,7 +177,7 @@ def test_snap_index_fallback_against_the_strtree(monkeypatch):
     index = network.SnapIndex.build(xy)
     px = np.concatenate([rng.uniform(-100, 600, 3000), g])
     py = np.concatenate([rng.uniform(-100, 600, 3000), g])
-    monkeypatch.setattr(network, "_SNAP_K", 2)
+    monkeypatch.setattr(network, "_SNAP_KS", ks)
     slow = []
     fallback = network.SnapIndex._nearest_of_all
 
@@ -184,7 +187,7 @@ def test_snap_index_fallback_against_the_strtree(monkeypatch):
 
     monkeypatch.setattr(network.SnapIndex, "_nearest_of_all", counted)
     got = index.snap(px, py, 80.0)
-    assert sum(slow) > len(px) / 2  # the fallback is what is tested
+    assert sum(slow) > len(px) / 3  # the fallback is what is tested
     segs = shapely.linestrings(xy)
     (ip, ie), dist = shapely.STRtree(segs).query_nearest(
         shapely.points(px, py), max_distance=80.0, return_distance=True, all_matches=False
