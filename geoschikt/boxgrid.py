@@ -124,11 +124,16 @@ class BoxGrid:
 def _explode(
     ix0: np.ndarray, iy0: np.ndarray, ix1: np.ndarray, iy1: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, ix, iy) for every cell of every index range."""
+    """(row, ix, iy) for every cell of every index range, row by row, then by ix and iy."""
+    nx = ix1 - ix0 + 1
     ny = iy1 - iy0 + 1
-    count = (ix1 - ix0 + 1) * ny
-    if len(count) and (count == 1).all():
-        return np.arange(len(count)), ix0, iy0
-    row = np.repeat(np.arange(len(count)), count)
-    k = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
-    return row, ix0[row] + k // ny[row], iy0[row] + k % ny[row]
+    if len(nx) and (nx == 1).all() and (ny == 1).all():
+        return np.arange(len(nx)), ix0, iy0
+    # each range's columns, then each column's cells (no integer division)
+    col = np.repeat(np.arange(len(nx)), nx)
+    ix = ix0[col] + (np.arange(len(col)) - np.repeat(np.cumsum(nx) - nx, nx))
+    ny_col = ny[col]
+    cell = np.repeat(np.arange(len(col)), ny_col)
+    row = col[cell]
+    iy = iy0[row] + (np.arange(len(cell)) - np.repeat(np.cumsum(ny_col) - ny_col, ny_col))
+    return row, ix[cell], iy
