@@ -105,17 +105,18 @@ def _same_edge(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Direct along-edge distances for candidate/feature pairs that share an edge: per such
     candidate (ascending), the shortest one and the feature giving it (the first on ties)."""
-    order = np.argsort(fe, kind="stable")
-    fe_sorted = fe[order]
-    lo = np.searchsorted(fe_sorted, ce, side="left")
-    count = np.searchsorted(fe_sorted, ce, side="right") - lo
-    pos = np.flatnonzero(count)
+    has_feature = np.zeros(max(int(ce.max(initial=-1)), int(fe.max(initial=-1))) + 1, bool)
+    has_feature[fe] = True
+    pos = np.flatnonzero(has_feature[ce])  # the few candidates on an edge with a feature
     if len(pos) == 0:
         return None
-    reps = count[pos]
+    order = np.argsort(fe, kind="stable")
+    fe_sorted = fe[order]
+    lo = np.searchsorted(fe_sorted, ce[pos], side="left")
+    reps = np.searchsorted(fe_sorted, ce[pos], side="right") - lo
     group = np.cumsum(reps) - reps  # where each candidate's pairs start
     cpos = np.repeat(pos, reps)
-    which = order[np.repeat(lo[pos], reps) + np.arange(reps.sum()) - np.repeat(group, reps)]
+    which = order[np.repeat(lo, reps) + np.arange(reps.sum()) - np.repeat(group, reps)]
     d = coff[cpos] + foff[which] + np.abs(ct[cpos] - ft[which]) * Lc[cpos]
     best = np.minimum.reduceat(d, group)
     at_min = np.flatnonzero(d == np.repeat(best, reps))
