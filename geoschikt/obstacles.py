@@ -473,10 +473,10 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
 
 
 def _by_point_distance_edge(pi: np.ndarray, d: np.ndarray, ei: np.ndarray) -> np.ndarray:
-    """``np.lexsort((ei, d, pi))``, about twice as fast: a stable sort by distance, then a
-    stable (radix, for fewer than 65,536 points) sort by point; the rare runs of equal point
-    and distance are then ordered by edge number."""
-    order = np.argsort(d, kind="stable")
+    """``np.lexsort((ei, d, pi))``, about twice as fast: a sort by distance, then a stable
+    (radix, for fewer than 65,536 points) sort by point; the runs of equal point and distance
+    (edges meeting at the node nearest to the point) are then ordered by edge number."""
+    order = np.argsort(d)
     key = pi[order]
     if len(key) and key.max() < 65536:
         key = key.astype(np.uint16)
