@@ -52,7 +52,7 @@ def prepare(name: str) -> None:
     from geoschikt.config import load_config
     from geoschikt.features import area_frame, default_extent, select_candidates, select_pois
     from geoschikt.geo import choose_metric_crs, to_crs
-    from geoschikt.pipeline import load_osm
+    from geoschikt.pipeline import _own_footprints, load_osm
 
     path, _ = ensure_input(name)
     cfg = load_config()
@@ -81,6 +81,8 @@ def prepare(name: str) -> None:
         # candidates and the obstacles (so that projection is not part of the distance stage)
         "buildings": to_crs(osm.buildings[["building", "geometry"]], crs),
         "water": osm.water,
+        # per candidate, the row of its own footprint in "buildings" (the pipeline's hint)
+        "own": _own_footprints(osm.buildings, cands),
     }
     DATA.mkdir(parents=True, exist_ok=True)
     with open(prepared_path(name), "wb") as fh:
@@ -116,11 +118,12 @@ def distance_geoschikt(name: str) -> None:
     blob = _load(name)
     cfg = load_config()
     max_snap = cfg.network.max_snap_m
+    own = _own(blob)
     t0 = time.perf_counter()
     net = build_network(blob["ways"], "walk", blob["crs"], cfg.network)
     t1 = time.perf_counter()
     obstacles = Obstacles.from_frames(blob.get("buildings"), blob.get("water"), blob["crs"])
-    csnap = snap_clear(net, blob["cx"], blob["cy"], max_snap, obstacles)
+    csnap = snap_clear(net, blob["cx"], blob["cy"], max_snap, obstacles, own=own)
     t2 = time.perf_counter()
     found = {}
     for key, (fx, fy, reach) in blob["features"].items():
@@ -140,6 +143,23 @@ def distance_geoschikt(name: str) -> None:
             "in_reach": found,
         }
     )
+
+
+def _own(blob: dict):
+    """Per candidate, the row of its own footprint: what the pipeline knows from the OSM ids
+    (``pipeline._own_footprints``). Inputs prepared before it was kept get it here, untimed,
+    as the footprint holding the candidate's point."""
+    if "own" in blob:
+        return blob["own"]
+    import shapely
+
+    footprints = blob["buildings"].geometry.values
+    pi, bi = shapely.STRtree(footprints).query(
+        shapely.points(blob["cx"], blob["cy"]), predicate="within"
+    )
+    own = np.full(len(blob["cx"]), -1, dtype=np.int64)
+    own[pi[::-1]] = bi[::-1]  # the first footprint holding the point
+    return own
 
 
 def distance_pandana(name: str) -> None:

@@ -89,6 +89,7 @@ class Measurer:
         self.network_info: dict[str, dict[str, Any]] = {}
         self.way_segments: dict[str, WaySegments] = {}
         self.warned: set[str] = set()  # warnings given once per run, not per measured point set
+        self.own: np.ndarray | None = None  # the measured points' own footprints (``measure``)
         self.outlines: dict[str, shapely.STRtree] = {}  # criterion -> its features' outlines
         if "snap_m" not in pois:
             pois["snap_m"] = np.nan
@@ -112,13 +113,21 @@ class Measurer:
         return self.networks[mode]
 
     def measure(
-        self, x: np.ndarray, y: np.ndarray, *, candidates: bool = True
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        candidates: bool = True,
+        own: np.ndarray | None = None,
     ) -> tuple[list[Measured], dict[str, Any]]:
         """(measured per criterion, extra columns) for the points ``x``, ``y``.
 
         With ``candidates``, points that are all off the network are an error, and snapping
         offsets, nearest features and places-within columns are returned as extra columns.
+        ``own``: per point, the row of its own footprint in the buildings (-1: none), when the
+        candidates are OSM buildings: snapping then skips the check of which building holds it.
         """
+        self.own = own if candidates else None
         n = len(x)
         extra: dict[str, np.ndarray] = {}
         snaps: dict[str, Snapped] = {}
@@ -277,7 +286,9 @@ class Measurer:
         some)."""
         if mode not in snaps:
             max_snap = self.config.network.max_snap_m
-            snaps[mode] = snap_clear(self.network(mode), x, y, max_snap, self.obstacles)
+            snaps[mode] = snap_clear(
+                self.network(mode), x, y, max_snap, self.obstacles, own=self.own
+            )
             if candidates:
                 extra[snap_col(mode)] = np.round(snaps[mode].offset_m, 1)
                 self.network_info[mode]["candidates_off_network"] = int(

@@ -54,8 +54,11 @@ class _Kind:
     Which ones count (valid, and for buildings at least ``MIN_BUILDING_M2``) and their rings
     are looked up only for obstacles that a snapping line comes near, and kept."""
 
-    def __init__(self, geoms: np.ndarray, bounds: np.ndarray, *, water: bool) -> None:
+    def __init__(
+        self, geoms: np.ndarray, bounds: np.ndarray, rows: np.ndarray, *, water: bool
+    ) -> None:
         self.geoms = geoms
+        self.rows = rows  # per obstacle, its row in the frame it was made from
         self.grid = BoxGrid(bounds, _CELL_M)
         self.water = water
         self.min_m2 = 0.0 if water else MIN_BUILDING_M2
@@ -70,7 +73,8 @@ class _Kind:
         self.edge = np.empty(0, dtype=bool)  # per coordinate: an edge runs to the next one
 
     @classmethod
-    def build(cls, geoms: np.ndarray, *, water: bool) -> _Kind | None:
+    def build(cls, geoms: np.ndarray, rows: np.ndarray, *, water: bool) -> _Kind | None:
+        """From ``geoms`` (metric CRS) and their ``rows`` in the frame they come from."""
         bounds = shapely.bounds(geoms)
         present = np.isfinite(bounds).all(axis=1)  # not empty or missing
         if not present.any():
@@ -78,7 +82,7 @@ class _Kind:
         geoms = geoms[present]
         if water:  # a canal is asked about by many points; a building by a few (preparing
             shapely.prepare(geoms)  # 100,000 footprints costs more than it saves)
-        return cls(geoms, bounds[present], water=water)
+        return cls(geoms, bounds[present], rows[present], water=water)
 
     def look_up(self, idx: np.ndarray) -> None:
         """Validity, size and rings of the obstacles ``idx`` not looked up yet."""
@@ -113,12 +117,16 @@ class _Kind:
         self.y = np.concatenate([self.y, xy[:, 1]])
         self.edge = np.concatenate([self.edge, ring[:-1] == ring[1:], [False]])
 
-    def crossings(self, sx, sy, fx, fy) -> tuple[np.ndarray, np.ndarray]:
-        """(line, obstacle) for every obstacle a line crosses (see ``crosses``)."""
+    def crossings(self, sx, sy, fx, fy, own=None) -> tuple[np.ndarray, np.ndarray]:
+        """(line, obstacle) for every obstacle a line crosses (see ``crosses``), leaving out
+        each line's ``own`` obstacle (-1: none)."""
         box = np.column_stack(
             [np.minimum(sx, fx), np.minimum(sy, fy), np.maximum(sx, fx), np.maximum(sy, fy)]
         )
         li, oi = self.grid.query(box)
+        if own is not None:
+            mine = oi == own[li]
+            li, oi = li[~mine], oi[~mine]
         near = _meets_box(sx[li], sy[li], fx[li], fy[li], self.grid.box_bounds(oi))
         li, oi = li[near], oi[near]
         hit = self.crosses(li, oi, sx, sy, fx, fy)
@@ -227,16 +235,32 @@ class Obstacles:
         """From building and water frames (any CRS; a frame already in ``crs`` is used as it
         is, so the footprints projected for the candidates can be shared)."""
         kinds: list[_Kind | None] = []
-        if buildings is not None and len(buildings):
-            buildings = buildings[~buildings["building"].isin(OPEN_BUILDINGS)]
         for frame, is_water in ((buildings, False), (water, True)):
             kind = None
             if frame is not None and len(frame):
-                kind = _Kind.build(_metric(frame, crs), water=is_water)
+                rows = np.arange(len(frame))
+                if not is_water:
+                    rows = np.flatnonzero(~frame["building"].isin(OPEN_BUILDINGS).to_numpy())
+                    frame = frame.iloc[rows]
+                if len(frame):
+                    kind = _Kind.build(_metric(frame, crs), rows, water=is_water)
             kinds.append(kind)
         if kinds[0] is None and kinds[1] is None:
             return None
         return cls(kinds[0], kinds[1])
+
+    def own_buildings(self, rows: np.ndarray) -> np.ndarray:
+        """Per row of the buildings frame the obstacles were made from (-1: none), its
+        obstacle number (-1: not an obstacle: open, empty, or no row)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), -1, dtype=np.int64)
+        if self.buildings is None or len(rows) == 0:
+            return out
+        kept = self.buildings.rows
+        at = np.clip(np.searchsorted(kept, rows), 0, len(kept) - 1)  # kept rows ascend
+        hit = (rows >= 0) & (kept[at] == rows)
+        out[hit] = at[hit]
+        return out
 
     def _kinds(self, buildings: bool) -> list[tuple[int, _Kind]]:
         """(first obstacle number, kind) of the kinds that count."""
@@ -246,13 +270,16 @@ class Obstacles:
             kinds.append((0, self.buildings))
         return [(first, kind) for first, kind in kinds if kind is not None]
 
-    def crossings(self, sx, sy, fx, fy, *, buildings: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def crossings(
+        self, sx, sy, fx, fy, *, buildings: bool = True, own: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(line, obstacle number) for every obstacle that a line from (sx, sy) to (fx, fy)
-        crosses: water or (with ``buildings``) another building."""
+        crosses: water or (with ``buildings``) another building. ``own``: per line, the
+        building number of its own footprint (``own_buildings``; -1: none), never counted."""
         sx, sy, fx, fy = (np.asarray(a, dtype=float) for a in (sx, sy, fx, fy))
         lines, numbers = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
         for first, kind in self._kinds(buildings):
-            li, oi = kind.crossings(sx, sy, fx, fy)
+            li, oi = kind.crossings(sx, sy, fx, fy, None if kind.water else own)
             lines.append(li)
             numbers.append(first + oi)
         return np.concatenate(lines), np.concatenate(numbers)
@@ -333,11 +360,16 @@ def snap_clear(
     obstacles: Obstacles | None,
     *,
     buildings: bool = True,
+    own: np.ndarray | None = None,
 ) -> Snapped:
     """``snap_to_edges``, then points whose snapping line is blocked go to the nearest clear edge.
 
     ``buildings=False`` for facilities: their point often stands for grounds (a school yard)
-    whose own buildings lie between it and the street, so only water blocks them."""
+    whose own buildings lie between it and the street, so only water blocks them. ``own``:
+    per point, the row of its own footprint in the buildings frame the obstacles were made
+    from (-1: none), for candidates that are OSM buildings. That footprint never blocks the
+    point, and is not asked whether it holds it (a building that holds the point is ignored
+    all the same; knowing which one spares most of the work)."""
     snapped = snap_to_edges(network, x, y, max_snap_m)
     if obstacles is None or len(x) == 0:
         return snapped
@@ -346,8 +378,13 @@ def snap_clear(
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     on = np.flatnonzero(snapped.on_network)
+    own_number = None
+    if own is not None and buildings:
+        own_number = obstacles.own_buildings(own)
     fx, fy = _feet(network, snapped.edge[on], snapped.t[on])
-    li, number = obstacles.crossings(x[on], y[on], fx, fy, buildings=buildings)
+    li, number = obstacles.crossings(
+        x[on], y[on], fx, fy, buildings=buildings, own=_take(own_number, on)
+    )
     hit = np.unique(li)
     bad = on[hit]
     if len(bad) == 0:
@@ -355,7 +392,15 @@ def snap_clear(
     edge, t, offset = snapped.edge.copy(), snapped.t.copy(), snapped.offset_m.copy()
     blockers = _Blockers(np.searchsorted(hit, li), number)
     e, tt, d = _nearest_clear(
-        network, x[bad], y[bad], snapped.offset_m[bad], max_snap_m, obstacles, buildings, blockers
+        network,
+        x[bad],
+        y[bad],
+        snapped.offset_m[bad],
+        max_snap_m,
+        obstacles,
+        buildings,
+        blockers,
+        _take(own_number, bad),
     )
     moved = e >= 0
     edge[bad[moved]], t[bad[moved]], offset[bad[moved]] = e[moved], tt[moved], d[moved]
@@ -369,7 +414,13 @@ def snap_clear(
     return Snapped(edge, t, offset)
 
 
-def _nearest_clear(network, px, py, start, max_snap_m, obstacles, buildings, blockers=None):
+def _take(values: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[idx]
+
+
+def _nearest_clear(
+    network, px, py, start, max_snap_m, obstacles, buildings, blockers=None, own=None
+):
     """(edge or -1, t, distance) per point: of the ``_MAX_TRIES`` nearest edges no farther than
     the nearest edge + ``_DETOUR_M`` (and ``max_snap_m``), the nearest one whose snapping line
     is clear; -1 when none is (a back-row building reaches the street through an unmapped
@@ -407,6 +458,7 @@ def _nearest_clear(network, px, py, start, max_snap_m, obstacles, buildings, blo
             obstacles,
             buildings,
             blockers,
+            _take(own, todo),
         )
         edge[todo], t[todo], dist[todo] = e, tt, d
         tried[todo] = blocked_ranks
@@ -414,7 +466,9 @@ def _nearest_clear(network, px, py, start, max_snap_m, obstacles, buildings, blo
     return edge, t, dist
 
 
-def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buildings, blockers):
+def _first_clear(
+    network, xy, ids, px, py, radius, whole, tried, obstacles, buildings, blockers, own
+):
     """One ring of ``_nearest_clear``: (settled, edge or -1, t, distance, ranks known blocked)
     per point."""
     n = len(px)
@@ -459,7 +513,9 @@ def _first_clear(network, xy, ids, px, py, radius, whole, tried, obstacles, buil
             # (such an obstacle crossed a line from the same point: it does not hold it)
             blocked[row[obstacles.crosses(row, number, *line_xy, start_outside=True)]] = True
         rest = np.flatnonzero(~blocked)
-        li, number = obstacles.crossings(*(a[rest] for a in line_xy), buildings=buildings)
+        li, number = obstacles.crossings(
+            *(a[rest] for a in line_xy), buildings=buildings, own=_take(own, pi[sel[rest]])
+        )
         blocked[rest[li]] = True
         blockers.add(ids[pi[sel[rest[li]]]], number)
         hit = sel[~blocked]

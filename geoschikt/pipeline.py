@@ -220,7 +220,7 @@ def score_osm(
         pts = shapely.point_on_surface(candidates.geometry.values)
         cx, cy = shapely.get_x(pts), shapely.get_y(pts)
         lon, lat = transform_xy(cx, cy, crs, WGS84)
-        measured, extra = measurer.measure(cx, cy)
+        measured, extra = measurer.measure(cx, cy, own=_own_footprints(footprints, candidates))
         cover = coverage(measured, extent_m, cx, cy, config.lang)
         extra = {"lon": np.round(lon, 7), "lat": np.round(lat, 7), **cover, **extra}
     n_outside = int((cover["coverage"] == "none").sum())
@@ -368,6 +368,26 @@ def _dwelling_count(candidates: pd.DataFrame, config: Config) -> int:
     if "building" not in candidates:
         return 0
     return int(candidates["building"].isin(config.candidates.dwelling_types).sum())
+
+
+def _own_footprints(
+    footprints: gpd.GeoDataFrame | None, candidates: gpd.GeoDataFrame
+) -> np.ndarray | None:
+    """Per candidate, the row of its own footprint in ``footprints`` (-1: none), matched on
+    ``osm_type``/``osm_id``; None when there are no footprints (own candidates) or the ids are
+    not unique."""
+    if footprints is None or not {"osm_type", "osm_id"} <= set(candidates.columns):
+        return None
+
+    def key(frame: pd.DataFrame) -> pd.Index:
+        kind = frame["osm_type"].map({"node": 0, "way": 1, "relation": 2}).fillna(3)
+        osm_id = pd.to_numeric(frame["osm_id"], errors="coerce").fillna(-1)
+        return pd.Index(osm_id.to_numpy(np.int64) * 4 + kind.to_numpy(np.int64))
+
+    index = key(footprints)
+    if not index.is_unique:
+        return None
+    return index.get_indexer(key(candidates))
 
 
 def _share_outside(area: shapely.Geometry, extent: shapely.Geometry) -> float:

@@ -66,6 +66,9 @@ def _check_identical(path) -> dict:
     ref = reference_snapping.snap_clear(net, cx, cy, max_snap, ref_obs)
     new = snap_clear(net, cx, cy, max_snap, new_obs)
     _same(ref, new)
+    # every point comes from its own footprint: told so, snapping skips asking it (the
+    # pipeline's hint for OSM candidates) and must give the same snaps
+    _same(ref, snap_clear(net, cx, cy, max_snap, new_obs, own=np.arange(len(cx))))
     plain = reference_snapping.snap_to_edges(net, cx, cy, max_snap)
     moved = int((plain.edge != new.edge).sum())
     for key, (fx, fy, reach) in feats.items():
@@ -204,3 +207,30 @@ def test_snap_index_fallback_against_the_strtree(monkeypatch, ks):
     np.testing.assert_allclose(
         shapely.distance(foot, shapely.points(px[on], py[on])), want[on], atol=1e-9
     )
+
+
+def test_own_footprints_match_the_candidates_buildings(delft_pbf):
+    """The pipeline's hint (``_own_footprints``): each Delft candidate is matched to its own
+    OSM footprint by type and id, and that footprint holds the candidate's point."""
+    from geoschikt.features import select_candidates
+    from geoschikt.pipeline import _own_footprints
+
+    cfg = load_config()
+    osm = load_osm(delft_pbf, cfg)
+    area = area_frame(default_extent(osm), "extent", "extent")
+    c = area.geometry.iat[0].centroid
+    crs = choose_metric_crs(c.x, c.y, cfg.crs)
+    footprints = to_crs(osm.buildings, crs)
+    cands = select_candidates(osm.buildings, area, cfg.candidates, crs, footprints=footprints)
+    own = _own_footprints(footprints, cands)
+    assert own is not None and (own >= 0).all()
+    assert (footprints["osm_id"].to_numpy()[own] == cands["osm_id"].to_numpy()).all()
+    assert (footprints["osm_type"].to_numpy()[own] == cands["osm_type"].to_numpy()).all()
+    pts = shapely.point_on_surface(cands.geometry.values)
+    geoms = footprints.geometry.values[own]
+    valid = shapely.is_valid(geoms)
+    assert valid.mean() > 0.99
+    assert shapely.contains(geoms[valid], pts[valid]).all()
+    # user candidates (no footprints) and ids that are not unique get no hint
+    assert _own_footprints(None, cands) is None
+    assert _own_footprints(footprints.iloc[[0, 0]], cands) is None

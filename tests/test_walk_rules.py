@@ -256,6 +256,60 @@ def test_synthetic_snapping_does_not_cross_a_canal():
     )
 
 
+def test_synthetic_own_footprint_never_blocks_its_point():
+    # streets at y = 0 and y = 100 m; the point (y = 30 m) lies in the courtyard of the
+    # U-shaped footprint it stands for (as a point placed off a sliver might), so not inside
+    # it, and the footprint's south wing lies across its line to the south street
+    nodes = {1: (LON0, LAT0), 2: (LON0 + 2 * DX, LAT0)}
+    nodes |= {3: (LON0, LAT0 + DY), 4: (LON0 + 2 * DX, LAT0 + DY)}
+    ways = [([1, 2], _tags(highway="residential")), ([3, 4], _tags(highway="residential"))]
+    net = build_network(_ways(ways, nodes), "walk", CRS, _rules())
+    x0, y0 = TO_M.transform(LON0, LAT0)
+    px, py = np.array([x0 + 100]), np.array([y0 + 30])
+    own = shapely.Polygon(
+        [
+            (x0 + 80, y0 + 10),
+            (x0 + 120, y0 + 10),
+            (x0 + 120, y0 + 50),
+            (x0 + 110, y0 + 50),
+            (x0 + 110, y0 + 20),
+            (x0 + 90, y0 + 20),
+            (x0 + 90, y0 + 50),
+            (x0 + 80, y0 + 50),
+        ]
+    )
+    roof = shapely.box(x0 + 60, y0 + 60, x0 + 70, y0 + 70)
+    blds = gpd.GeoDataFrame({"building": ["roof", "house"]}, geometry=[roof, own], crs=CRS).to_crs(
+        "EPSG:4326"
+    )
+    obstacles = Obstacles.from_frames(blds, None, CRS)
+    assert obstacles.own_buildings(np.array([1, 0, -1, 7])).tolist() == [0, -1, -1, -1]
+    plain = snap_to_edges(net, px, py, 500.0)
+    assert plain.offset_m[0] == pytest.approx(30, abs=2)
+    # without the hint the footprint is just another building in the way: the point goes
+    # to the north street, past the open side of the U
+    assert obstacles.blocked(px, py, *_foot(net, plain), buildings=True)[0]
+    unhinted = snap_clear(net, px, py, 500.0, obstacles)
+    assert unhinted.edge[0] != plain.edge[0]
+    assert unhinted.offset_m[0] == pytest.approx(70, abs=2)
+    # told which footprint is its own (row 1 of the frame, obstacle 0), it is never blocked by
+    # it and keeps the south street
+    crossed, _ = obstacles.crossings(px, py, *_foot(net, plain), own=np.array([0]))
+    assert len(crossed) == 0
+    hinted = snap_clear(net, px, py, 500.0, obstacles, own=np.array([1]))
+    assert hinted.edge[0] == plain.edge[0]
+    assert hinted.offset_m[0] == plain.offset_m[0]
+
+
+def _foot(net, snapped):
+    xy = net.segment_xy[snapped.edge]
+    t = snapped.t
+    return (
+        xy[:, 0, 0] + t * (xy[:, 1, 0] - xy[:, 0, 0]),
+        xy[:, 0, 1] + t * (xy[:, 1, 1] - xy[:, 0, 1]),
+    )
+
+
 def test_synthetic_bikes_keep_off_footways_unless_signed():
     nodes, _ = _street_grid(_tags())
     res = _tags(highway="residential")
