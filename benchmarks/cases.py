@@ -118,7 +118,7 @@ def distance_geoschikt(name: str) -> None:
     blob = _load(name)
     cfg = load_config()
     max_snap = cfg.network.max_snap_m
-    own = _own(blob)
+    own = _own(name, blob)
     t0 = time.perf_counter()
     net = build_network(blob["ways"], "walk", blob["crs"], cfg.network)
     t1 = time.perf_counter()
@@ -145,21 +145,34 @@ def distance_geoschikt(name: str) -> None:
     )
 
 
-def _own(blob: dict):
+def own_path(name: str) -> Path:
+    return DATA / f"{name}-own.npy"
+
+
+def _own(name: str, blob: dict):
     """Per candidate, the row of its own footprint: what the pipeline knows from the OSM ids
-    (``pipeline._own_footprints``). Inputs prepared before it was kept get it here, untimed,
-    as the footprint holding the candidate's point."""
+    (``pipeline._own_footprints``), kept by ``prepare``. Inputs prepared before it was kept
+    read it from ``python -m benchmarks.cases own NAME``; without either, None (no hint)."""
     if "own" in blob:
         return blob["own"]
+    return np.load(own_path(name)) if own_path(name).exists() else None
+
+
+def save_own(name: str) -> None:
+    """For inputs prepared before ``prepare`` kept the own footprints: the footprint holding
+    each candidate's point (the candidates are the buildings' inside points)."""
     import shapely
 
+    blob = _load(name)
     footprints = blob["buildings"].geometry.values
     pi, bi = shapely.STRtree(footprints).query(
         shapely.points(blob["cx"], blob["cy"]), predicate="within"
     )
     own = np.full(len(blob["cx"]), -1, dtype=np.int64)
-    own[pi[::-1]] = bi[::-1]  # the first footprint holding the point
-    return own
+    first = np.unique(pi, return_index=True)[1]  # the first footprint holding the point
+    own[pi[first]] = bi[first]
+    np.save(own_path(name), own)
+    emit({"candidates": len(own), "with_own_footprint": int((own >= 0).sum())})
 
 
 def distance_pandana(name: str) -> None:
@@ -492,6 +505,8 @@ def main() -> None:
         generate(a.input)
     elif a.case == "prepare":
         prepare(a.input)
+    elif a.case == "own":
+        save_own(a.input)
     elif a.case == "geoschikt":
         distance_geoschikt(a.input)
     elif a.case in ("criteria-five", "criteria-all", "criteria-straight"):
