@@ -6,16 +6,17 @@ When the straight line from the point to that edge crosses water (``natural=wate
 ``waterway=riverbank|canal|dock``, ``water=*`` areas) or another building, the point is snapped
 instead onto the nearest edge it can reach without crossing them: the nearest edge on its own
 side of a canal. The snapping distance stays part of the walk. What is ignored: the building
-the point lies in (its own), water the point lies in (a houseboat), and a building the edge
-runs through (a passage under it), roofs and shelters, and buildings under 30 m² (sheds,
-bus shelters). When none of the 24 nearest edges up to 150 m farther than the nearest is
-clear, the nearest one is kept.
+the point lies in or stands for (its own: ``own``, known for OSM candidates), water the point
+lies in (a houseboat), and a building the edge runs through (a passage under it), roofs and
+shelters, and buildings under 30 m² (sheds, bus shelters). When none of the 24 nearest edges
+up to 150 m farther than the nearest is clear, the nearest one is kept.
 
 How it is made fast (the answers are exactly those of one GEOS ``crosses`` per line and
 obstacle; ``tests/test_snap_identical.py`` compares with that plain version): the obstacles
 near all lines at once through a box grid (``boxgrid``) and a slab test, no geometry per line;
 ``crosses`` decided in numpy with robust orientation signs where it is certain, by GEOS where
-not; validity, size and rings looked up only for obstacles a line comes near; the clear edge
+not; a candidate's own footprint left out without asking GEOS whether it holds the point;
+validity, size and rings looked up only for obstacles a line comes near; the clear edge
 sought first among the edges up to ``_RINGS_M`` farther; and a point's later lines tried first
 against the obstacles that blocked its earlier ones.
 """
