@@ -28,15 +28,21 @@ from . import reference_snapping
 NETWORK_KEYS = ("transit", "school", "supermarket", "gp")
 
 
-def _inputs(path):
-    """Network, candidate points, feature points per criterion and the obstacle frames, as
-    the pipeline makes them."""
+def _loaded(path):
+    """(config, OSM data, metric CRS, footprints in it, area) of an OSM file, as the pipeline
+    makes them for its extent."""
     cfg = load_config()
     osm = load_osm(path, cfg)
     area = area_frame(default_extent(osm), "extent", "extent")
     c = area.geometry.iat[0].centroid
     crs = choose_metric_crs(c.x, c.y, cfg.crs)
-    footprints = to_crs(osm.buildings, crs)
+    return cfg, osm, crs, to_crs(osm.buildings, crs), area
+
+
+def _inputs(path):
+    """Network, candidate points, feature points per criterion and the obstacle frames, as
+    the pipeline makes them."""
+    cfg, osm, crs, footprints, _ = _loaded(path)
     geoms = footprints.geometry.values  # every building snaps, not only the candidates
     pts = shapely.point_on_surface(
         np.where(shapely.is_valid(geoms), geoms, shapely.make_valid(geoms))
@@ -215,12 +221,7 @@ def test_own_footprints_match_the_candidates_buildings(delft_pbf):
     from geoschikt.features import select_candidates
     from geoschikt.pipeline import _own_footprints
 
-    cfg = load_config()
-    osm = load_osm(delft_pbf, cfg)
-    area = area_frame(default_extent(osm), "extent", "extent")
-    c = area.geometry.iat[0].centroid
-    crs = choose_metric_crs(c.x, c.y, cfg.crs)
-    footprints = to_crs(osm.buildings, crs)
+    cfg, osm, crs, footprints, area = _loaded(delft_pbf)
     cands = select_candidates(osm.buildings, area, cfg.candidates, crs, footprints=footprints)
     own = _own_footprints(footprints, cands)
     assert own is not None and (own >= 0).all()
