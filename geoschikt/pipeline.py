@@ -379,15 +379,12 @@ def _own_footprints(
     if footprints is None or not {"osm_type", "osm_id"} <= set(candidates.columns):
         return None
 
-    def key(frame: pd.DataFrame) -> pd.Index:
-        kind = frame["osm_type"].map({"node": 0, "way": 1, "relation": 2}).fillna(3)
-        osm_id = pd.to_numeric(frame["osm_id"], errors="coerce").fillna(-1)
-        return pd.Index(osm_id.to_numpy(np.int64) * 4 + kind.to_numpy(np.int64))
-
-    index = key(footprints)
+    columns = ["osm_type", "osm_id"]
+    index = pd.MultiIndex.from_frame(footprints[columns])
     if not index.is_unique:
         return None
-    return index.get_indexer(key(candidates))
+    own: np.ndarray = index.get_indexer(pd.MultiIndex.from_frame(candidates[columns]))
+    return own
 
 
 def _share_outside(area: shapely.Geometry, extent: shapely.Geometry) -> float:

@@ -235,3 +235,11 @@ def test_own_footprints_match_the_candidates_buildings(delft_pbf):
     # user candidates (no footprints) and ids that are not unique get no hint
     assert _own_footprints(None, cands) is None
     assert _own_footprints(footprints.iloc[[0, 0]], cands) is None
+    # ids are matched as they are, not through arithmetic: a huge id (a crafted file) is not
+    # taken for another (way 2**62 and way 0 collide in 64-bit id * 4 + type)
+    odd = footprints.iloc[:3][["osm_type", "osm_id", "geometry"]].copy()
+    odd["osm_id"] = [2**62, 0, 7]
+    odd["osm_type"] = ["way", "way", "node"]
+    asked = odd.iloc[[2, 1, 0]].copy()
+    asked.loc[asked.index[0], "osm_type"] = "way"  # way 7 is not there
+    assert _own_footprints(odd, asked).tolist() == [-1, 1, 0]
